@@ -1,0 +1,142 @@
+// Ollama through the official `ollama` npm client: /api/chat (NDJSON stream) and /api/tags.
+import { Ollama } from 'ollama';
+import type { Logger } from 'pino';
+import type { OllamaLlmConfig } from '../config/llm.ts';
+import { callWithPolicy, connectionFailure, withoutCredentials, type CallPolicy } from './policy.ts';
+import { LlmError, type ChatRequest, type HealthStatus, type LlmProvider } from './types.ts';
+
+const HEALTH_TIMEOUT_MS = 5_000;
+
+export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): LlmProvider {
+  const baseUrl = withoutCredentials(config.baseUrl);
+  const label = `Ollama at ${baseUrl}`;
+  const notPulled = `model ${config.model} is not pulled in ${label}: run make pull-model (or: ollama pull ${config.model})`;
+  const policy: CallPolicy = {
+    provider: 'ollama',
+    label,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    logger,
+    classify: (error) => classifyOllamaError(error, label, notPulled),
+  };
+
+  // The client takes no per-call signal for non-streamed requests, so each call gets a client whose fetch
+  // carries the call's signal (cheap: the client is a thin wrapper around fetch).
+  const clientFor = (signal: AbortSignal) =>
+    new Ollama({
+      host: config.baseUrl,
+      fetch: (input, init) =>
+        fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+    });
+
+  const listModels = (signal?: AbortSignal) =>
+    callWithPolicy(policy, signal, async (attemptSignal) => {
+      const { models } = await clientFor(attemptSignal).list();
+      return models.map((model) => model.name);
+    });
+
+  return {
+    name: 'ollama',
+    model: config.model,
+    baseUrl,
+
+    async chat({ messages, signal, onToken }: ChatRequest) {
+      let streamed = false;
+      return callWithPolicy(
+        policy,
+        signal,
+        async (attemptSignal) => {
+          const stream = await clientFor(attemptSignal).chat({ model: config.model, messages, stream: true });
+          let text = '';
+          for await (const part of stream) {
+            const piece = part.message?.content ?? '';
+            if (piece) {
+              text += piece;
+              streamed = true;
+              onToken?.(piece);
+            }
+          }
+          return { text };
+        },
+        () => !streamed,
+      );
+    },
+
+    listModels,
+
+    async health(): Promise<HealthStatus> {
+      try {
+        const names = await listModels(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+        return hasModel(names, config.model) ? { ok: true } : { ok: false, reason: notPulled };
+      } catch (error) {
+        if (error instanceof LlmError && error.kind === 'cancelled') {
+          return { ok: false, reason: `${label} did not answer within ${HEALTH_TIMEOUT_MS / 1000} s` };
+        }
+        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+      }
+    },
+  };
+}
+
+/** Ollama lists "llama3.2:latest" for a model asked for as "llama3.2". */
+function hasModel(names: string[], model: string): boolean {
+  const wanted = model.includes(':') ? model : `${model}:latest`;
+  return names.some((name) => name === model || name === wanted);
+}
+
+function classifyOllamaError(error: unknown, label: string, notPulled: string): LlmError {
+  const unreachable = connectionFailure(
+    'ollama',
+    label,
+    'check that Ollama is running and that OLLAMA_BASE_URL points at it',
+    error,
+  );
+  if (unreachable) return unreachable;
+
+  const message = error instanceof Error ? error.message : String(error);
+  const status = (error as { status_code?: unknown }).status_code;
+  if (typeof status === 'number') {
+    if (status === 404 && /model .*not found|not found.*pull/i.test(message)) {
+      return new LlmError('model_not_found', 'ollama', notPulled, { cause: error });
+    }
+    if (status === 404) {
+      return new LlmError(
+        'bad_request',
+        'ollama',
+        `${label} answered 404 (${message}): check that OLLAMA_BASE_URL points at an Ollama server`,
+        { cause: error },
+      );
+    }
+    if (status === 429) {
+      return new LlmError('rate_limited', 'ollama', `${label} is too busy (429 ${message})`, { cause: error });
+    }
+    if (status >= 500) {
+      return new LlmError('upstream', 'ollama', `${label} failed (${status} ${message})`, { cause: error });
+    }
+    if (status === 401 || status === 403) {
+      return new LlmError(
+        'auth',
+        'ollama',
+        `${label} refused the request (${status} ${message}): a proxy in front of Ollama wants credentials`,
+        { cause: error },
+      );
+    }
+    return new LlmError('bad_request', 'ollama', `${label} rejected the request (${status} ${message})`, {
+      cause: error,
+    });
+  }
+  // An {"error": "..."} line inside an otherwise fine stream.
+  if (/model .*not found/i.test(message)) {
+    return new LlmError('model_not_found', 'ollama', notPulled, { cause: error });
+  }
+  if (/did not receive done|missing body/i.test(message) || error instanceof SyntaxError) {
+    return new LlmError(
+      'bad_response',
+      'ollama',
+      `${label} sent a malformed or truncated response stream: check that OLLAMA_BASE_URL points at Ollama ` +
+        'and that no proxy in between cuts streams',
+      { cause: error },
+    );
+  }
+  return new LlmError('upstream', 'ollama', `${label} failed: ${message}`, { cause: error });
+}

@@ -1,0 +1,185 @@
+// OpenAI, or any OpenAI-compatible server (vLLM, llama.cpp, LiteLLM...), through the official `openai` npm client:
+// /v1/chat/completions (SSE stream) and /v1/models.
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type { Logger } from 'pino';
+import { LLM_DEFAULTS, type OpenAiLlmConfig } from '../config/llm.ts';
+import { callWithPolicy, connectionFailure, sentence, withoutCredentials, type CallPolicy } from './policy.ts';
+import { LlmError, type ChatRequest, type HealthStatus, type LlmProvider } from './types.ts';
+
+const HEALTH_TIMEOUT_MS = 5_000;
+
+export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): LlmProvider {
+  const baseUrl = withoutCredentials(config.baseUrl);
+  const label = baseUrl === LLM_DEFAULTS.openaiBaseUrl ? 'OpenAI' : `OpenAI-compatible server at ${baseUrl}`;
+  const unknownModel = `${label} does not know model ${config.model} (404): check OPENAI_MODEL`;
+  const policy: CallPolicy = {
+    provider: 'openai',
+    label,
+    timeoutMs: config.timeoutMs,
+    maxRetries: config.maxRetries,
+    logger,
+    classify: (error) => classifyOpenAiError(error, label, config.model),
+  };
+
+  const client = new OpenAI({
+    apiKey: config.apiKey.reveal(),
+    baseURL: config.baseUrl,
+    maxRetries: 0, // retries are ours (callWithPolicy): transient failures only, never after text was streamed
+    timeout: config.timeoutMs + 1_000, // our deadline fires first and gives the clearer message
+    logLevel: 'warn',
+    logger: {
+      error: (message: string, ...rest: unknown[]) => logger.error({ openai: rest }, message),
+      warn: (message: string, ...rest: unknown[]) => logger.warn({ openai: rest }, message),
+      info: (message: string) => logger.info(message),
+      debug: (message: string) => logger.debug(message),
+    },
+  });
+
+  const listModels = (signal?: AbortSignal) =>
+    callWithPolicy(policy, signal, async (attemptSignal) => {
+      const page = await client.models.list({ signal: attemptSignal });
+      return page.data.map((model) => model.id);
+    });
+
+  return {
+    name: 'openai',
+    model: config.model,
+    baseUrl,
+
+    async chat({ messages, signal, onToken }: ChatRequest) {
+      let streamed = false;
+      return callWithPolicy(
+        policy,
+        signal,
+        async (attemptSignal) => {
+          const stream = await client.chat.completions.create(
+            { model: config.model, messages, stream: true },
+            { signal: attemptSignal },
+          );
+          let text = '';
+          let finished = false;
+          for await (const chunk of stream) {
+            for (const choice of chunk.choices ?? []) {
+              if (choice.index !== 0) continue;
+              const piece = choice.delta?.content ?? '';
+              if (piece) {
+                text += piece;
+                streamed = true;
+                onToken?.(piece);
+              }
+              if (choice.finish_reason) finished = true;
+            }
+          }
+          // The client ends the stream quietly when it is aborted; make that an error the policy explains.
+          attemptSignal.throwIfAborted();
+          if (!finished) {
+            throw new LlmError(
+              'bad_response',
+              'openai',
+              `${sentence(label)} ended the response stream before the model finished: check OPENAI_BASE_URL ` +
+                'and any proxy in between',
+            );
+          }
+          return { text };
+        },
+        () => !streamed,
+      );
+    },
+
+    listModels,
+
+    async health(): Promise<HealthStatus> {
+      try {
+        const ids = await listModels(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+        // Some compatible servers list nothing useful; only an explicit list without our model is a problem.
+        if (ids.length > 0 && !ids.includes(config.model)) return { ok: false, reason: unknownModel };
+        return { ok: true };
+      } catch (error) {
+        if (error instanceof LlmError && error.kind === 'cancelled') {
+          return { ok: false, reason: `${label} did not answer within ${HEALTH_TIMEOUT_MS / 1000} s` };
+        }
+        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+      }
+    },
+  };
+}
+
+function classifyOpenAiError(error: unknown, label: string, model: string): LlmError {
+  const Label = sentence(label);
+  if (error instanceof APIConnectionTimeoutError) {
+    return new LlmError('timeout', 'openai', `${Label} did not answer in time`, { cause: error });
+  }
+  const unreachable = connectionFailure(
+    'openai',
+    Label,
+    'check OPENAI_BASE_URL and the network path to it',
+    error,
+  );
+  if (unreachable) return unreachable;
+  if (error instanceof APIConnectionError) {
+    return new LlmError('unreachable', 'openai', `${Label} is not reachable (${error.message}): check OPENAI_BASE_URL`, {
+      cause: error,
+    });
+  }
+  if (error instanceof APIError) {
+    const status = error.status;
+    const detail = upstreamDetail(error);
+    switch (true) {
+      case status === 401:
+        return new LlmError('auth', 'openai', `${Label} rejected the API key (401): check OPENAI_API_KEY`, {
+          cause: error,
+        });
+      case status === 403:
+        return new LlmError(
+          'auth',
+          'openai',
+          `${Label} refused access (403${detail}): the API key may not be allowed to use model ${model}`,
+          { cause: error },
+        );
+      case status === 404:
+        return new LlmError('model_not_found', 'openai', `${Label} does not know model ${model} (404): check OPENAI_MODEL`, {
+          cause: error,
+        });
+      case status === 429:
+        return new LlmError('rate_limited', 'openai', `${Label} is rate limiting requests (429${detail})`, {
+          cause: error,
+          retryAfterSeconds: retryAfter(error.headers),
+        });
+      case status !== undefined && status >= 500:
+        return new LlmError('upstream', 'openai', `${Label} failed (${status}${detail})`, { cause: error });
+      case status !== undefined:
+        return new LlmError('bad_request', 'openai', `${Label} rejected the request (${status}${detail})`, {
+          cause: error,
+        });
+      default:
+        // An error event inside the stream: the status line was 200.
+        return new LlmError('upstream', 'openai', `${Label} reported an error mid-stream: ${error.message}`, {
+          cause: error,
+        });
+    }
+  }
+  if (error instanceof SyntaxError) {
+    return new LlmError(
+      'bad_response',
+      'openai',
+      `${Label} sent a malformed response stream: check that OPENAI_BASE_URL points at an OpenAI-compatible API`,
+      { cause: error },
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new LlmError('upstream', 'openai', `${Label} failed: ${message}`, { cause: error });
+}
+
+/** ": the upstream's own words", shortened; empty when it said nothing useful. */
+function upstreamDetail(error: APIError): string {
+  const body = error.error as { message?: unknown } | undefined;
+  const text = typeof body?.message === 'string' ? body.message : '';
+  return text ? `: ${text.slice(0, 200)}` : '';
+}
+
+function retryAfter(headers: Headers | undefined): number | undefined {
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  return Number.isFinite(seconds) ? seconds : undefined;
+}

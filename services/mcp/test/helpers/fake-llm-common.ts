@@ -1,0 +1,284 @@
+// Shared plumbing of the wire-protocol TEST SERVERS (fake-ollama.ts, fake-openai.ts). These are stand-ins made
+// for tests: they speak the real HTTP protocols byte for byte, but the "model" only echoes. Faults are set from
+// code (server.setFault) or over HTTP (POST /__fake/fault), and every request is recorded, including whether the
+// client went away before the response was complete (GET /__fake/requests).
+import { EventEmitter, once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+
+export type Fault =
+  | { kind: 'none' }
+  /** Wait this long before answering at all (slow or overloaded upstream). */
+  | { kind: 'delay'; ms: number }
+  /** Answer 429 to the next `times` generation requests, then normally. */
+  | { kind: 'rate-limit'; times: number; retryAfterSeconds?: number }
+  /** Answer a 5xx to the next `times` generation requests, then normally. */
+  | { kind: 'server-error'; times: number; status?: number }
+  /** 401 on every request, whatever the key. */
+  | { kind: 'unauthorized' }
+  /** 200, then bytes that are not the protocol. */
+  | { kind: 'malformed' }
+  /** Stream `afterTokens` tokens, then never finish (until the client aborts). */
+  | { kind: 'hang'; afterTokens: number }
+  /** Close the TCP connection without an answer (connection reset). */
+  | { kind: 'reset'; times: number };
+
+export interface RecordedRequest {
+  id: number;
+  method: string;
+  path: string;
+  body: unknown;
+  authorization: string | undefined;
+  /** Status the server answered with (0 if it never sent headers). */
+  status: number;
+  /** The response was sent completely. */
+  completed: boolean;
+  /** The client closed the connection before the response was complete. */
+  aborted: boolean;
+}
+
+export interface FakeOptions {
+  port?: number;
+  host?: string;
+  models?: string[];
+  /** Fixed answer text; by default the server echoes the last user message. */
+  reply?: string;
+  /** Pause between streamed tokens, so that streaming is observable. */
+  tokenDelayMs?: number;
+}
+
+export interface FakeServer {
+  url: string;
+  port: number;
+  models: string[];
+  requests: RecordedRequest[];
+  setFault(fault: Fault): void;
+  /** Resolves with the first recorded request (past or future) that matches. */
+  waitForRequest(match: (request: RecordedRequest) => boolean): Promise<RecordedRequest>;
+  close(): Promise<void>;
+}
+
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  path: string;
+  body: unknown;
+  record: RecordedRequest;
+  /** Aborted when the client goes away. */
+  gone: AbortSignal;
+}
+
+export interface FakeHooks {
+  /** Returns true when it handled the request. */
+  handle(exchange: Exchange, state: FakeState): Promise<boolean>;
+}
+
+export interface FakeState {
+  models: string[];
+  fault: Fault;
+  reply: string | undefined;
+  tokenDelayMs: number;
+}
+
+/** The text the fake "model" produces for a conversation. */
+export function answerFor(state: FakeState, messages: unknown): string {
+  if (state.reply !== undefined) return state.reply;
+  const list = Array.isArray(messages) ? (messages as { role?: string; content?: unknown }[]) : [];
+  const lastUser = [...list].reverse().find((message) => message.role === 'user');
+  const question = typeof lastUser?.content === 'string' ? lastUser.content : '';
+  const short = question.length > 200 ? `${question.slice(0, 200)}...` : question;
+  return `This is the test server answering: ${short}`;
+}
+
+/** Splits text into word-sized tokens that concatenate back to the same text. */
+export function tokenize(text: string): string[] {
+  return text.match(/\s*\S+|\s+$/g) ?? [text];
+}
+
+export function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}) {
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/** Waits between tokens; stops early (returns false) when the client is gone. */
+export async function pause(ms: number, gone: AbortSignal): Promise<boolean> {
+  if (gone.aborted) return false;
+  if (ms <= 0) return true;
+  try {
+    await sleep(ms, undefined, { signal: gone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Generation faults that apply before any protocol-specific answer. Returns true if one answered. */
+export async function applyLeadingFault(
+  exchange: Exchange,
+  state: FakeState,
+  answers: { rateLimited(retryAfter?: number): void; serverError(status: number): void },
+): Promise<boolean> {
+  const fault = state.fault;
+  if (fault.kind === 'delay') {
+    if (!(await pause(fault.ms, exchange.gone))) return true;
+  }
+  if (fault.kind === 'reset' && fault.times > 0) {
+    fault.times -= 1;
+    exchange.req.socket.destroy();
+    return true;
+  }
+  if (fault.kind === 'rate-limit' && fault.times > 0) {
+    fault.times -= 1;
+    answers.rateLimited(fault.retryAfterSeconds);
+    return true;
+  }
+  if (fault.kind === 'server-error' && fault.times > 0) {
+    fault.times -= 1;
+    answers.serverError(fault.status ?? 500);
+    return true;
+  }
+  return false;
+}
+
+export async function startFake(name: string, options: FakeOptions, hooks: FakeHooks): Promise<FakeServer> {
+  const state: FakeState = {
+    models: [...(options.models ?? [])],
+    fault: { kind: 'none' },
+    reply: options.reply,
+    tokenDelayMs: options.tokenDelayMs ?? 0,
+  };
+  const requests: RecordedRequest[] = [];
+  const recorded = new EventEmitter();
+  let nextId = 1;
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const raw = await readBody(req);
+    let body: unknown = raw;
+    if (raw && /json/.test(req.headers['content-type'] ?? '')) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = { unparsable: raw };
+      }
+    }
+    const record: RecordedRequest = {
+      id: nextId++,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      body,
+      authorization: req.headers.authorization,
+      status: 0,
+      completed: false,
+      aborted: false,
+    };
+    const control = new AbortController();
+    res.on('close', () => {
+      record.status = res.headersSent ? res.statusCode : 0;
+      record.completed = res.writableFinished;
+      record.aborted = !res.writableFinished;
+      control.abort();
+      recorded.emit('closed', record);
+    });
+    if (url.pathname.startsWith('/__fake/')) {
+      handleControl(url.pathname, req.method ?? 'GET', body, res, state, requests);
+      return;
+    }
+    requests.push(record);
+    try {
+      const handled = await hooks.handle({ req, res, path: url.pathname, body, record, gone: control.signal }, state);
+      if (!handled && !res.headersSent) sendJson(res, 404, { error: `${name} test server: no route ${req.method} ${url.pathname}` });
+    } catch (error) {
+      if (!res.headersSent) sendJson(res, 500, { error: String(error) });
+      else res.destroy();
+    }
+  });
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    get models() {
+      return state.models;
+    },
+    requests,
+    setFault(fault) {
+      state.fault = { ...fault };
+    },
+    waitForRequest(match) {
+      const done = requests.find((request) => (request.completed || request.aborted) && match(request));
+      if (done) return Promise.resolve(done);
+      return new Promise((resolve) => {
+        const listener = (request: RecordedRequest) => {
+          if (match(request)) {
+            recorded.off('closed', listener);
+            resolve(request);
+          }
+        };
+        recorded.on('closed', listener);
+      });
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function handleControl(
+  path: string,
+  method: string,
+  body: unknown,
+  res: ServerResponse,
+  state: FakeState,
+  requests: RecordedRequest[],
+) {
+  if (path === '/__fake/fault' && method === 'POST') {
+    state.fault = (body as Fault | undefined)?.kind ? { ...(body as Fault) } : { kind: 'none' };
+    return sendJson(res, 200, state.fault);
+  }
+  if (path === '/__fake/requests' && method === 'GET') return sendJson(res, 200, requests);
+  sendJson(res, 404, { error: 'unknown control route' });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `node fake-x.ts --port 11434 --model llama3.2:1b [--model other] [--token-delay-ms 20] [--api-key k]` */
+export async function runStandalone(
+  name: string,
+  start: (options: FakeOptions & { apiKey?: string }) => Promise<FakeServer>,
+  defaultPort: number,
+) {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: String(defaultPort) },
+      host: { type: 'string', default: '0.0.0.0' },
+      model: { type: 'string', multiple: true },
+      reply: { type: 'string' },
+      'token-delay-ms': { type: 'string', default: '20' },
+      'api-key': { type: 'string' },
+    },
+  });
+  const fake = await start({
+    port: Number(values.port),
+    host: values.host,
+    ...(values.model ? { models: values.model } : {}),
+    ...(values.reply !== undefined ? { reply: values.reply } : {}),
+    tokenDelayMs: Number(values['token-delay-ms']),
+    ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
+  });
+  console.log(`${name} test server listening on port ${fake.port}, models: ${fake.models.join(', ')}`);
+  const stop = () => void fake.close().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
