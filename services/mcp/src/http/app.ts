@@ -1,0 +1,71 @@
+// The Express app: the order of the middleware is the security model, so it is all in this one place.
+//   request id + access log + metrics      everything
+//   security headers                        everything
+//   /healthz, /readyz                       no host check, no auth (probes reach us by IP)
+//   draining guard                          503 for new work once shutdown began
+//   Host / Origin allowlists, CORS          everything below
+//   RFC 9728 document                       no auth (clients read it to learn how to authenticate)
+//   rate limit, bearer auth                 everything below (/metrics too, unless MCP_METRICS_PUBLIC=true)
+//   JSON body (415/413/-32700)              MCP routes and the REST façade
+import express, { type Express } from 'express';
+import type { AppDeps } from '../deps.ts';
+import { LEGACY_MESSAGES_PATH, MCP_PATH, createMcpEndpoints, type McpEndpoints } from '../mcp/router.ts';
+import { createRestRouter } from '../rest/index.ts';
+import { healthRouter } from './health.ts';
+import { JsonRpcCode, sendJsonRpcError } from './jsonrpc-error.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { PROTECTED_RESOURCE_PATH, bearerAuth, protectedResourceMetadata } from './middleware/auth.ts';
+import { errorHandler, jsonBody, requireJsonPost } from './middleware/body.ts';
+import { perClientRateLimit } from './middleware/rate-limit.ts';
+import { requestContext } from './middleware/request-context.ts';
+import { corsPolicy, hostAndOriginGuards, securityHeaders } from './middleware/security.ts';
+
+export interface App {
+  app: Express;
+  lifecycle: Lifecycle;
+  mcp: McpEndpoints;
+}
+
+export function createApp(deps: AppDeps): App {
+  const { config, metrics, logger } = deps;
+  const lifecycle = new Lifecycle(metrics);
+  const mcp = createMcpEndpoints(deps, lifecycle);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.security.trustProxy);
+
+  app.use(requestContext(logger, metrics));
+  app.use(securityHeaders());
+  app.use(healthRouter({ llm: deps.llm, lifecycle, version: deps.version }));
+
+  app.use((req, res, next) => {
+    if (!lifecycle.draining) return next();
+    res.set('Connection', 'close');
+    sendJsonRpcError(res, 503, JsonRpcCode.ServerError, 'Service is shutting down; retry on another instance.', { 'Retry-After': '1' });
+  });
+
+  app.use(...hostAndOriginGuards(config));
+  app.use(corsPolicy(config));
+  const metadata = protectedResourceMetadata(config);
+  app.get([PROTECTED_RESOURCE_PATH, `${PROTECTED_RESOURCE_PATH}/*rest`], metadata);
+
+  app.use(perClientRateLimit(config, metrics));
+  const auth = bearerAuth(config);
+  const metricsHandler: express.RequestHandler = async (_req, res) => {
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+  if (config.security.metricsPublic) app.get('/metrics', metricsHandler);
+  app.use(auth);
+  if (!config.security.metricsPublic) app.get('/metrics', metricsHandler);
+
+  app.use([MCP_PATH, LEGACY_MESSAGES_PATH], requireJsonPost());
+  app.use(jsonBody(config));
+  app.use(mcp.router);
+  app.use(createRestRouter(deps));
+
+  app.use((req, res) => {
+    sendJsonRpcError(res, 404, JsonRpcCode.MethodNotFound, `Not found: ${req.method} ${req.path}. MCP is served at ${MCP_PATH}.`);
+  });
+  app.use(errorHandler(config));
+  return { app, lifecycle, mcp };
+}

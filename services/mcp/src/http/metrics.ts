@@ -1,0 +1,82 @@
+// Prometheus metrics on a registry of our own (no global state, so tests can build several apps in one process).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** How a client reached us: 2026-07-28 per-request, 2025 Streamable HTTP session, or 2024-11-05 HTTP+SSE. */
+export type McpTransportKind = 'streamable-stateless' | 'streamable-session' | 'legacy-sse';
+
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'method' | 'route'>;
+  sessionsOpen: Gauge<'transport'>;
+  sessionsRejected: Counter<'reason'>;
+  sessionsReaped: Counter<'transport'>;
+  streamsOpen: Gauge<'transport'>;
+  toolCalls: Counter<'tool' | 'outcome'>;
+  /** Seconds. */
+  toolDuration: Histogram<'tool'>;
+  rateLimited: Counter;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route and status code.',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request (for streams: how long the stream stayed open).',
+      labelNames: ['method', 'route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    sessionsOpen: new Gauge({
+      name: 'mcp_sessions_open',
+      help: 'Open MCP sessions, by transport.',
+      labelNames: ['transport'],
+      registers: [registry],
+    }),
+    sessionsRejected: new Counter({
+      name: 'mcp_sessions_rejected_total',
+      help: 'Session requests refused, by reason (limit, unknown, missing).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    sessionsReaped: new Counter({
+      name: 'mcp_sessions_reaped_total',
+      help: 'Sessions closed by the idle reaper, by transport.',
+      labelNames: ['transport'],
+      registers: [registry],
+    }),
+    streamsOpen: new Gauge({
+      name: 'mcp_streams_open',
+      help: 'Open SSE streams, by transport.',
+      labelNames: ['transport'],
+      registers: [registry],
+    }),
+    toolCalls: new Counter({
+      name: 'mcp_tool_calls_total',
+      help: 'Tool calls, by tool and outcome (ok, error, cancelled).',
+      labelNames: ['tool', 'outcome'],
+      registers: [registry],
+    }),
+    toolDuration: new Histogram({
+      name: 'mcp_tool_duration_seconds',
+      help: 'Tool call duration in seconds, by tool.',
+      labelNames: ['tool'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'http_rate_limited_total',
+      help: 'Requests refused with 429 by the per-client rate limit.',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,30 @@
+// Per-client rate limit (client = IP as Express sees it, i.e. after `trust proxy`). 429 with Retry-After and a
+// JSON-RPC error body. Health probes are mounted before it and never limited.
+import type { RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import type { Config } from '../../config/index.ts';
+import { JsonRpcCode, sendJsonRpcError } from '../jsonrpc-error.ts';
+import type { Metrics } from '../metrics.ts';
+
+export function perClientRateLimit(config: Config, metrics: Metrics): RequestHandler {
+  const limit = config.security.rateLimitPerMinute;
+  if (limit === 0) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: 60_000,
+    limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (req, res, _next, options) => {
+      metrics.rateLimited.inc();
+      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const retryAfter = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(options.windowMs / 1000);
+      sendJsonRpcError(
+        res,
+        429,
+        JsonRpcCode.ServerError,
+        `Too many requests: the limit is ${limit} per minute per client (MCP_RATE_LIMIT_PER_MINUTE). Retry in ${retryAfter} s.`,
+        { 'Retry-After': String(retryAfter) },
+      );
+    },
+  });
+}

@@ -1,0 +1,113 @@
+// Entry point: only wiring. Config -> logger, metrics, LLM provider -> app -> listen; signals -> graceful shutdown.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig, type Config } from './config/index.ts';
+import type { AppDeps } from './deps.ts';
+import { createApp, type App } from './http/app.ts';
+import { createLogger } from './http/logger.ts';
+import { createMetrics } from './http/metrics.ts';
+import { createLlmProvider } from './llm/index.ts';
+
+/** Proxies (Traefik, ALBs) keep idle upstream connections for up to 90 s; we must not close them first. */
+const KEEP_ALIVE_TIMEOUT_MS = 95_000;
+const HEADERS_TIMEOUT_MS = 96_000;
+
+function readVersion(): string {
+  // src/main.ts and dist/main.js both sit one level below package.json.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`config error: ${problem}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config);
+  const metrics = createMetrics();
+  const deps: AppDeps = { config, logger, metrics, llm: createLlmProvider(config.llm, logger), version: readVersion() };
+  const built = createApp(deps);
+
+  const server = built.app.listen(config.port, config.bindHost);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // SSE streams can stay open for hours; Node's 5-minute request timeout only bounds receiving the request.
+  server.requestTimeout = 300_000;
+  server.once('error', (error) => {
+    logger.fatal({ err: { message: error.message } }, 'cannot listen');
+    process.exit(1);
+  });
+  server.once('listening', () => {
+    const { port } = server.address() as AddressInfo;
+    if (config.auth.disabled) {
+      logger.warn(
+        { explicit: config.auth.token === undefined && config.appEnv !== 'development' },
+        'bearer auth is OFF: anyone who can reach this port can call the tools (set MCP_AUTH_TOKEN)',
+      );
+    }
+    if (config.mcp.conformanceFixtures) logger.warn('conformance fixture tools (test_*) are registered');
+    logger.info(
+      {
+        port,
+        host: config.bindHost,
+        version: deps.version,
+        appEnv: config.appEnv,
+        stateless: config.mcp.stateless,
+        llm: { provider: deps.llm.name, model: deps.llm.model, baseUrl: deps.llm.baseUrl },
+      },
+      'listening',
+    );
+  });
+
+  let shuttingDown = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (shuttingDown) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    shuttingDown = true;
+    void shutdown(signal, server, built, deps).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: { message: String(error) } }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+/**
+ * Graceful shutdown: stop accepting connections, /readyz turns 503, streams that only wait for notifications
+ * end, in-flight calls get SHUTDOWN_GRACE_SECONDS to finish, then every session and stream is closed.
+ */
+async function shutdown(signal: NodeJS.Signals, server: Server, built: App, deps: AppDeps): Promise<void> {
+  const { logger, config } = deps;
+  const { lifecycle, mcp } = built;
+  logger.info({ signal, inFlight: lifecycle.inFlight, streams: lifecycle.openStreams, sessions: mcp.sessions.size }, 'shutting down');
+  lifecycle.startDraining();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  mcp.endIdleStreams();
+  const finished = await lifecycle.waitIdle(config.shutdownGraceSeconds * 1000);
+  if (!finished) logger.warn({ inFlight: lifecycle.inFlight, graceSeconds: config.shutdownGraceSeconds }, 'grace period over; abandoning in-flight calls');
+  await mcp.close();
+  lifecycle.endAllStreams();
+  server.closeAllConnections();
+  await closed;
+  logger.info({ signal }, 'shutdown complete');
+  await new Promise<void>((resolve) => logger.flush(() => resolve()));
+}
+
+await main();
