@@ -140,8 +140,9 @@ fi
 if [ ${#workflows[@]} -gt 0 ]; then
   check actionlint "${#workflows[@]} workflow(s)" actionlint -- "${workflows[@]}"
   # --offline: no GitHub API calls (those audits need a token and the network); everything else runs.
+  # --strict-collection: a file that breaks the workflow/dependabot schema is an error, not a warning.
   check zizmor "${#zizmor_inputs[@]} file(s): ${zizmor_inputs[*]}" \
-    zizmor --offline --no-progress --quiet -- "${zizmor_inputs[@]}"
+    zizmor --offline --strict-collection --no-progress --quiet -- "${zizmor_inputs[@]}"
 else
   none actionlint "no workflows in the tree"
   none zizmor "no workflows in the tree"
