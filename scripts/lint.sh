@@ -126,7 +126,7 @@ none() {
 check tsc "services/mcp type check" npx --no -- tsc -p services/mcp/tsconfig.json --noEmit
 
 if [ ${#dockerfiles[@]} -gt 0 ]; then
-  check hadolint "${#dockerfiles[@]} Dockerfile(s): ${dockerfiles[*]}" hadolint -- "${dockerfiles[@]}"
+  check hadolint "${#dockerfiles[@]} Dockerfile(s): ${dockerfiles[*]}" hadolint --no-color -- "${dockerfiles[@]}"
 else
   none hadolint "no Dockerfiles in the tree"
 fi
