@@ -44,7 +44,7 @@ for (const pc of providerCases) {
       assert.equal(ask.annotations?.readOnlyHint, true);
       assert.equal(ask.annotations?.openWorldHint, true);
       assert.deepEqual(ask.inputSchema.required, ['question']);
-      assert.ok(ask.outputSchema?.properties && 'answer' in ask.outputSchema.properties);
+      assert.ok(Object.hasOwn(ask.outputSchema?.properties ?? {}, 'answer'));
       const info = tools.find((t) => t.name === 'server_info')!;
       assert.equal(info.annotations?.idempotentHint, true);
     });
