@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Creates the local TLS certificate Traefik serves in dev: one certificate for localhost and *.localhost
+# (mcp., inspector., traefik.), signed by a local certificate authority.
+#
+#   scripts/certs.sh [DIR]        DIR defaults to $TLS_CERT_DIR, else ./certs (gitignored)
+#   FORCE=1 scripts/certs.sh      make a new certificate even if the current one is still good
+#
+# Writes DIR/tls.crt + DIR/tls.key (what Traefik loads) and DIR/ca.crt (the CA to trust, see the README).
+# - mkcert installed: mkcert signs with its own CA (`mkcert -install` puts that CA in your trust stores).
+# - otherwise: openssl makes a local CA in DIR (ca.key never leaves DIR). That CA is name-constrained to
+#   localhost and loopback addresses, so even once trusted it cannot vouch for any other site.
+set -euo pipefail
+
+dir=${1:-${TLS_CERT_DIR:-certs}}
+names=(localhost '*.localhost' mcp.localhost inspector.localhost traefik.localhost)
+ips=(127.0.0.1 ::1)
+leaf_days=825   # the longest validity Apple platforms accept for a TLS server certificate
+ca_days=3650
+
+log() { printf 'certs: %s\n' "$*" >&2; }
+
+mkdir -p "$dir"
+chmod 755 "$dir"
+
+# Idempotent: keep a certificate that covers our names and is valid for at least 30 more days.
+if [ -z "${FORCE:-}" ] && [ -s "$dir/tls.crt" ] && [ -s "$dir/tls.key" ] && [ -s "$dir/ca.crt" ] \
+  && openssl x509 -in "$dir/tls.crt" -noout -checkend $((30 * 86400)) >/dev/null 2>&1 \
+  && openssl x509 -in "$dir/tls.crt" -noout -ext subjectAltName 2>/dev/null | grep -q 'DNS:\*\.localhost' \
+  && openssl verify -CAfile "$dir/ca.crt" "$dir/tls.crt" >/dev/null 2>&1; then
+  log "$dir/tls.crt is still valid; nothing to do (FORCE=1 to replace it)"
+  exit 0
+fi
+
+if command -v mkcert >/dev/null 2>&1; then
+  log "using mkcert ($(mkcert -CAROOT))"
+  mkcert -cert-file "$dir/tls.crt" -key-file "$dir/tls.key" "${names[@]}" "${ips[@]}"
+  cp "$(mkcert -CAROOT)/rootCA.pem" "$dir/ca.crt"
+  trust_hint="mkcert -install"
+else
+  command -v openssl >/dev/null 2>&1 || { log "need mkcert or openssl"; exit 1; }
+  log "mkcert not found; using openssl with a local CA in $dir"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+
+  if [ -z "${FORCE:-}" ] && [ -s "$dir/ca.key" ] && [ -s "$dir/ca.crt" ] \
+    && openssl x509 -in "$dir/ca.crt" -noout -checkend $((leaf_days * 86400)) >/dev/null 2>&1; then
+    log "reusing the local CA in $dir (already trusted machines stay trusted)"
+  else
+    cat >"$tmp/ca.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+x509_extensions = ca_ext
+[dn]
+O = mcp-stack local development
+CN = mcp-stack local CA
+[ca_ext]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+nameConstraints = critical, permitted;DNS:localhost, permitted;IP:127.0.0.0/255.0.0.0, permitted;IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff
+EOF
+    (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/ca.key")
+    openssl req -new -x509 -config "$tmp/ca.cnf" -key "$dir/ca.key" -sha256 -days "$ca_days" -out "$dir/ca.crt"
+    log "new local CA: $dir/ca.crt (trust it once, see README)"
+  fi
+
+  san=""
+  for n in "${names[@]}"; do san+="DNS:$n,"; done
+  for ip in "${ips[@]}"; do san+="IP:$ip,"; done
+  cat >"$tmp/leaf.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+O = mcp-stack local development
+CN = localhost
+[leaf_ext]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = ${san%,}
+EOF
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/tls.key"
+  openssl req -new -config "$tmp/leaf.cnf" -key "$tmp/tls.key" -out "$tmp/tls.csr"
+  openssl x509 -req -in "$tmp/tls.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+    -CAserial "$tmp/ca.srl" -sha256 -days "$leaf_days" -extfile "$tmp/leaf.cnf" -extensions leaf_ext \
+    -out "$dir/tls.crt" 2>/dev/null
+  mv "$tmp/tls.key" "$dir/tls.key"
+  trust_hint="see README: Trusting the local certificate authority"
+fi
+
+# Traefik reads the key as root without CAP_DAC_OVERRIDE, so a key owned by your user must be world-readable.
+# It is a dev-only key for *.localhost; the CA key (openssl mode) stays 0600.
+chmod 644 "$dir/tls.crt" "$dir/tls.key" "$dir/ca.crt"
+openssl verify -CAfile "$dir/ca.crt" "$dir/tls.crt" >/dev/null
+log "wrote $dir/tls.crt, $dir/tls.key (valid ${leaf_days} days) and $dir/ca.crt"
+log "to trust it in browsers and curl: $trust_hint"
