@@ -4,6 +4,7 @@
 #
 #   scripts/certs.sh [DIR]        DIR defaults to $TLS_CERT_DIR, else ./certs (gitignored)
 #   FORCE=1 scripts/certs.sh      make a new certificate even if the current one is still good
+#   CERTS_TOOL=openssl            ignore an installed mkcert (tests: keep a developer's mkcert root out of them)
 #
 # Writes DIR/tls.crt + DIR/tls.key (what Traefik loads) and DIR/ca.crt (the CA to trust, see the README).
 # - mkcert installed: mkcert signs with its own CA (`mkcert -install` puts that CA in your trust stores).
@@ -19,6 +20,10 @@ ca_days=3650
 
 log() { printf 'certs: %s\n' "$*" >&2; }
 
+tool=${CERTS_TOOL:-auto}
+case "$tool" in auto | mkcert | openssl) ;; *) log "CERTS_TOOL must be auto, mkcert or openssl (got $tool)"; exit 2 ;; esac
+if [ "$tool" = mkcert ] && ! command -v mkcert >/dev/null 2>&1; then log "CERTS_TOOL=mkcert but mkcert is not installed"; exit 1; fi
+
 mkdir -p "$dir"
 chmod 755 "$dir"
 
@@ -31,7 +36,7 @@ if [ -z "${FORCE:-}" ] && [ -s "$dir/tls.crt" ] && [ -s "$dir/tls.key" ] && [ -s
   exit 0
 fi
 
-if command -v mkcert >/dev/null 2>&1; then
+if [ "$tool" != openssl ] && command -v mkcert >/dev/null 2>&1; then
   log "using mkcert ($(mkcert -CAROOT))"
   mkcert -cert-file "$dir/tls.crt" -key-file "$dir/tls.key" "${names[@]}" "${ips[@]}"
   cp "$(mkcert -CAROOT)/rootCA.pem" "$dir/ca.crt"
