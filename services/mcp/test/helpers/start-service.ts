@@ -1,0 +1,111 @@
+// Starts the real service (src/main.ts) as a child process on an ephemeral port, as a user would run it, and
+// captures everything it logs. Tests talk to it over HTTP with real SDK clients, send it signals, and grep its logs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+export const TEST_TOKEN = 'svc-test-token-5f0c1d2e3a4b5c6d7e8f';
+
+export interface RunningService {
+  /** http://127.0.0.1:<port> */
+  baseUrl: string;
+  /** http://127.0.0.1:<port>/mcp */
+  mcpUrl: string;
+  port: number;
+  child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Parsed JSON log lines so far. */
+  logs(): Record<string, unknown>[];
+  /** Resolves with the exit code (or signal name) once the process ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The environment every test service starts from: nothing inherited but PATH, and an LLM that is not there. */
+export function baseEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    APP_ENV: 'development',
+    PORT: '0',
+    MCP_BIND_HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    MCP_AUTH_TOKEN: TEST_TOKEN,
+    // Port 9 (discard) on loopback: refused at once, so nothing ever leaves the machine.
+    OLLAMA_BASE_URL: 'http://127.0.0.1:9',
+    LLM_MAX_RETRIES: '0',
+  };
+}
+
+/** Runs `node src/main.ts` with the given environment and waits until it reports it is listening. */
+export async function startService(overrides: Record<string, string | undefined> = {}): Promise<RunningService> {
+  const env: Record<string, string> = baseEnv();
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
+      if (match) resolve(Number(match[1]));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    void exited.then(({ code }) => reject(new Error(`service exited (code ${code}) before listening:\n${output}`)));
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    baseUrl,
+    mcpUrl: `${baseUrl}/mcp`,
+    port,
+    child,
+    output: () => output,
+    logs: () =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Runs the service expecting it to refuse to start; resolves with its exit code and output. */
+export async function runToExit(overrides: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
+  const env: Record<string, string> = baseEnv();
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, output };
+}
+
+export const authHeaders = (token = TEST_TOKEN) => ({ Authorization: `Bearer ${token}` });
+
+/** A raw JSON-RPC initialize as a 2025 client sends it. */
+export function initializeBody(protocolVersion = '2025-06-18', id: number | string = 1) {
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-test-client', version: '1.0.0' } },
+  };
+}
+
+export const MCP_ACCEPT = 'application/json, text/event-stream';
