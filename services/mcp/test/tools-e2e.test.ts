@@ -13,8 +13,8 @@ import { providerCases } from './helpers/llm-fixtures.ts';
 import { readSse } from './helpers/sse.ts';
 import { authHeaders, initializeBody, MCP_ACCEPT, startService, type RunningService } from './helpers/start-service.ts';
 
-const textOf = (result: { content?: unknown }) =>
-  ((result.content as { type: string; text: string }[] | undefined) ?? []).map((c) => c.text).join('');
+const textOf = (result: object) =>
+  (('content' in result ? (result.content as { type: string; text: string }[]) : []) ?? []).map((c) => c.text).join('');
 
 const isChat = (path: string) => /\/(api\/chat|chat\/completions)$/.test(path);
 

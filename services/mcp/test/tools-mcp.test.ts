@@ -19,8 +19,8 @@ async function connect(deps: AppDeps) {
   return { client, close: async () => { await client.close(); await server.close(); } };
 }
 
-const textOf = (result: { content?: unknown }) =>
-  ((result.content as { type: string; text: string }[] | undefined) ?? []).map((c) => c.text).join('');
+const textOf = (result: object) =>
+  (('content' in result ? (result.content as { type: string; text: string }[]) : []) ?? []).map((c) => c.text).join('');
 
 for (const pc of providerCases) {
   describe(`MCP tools over ${pc.name}`, () => {
