@@ -1,0 +1,3 @@
+module mcp-stack/socket-proxy-standin
+
+go 1.24
