@@ -1,0 +1,266 @@
+// The HTTP edge: auth, DNS-rebinding protection, CORS, request hygiene (415/413/-32700/429), sessions by id,
+// health/readiness/metrics and security headers. Raw fetch, because these are about the exact HTTP answers.
+import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { startFakeOllama } from './helpers/fake-ollama.ts';
+import type { FakeServer } from './helpers/fake-llm-common.ts';
+import { MCP_ACCEPT, TEST_TOKEN, authHeaders, initializeBody, startService, type RunningService } from './helpers/start-service.ts';
+
+const json = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
+
+/** node:http lets us send a Host header that fetch would refuse to forge. */
+function rawPost(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('HTTP edge', () => {
+  let svc: RunningService;
+  before(async () => {
+    svc = await startService({ MCP_CONFORMANCE_FIXTURES: 'true', MCP_MAX_BODY_BYTES: '2048' });
+  });
+  after(async () => {
+    await svc.stop();
+  });
+
+  const initialize = (headers: Record<string, string> = authHeaders()) =>
+    fetch(svc.mcpUrl, { method: 'POST', headers: { ...json, ...headers }, body: JSON.stringify(initializeBody()) });
+
+  describe('bearer auth', () => {
+    it('refuses a request without a token with 401 and a resource_metadata challenge', async () => {
+      const res = await initialize({});
+      assert.equal(res.status, 401);
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      assert.match(challenge, /^Bearer /);
+      const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)?.[1];
+      assert.equal(metadataUrl, `${svc.baseUrl}/.well-known/oauth-protected-resource/mcp`);
+      // The RFC 9728 document is readable without a token and names this resource.
+      const doc = await fetch(metadataUrl!);
+      assert.equal(doc.status, 200);
+      const body = (await doc.json()) as { resource: string; bearer_methods_supported: string[] };
+      assert.equal(body.resource, svc.mcpUrl);
+      assert.deepEqual(body.bearer_methods_supported, ['header']);
+    });
+
+    it('refuses a wrong token with 401 invalid_token', async () => {
+      const res = await initialize(authHeaders(`${TEST_TOKEN}x`));
+      assert.equal(res.status, 401);
+      assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+    });
+
+    it('refuses a malformed Authorization header', async () => {
+      const res = await initialize({ Authorization: `Basic ${TEST_TOKEN}` });
+      assert.equal(res.status, 401);
+      assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_request"/);
+    });
+
+    it('accepts the right token', async () => {
+      const res = await initialize();
+      assert.equal(res.status, 200);
+      assert.ok(res.headers.get('mcp-session-id'));
+    });
+
+    it('protects /metrics and the legacy SSE endpoint too', async () => {
+      assert.equal((await fetch(`${svc.baseUrl}/metrics`)).status, 401);
+      assert.equal((await fetch(`${svc.baseUrl}/sse`)).status, 401);
+      const metrics = await fetch(`${svc.baseUrl}/metrics`, { headers: authHeaders() });
+      assert.equal(metrics.status, 200);
+      const text = await metrics.text();
+      assert.match(text, /^# HELP http_requests_total/m);
+      assert.match(text, /mcp_sessions_open\{transport="streamable-session"\} [1-9]/);
+    });
+  });
+
+  describe('DNS rebinding protection', () => {
+    it('answers an evil Host with 403', async () => {
+      const res = await rawPost(svc.mcpUrl, { ...json, ...authHeaders(), Host: 'evil.example.com' }, JSON.stringify(initializeBody()));
+      assert.equal(res.status, 403);
+    });
+
+    it('answers an evil Origin with 403 and allows a localhost one', async () => {
+      const evil = await initialize({ ...authHeaders(), Origin: 'http://evil.example.com' });
+      assert.equal(evil.status, 403);
+      const good = await initialize({ ...authHeaders(), Origin: `http://localhost:${svc.port}` });
+      assert.equal(good.status, 200);
+    });
+
+    it('lets an allowed browser origin read Mcp-Session-Id (CORS)', async () => {
+      const origin = `http://localhost:5173`;
+      const preflight = await fetch(svc.mcpUrl, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,mcp-protocol-version' },
+      });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
+      const allowed = (preflight.headers.get('access-control-allow-headers') ?? '').toLowerCase();
+      for (const header of ['authorization', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name']) {
+        assert.ok(allowed.includes(header), `preflight does not allow ${header}: ${allowed}`);
+      }
+      const res = await initialize({ ...authHeaders(), Origin: origin });
+      assert.equal(res.headers.get('access-control-allow-origin'), origin);
+      assert.match(res.headers.get('access-control-expose-headers') ?? '', /Mcp-Session-Id/);
+    });
+  });
+
+  describe('sessions by id', () => {
+    it('answers an unknown session id with 404 and a JSON-RPC error', async () => {
+      const res = await fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...json, ...authHeaders(), 'Mcp-Session-Id': '00000000-0000-4000-8000-000000000000', 'Mcp-Protocol-Version': '2025-06-18' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+      assert.equal(res.status, 404);
+      const body = (await res.json()) as { jsonrpc: string; error: { code: number; message: string } };
+      assert.equal(body.jsonrpc, '2.0');
+      assert.equal(body.error.code, -32001);
+    });
+
+    it('answers a missing session id with 400 and a JSON-RPC error', async () => {
+      for (const [method, body] of [['POST', JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })], ['GET', undefined], ['DELETE', undefined]] as const) {
+        const res = await fetch(svc.mcpUrl, { method, headers: { ...json, ...authHeaders() }, body });
+        assert.equal(res.status, 400, `${method} without Mcp-Session-Id`);
+        assert.equal(((await res.json()) as { error: { code: number } }).error.code, -32000);
+      }
+    });
+
+    it('answers an unknown legacy SSE session with 404', async () => {
+      const res = await fetch(`${svc.baseUrl}/messages?sessionId=nope`, {
+        method: 'POST',
+        headers: { ...json, ...authHeaders() },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      });
+      assert.equal(res.status, 404);
+    });
+  });
+
+  describe('request hygiene', () => {
+    it('answers malformed JSON with 400 and -32700', async () => {
+      const res = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...json, ...authHeaders() }, body: '{"jsonrpc": "2.0", "id": 1,' });
+      assert.equal(res.status, 400);
+      assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+      assert.equal(((await res.json()) as { error: { code: number } }).error.code, -32700);
+    });
+
+    it('answers a body over MCP_MAX_BODY_BYTES with 413', async () => {
+      const big = JSON.stringify({ ...initializeBody(), padding: 'x'.repeat(4096) });
+      const res = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...json, ...authHeaders() }, body: big });
+      assert.equal(res.status, 413);
+      assert.match(((await res.json()) as { error: { message: string } }).error.message, /MCP_MAX_BODY_BYTES/);
+    });
+
+    it('answers a non-JSON content type with 415', async () => {
+      const res = await fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain', Accept: MCP_ACCEPT, ...authHeaders() },
+        body: JSON.stringify(initializeBody()),
+      });
+      assert.equal(res.status, 415);
+      assert.equal(((await res.json()) as { jsonrpc: string }).jsonrpc, '2.0');
+    });
+
+    it('answers an unknown path with a JSON 404', async () => {
+      const res = await fetch(`${svc.baseUrl}/nope`, { headers: authHeaders() });
+      assert.equal(res.status, 404);
+      assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+    });
+
+    it('returns the caller’s X-Request-Id, or makes one', async () => {
+      const mine = await fetch(`${svc.baseUrl}/healthz`, { headers: { 'X-Request-Id': 'trace-abc-123' } });
+      assert.equal(mine.headers.get('x-request-id'), 'trace-abc-123');
+      const made = await fetch(`${svc.baseUrl}/healthz`, { headers: { 'X-Request-Id': 'bad value with spaces' } });
+      assert.match(made.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+      assert.ok(svc.logs().some((line) => line.reqId === 'trace-abc-123'), 'the request id is in the access log');
+    });
+
+    it('sends security headers', async () => {
+      const res = await fetch(`${svc.baseUrl}/healthz`);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+      assert.equal(res.headers.get('x-powered-by'), null);
+    });
+  });
+
+  describe('health', () => {
+    it('/healthz answers GET and HEAD without auth or dependencies', async () => {
+      const get = await fetch(`${svc.baseUrl}/healthz`);
+      assert.equal(get.status, 200);
+      assert.equal(((await get.json()) as { status: string }).status, 'ok');
+      const head = await fetch(`${svc.baseUrl}/healthz`, { method: 'HEAD' });
+      assert.equal(head.status, 200);
+    });
+
+    it('/readyz is 503 with the reason while the LLM provider is unreachable', async () => {
+      const res = await fetch(`${svc.baseUrl}/readyz`);
+      assert.equal(res.status, 503);
+      const body = (await res.json()) as { status: string; reason: string };
+      assert.equal(body.status, 'unavailable');
+      assert.match(body.reason, /127\.0\.0\.1:9/);
+    });
+  });
+});
+
+describe('readiness with a reachable LLM', () => {
+  let fake: FakeServer;
+  let svc: RunningService;
+  before(async () => {
+    fake = await startFakeOllama();
+    svc = await startService({ OLLAMA_BASE_URL: fake.url, OLLAMA_MODEL: 'llama3.2:1b' });
+  });
+  after(async () => {
+    await svc.stop();
+    await fake.close();
+  });
+
+  it('/readyz is 200 and names the provider', async () => {
+    const res = await fetch(`${svc.baseUrl}/readyz`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: 'ready', llm: { provider: 'ollama', model: 'llama3.2:1b' } });
+  });
+});
+
+describe('rate limit', () => {
+  let svc: RunningService;
+  before(async () => {
+    svc = await startService({ MCP_RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  after(async () => {
+    await svc.stop();
+  });
+
+  it('answers 429 with Retry-After past the per-client limit, and never limits /healthz', async () => {
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 5; i++) {
+      last = await fetch(`${svc.baseUrl}/metrics`, { headers: authHeaders() });
+      statuses.push(last.status);
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    assert.match(last!.headers.get('retry-after') ?? '', /^\d+$/);
+    assert.equal(((await last!.json()) as { error: { code: number } }).error.code, -32000);
+    for (let i = 0; i < 5; i++) assert.equal((await fetch(`${svc.baseUrl}/healthz`)).status, 200);
+  });
+});
+
+describe('auth disabled explicitly', () => {
+  let svc: RunningService;
+  before(async () => {
+    svc = await startService({ MCP_AUTH_TOKEN: undefined, MCP_AUTH_DISABLED: 'true' });
+  });
+  after(async () => {
+    await svc.stop();
+  });
+
+  it('serves MCP without a token and says so in the log', async () => {
+    const res = await fetch(svc.mcpUrl, { method: 'POST', headers: json, body: JSON.stringify(initializeBody()) });
+    assert.equal(res.status, 200);
+    assert.ok(svc.logs().some((line) => String(line.msg).includes('bearer auth is OFF')));
+  });
+});
