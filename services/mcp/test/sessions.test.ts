@@ -1,0 +1,163 @@
+// Session lifetime: idle reaping, the session cap, keepalives on idle streams (2025 and legacy), and
+// resumption with Last-Event-ID.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readSse, type SseFrame } from './helpers/sse.ts';
+import { MCP_ACCEPT, authHeaders, initializeBody, startService, type RunningService } from './helpers/start-service.ts';
+
+const json = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
+
+async function metric(svc: RunningService, pattern: RegExp): Promise<number> {
+  const text = await (await fetch(`${svc.baseUrl}/metrics`, { headers: authHeaders() })).text();
+  const match = pattern.exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Opens a 2025 session with raw HTTP (initialize + initialized) and returns its id. */
+async function openSession(svc: RunningService): Promise<string> {
+  const res = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...json, ...authHeaders() }, body: JSON.stringify(initializeBody('2025-11-25')) });
+  assert.equal(res.status, 200);
+  await res.text();
+  const sessionId = res.headers.get('mcp-session-id')!;
+  const ack = await fetch(svc.mcpUrl, {
+    method: 'POST',
+    headers: { ...json, ...authHeaders(), 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  });
+  assert.equal(ack.status, 202);
+  return sessionId;
+}
+
+const sessionHeaders = (sessionId: string) => ({ ...json, ...authHeaders(), 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' });
+
+describe('idle sessions', () => {
+  let svc: RunningService;
+  before(async () => {
+    svc = await startService({ MCP_SESSION_IDLE_SECONDS: '1', MCP_MAX_SESSIONS: '2', MCP_KEEPALIVE_SECONDS: '0' });
+  });
+  after(async () => {
+    await svc.stop();
+  });
+
+  it('reaps a session its client abandoned without DELETE, which frees its slot', async () => {
+    const first = await openSession(svc);
+    const second = await openSession(svc);
+    // The cap: a third session is refused with a clear 503 while two are open.
+    const refused = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...json, ...authHeaders() }, body: JSON.stringify(initializeBody()) });
+    assert.equal(refused.status, 503);
+    assert.ok(refused.headers.get('retry-after'));
+    assert.match(((await refused.json()) as { error: { message: string } }).error.message, /MCP_MAX_SESSIONS/);
+    assert.equal(await metric(svc, /^mcp_sessions_open\{transport="streamable-session"\} (\d+)/m), 2);
+
+    // Keep the second one busy; leave the first alone past MCP_SESSION_IDLE_SECONDS.
+    for (let i = 0; i < 6; i++) {
+      await sleep(400);
+      const ping = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(second), body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ping' }) });
+      assert.equal(ping.status, 200);
+      await ping.text();
+    }
+
+    const gone = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(first), body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' }) });
+    assert.equal(gone.status, 404, 'the idle session was reaped');
+    assert.equal(await metric(svc, /^mcp_sessions_reaped_total\{transport="streamable-session"\} (\d+)/m), 1);
+    assert.equal(await metric(svc, /^mcp_sessions_open\{transport="streamable-session"\} (\d+)/m), 1);
+    // Its slot is free again.
+    await openSession(svc);
+  });
+
+  it('never reaps a session while its client holds a stream open', async () => {
+    await sleep(1500); // let the previous test's sessions expire
+    const sessionId = await openSession(svc);
+    const stream = await fetch(svc.mcpUrl, { headers: { ...authHeaders(), Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' } });
+    assert.equal(stream.status, 200);
+    await sleep(2500);
+    const ping = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(sessionId), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    assert.equal(ping.status, 200);
+    await ping.text();
+    await stream.body!.cancel();
+  });
+
+  it('DELETE ends a session at once', async () => {
+    const sessionId = await openSession(svc);
+    const del = await fetch(svc.mcpUrl, { method: 'DELETE', headers: sessionHeaders(sessionId) });
+    assert.equal(del.status, 200);
+    const after = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(sessionId), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    assert.equal(after.status, 404);
+  });
+});
+
+describe('keepalives and resumption', () => {
+  let svc: RunningService;
+  before(async () => {
+    svc = await startService({ MCP_KEEPALIVE_SECONDS: '1', MCP_CONFORMANCE_FIXTURES: 'true' });
+  });
+  after(async () => {
+    await svc.stop();
+  });
+
+  const firstKeepalive = async (frames: AsyncGenerator<SseFrame>) => {
+    for await (const frame of frames) if (frame.comments.length > 0) return frame.comments[0];
+    return undefined;
+  };
+
+  it('sends keepalive comments on an idle 2025 GET stream', async () => {
+    const sessionId = await openSession(svc);
+    const stream = await fetch(svc.mcpUrl, { headers: { ...authHeaders(), Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' } });
+    assert.equal(stream.status, 200);
+    assert.equal(await metric(svc, /^mcp_streams_open\{transport="streamable-session"\} (\d+)/m), 1);
+    const comment = await firstKeepalive(readSse(stream.body!));
+    assert.ok(comment !== undefined, 'a keepalive comment arrived');
+  });
+
+  it('sends keepalive comments on an idle legacy SSE stream', async () => {
+    const stream = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
+    assert.equal(stream.status, 200);
+    assert.equal(await firstKeepalive(readSse(stream.body!)), 'keepalive');
+  });
+
+  it('replays what a client missed after Last-Event-ID', async () => {
+    const sessionId = await openSession(svc);
+    const connection = new AbortController();
+    const call = await fetch(svc.mcpUrl, {
+      signal: connection.signal,
+      method: 'POST',
+      headers: sessionHeaders(sessionId),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: { name: 'test_tool_with_progress', arguments: { steps: 3, delayMs: 300 }, _meta: { progressToken: 'p' } },
+      }),
+    });
+    assert.equal(call.status, 200);
+    // Read the priming event and the first progress, then drop the connection as a flaky network would.
+    const frames = readSse(call.body!);
+    let lastEventId: string | undefined;
+    for await (const frame of frames) {
+      if (frame.id) lastEventId = frame.id;
+      if (frame.data?.includes('notifications/progress')) break;
+    }
+    assert.ok(lastEventId);
+    connection.abort();
+    // Reconnect as clients do; 409 means the server has not yet noticed the old connection is gone.
+    let resumed: Response;
+    for (let attempt = 0; ; attempt++) {
+      resumed = await fetch(svc.mcpUrl, {
+        headers: { ...authHeaders(), Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25', 'Last-Event-ID': lastEventId },
+      });
+      if (resumed.status !== 409 || attempt === 20) break;
+      await resumed.text();
+      await sleep(50);
+    }
+    assert.equal(resumed.status, 200);
+    const seen: string[] = [];
+    for await (const frame of readSse(resumed.body!)) {
+      if (!frame.data) continue;
+      const message = JSON.parse(frame.data) as { id?: number; method?: string; params?: { progress?: number } };
+      seen.push(message.method ? `${message.method}:${message.params?.progress}` : `result:${message.id}`);
+      if (message.id === 7) break;
+    }
+    assert.deepEqual(seen, ['notifications/progress:50', 'notifications/progress:100', 'result:7']);
+  });
+});
