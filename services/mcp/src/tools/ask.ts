@@ -21,12 +21,16 @@ export const ask = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler({ question, system }, { llm, signal, progress }) {
     const stream = forwardTokens(progress);
-    const { text } = await llm.chat({
-      messages: [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: question }],
-      signal,
-      onToken: stream.onToken,
-    });
-    stream.flush();
+    let text: string;
+    try {
+      ({ text } = await llm.chat({
+        messages: [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: question }],
+        signal,
+        onToken: stream.onToken,
+      }));
+    } finally {
+      stream.flush(); // nothing may trail the result
+    }
     return { text, structured: { answer: text, provider: llm.name, model: llm.model } };
   },
 });

@@ -41,8 +41,12 @@ export const summarize = defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler({ text, length }, { llm, signal, progress }) {
     const stream = forwardTokens(progress);
-    const result = await llm.chat({ messages: summaryMessages(text, length), signal, onToken: stream.onToken });
-    stream.flush();
+    let result: { text: string };
+    try {
+      result = await llm.chat({ messages: summaryMessages(text, length), signal, onToken: stream.onToken });
+    } finally {
+      stream.flush(); // nothing may trail the result
+    }
     return { text: result.text, structured: { summary: result.text, length, provider: llm.name, model: llm.model } };
   },
 });
