@@ -104,7 +104,11 @@ for (const pc of providerCases) {
       }
       assert.equal(chatRequests(fake).length, 1);
       const health = await provider.health();
-      assert.deepEqual(health, { ok: false, reason: error.message });
+      const reason =
+        pc.name === 'ollama'
+          ? error.message
+          : `OpenAI-compatible server at ${fake.url}/v1 does not list model no-such-model in /models: check OPENAI_MODEL`;
+      assert.deepEqual(health, { ok: false, reason });
     });
 
     it('explains a refused connection after retrying, and /readyz gets the reason', async () => {

@@ -11,7 +11,7 @@ const HEALTH_TIMEOUT_MS = 5_000;
 export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
   const label = baseUrl === LLM_DEFAULTS.openaiBaseUrl ? 'OpenAI' : `OpenAI-compatible server at ${baseUrl}`;
-  const unknownModel = `${label} does not know model ${config.model} (404): check OPENAI_MODEL`;
+  const notListed = `${sentence(label)} does not list model ${config.model} in /models: check OPENAI_MODEL`;
   const policy: CallPolicy = {
     provider: 'openai',
     label,
@@ -92,7 +92,7 @@ export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): L
       try {
         const ids = await listModels(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
         // Some compatible servers list nothing useful; only an explicit list without our model is a problem.
-        if (ids.length > 0 && !ids.includes(config.model)) return { ok: false, reason: unknownModel };
+        if (ids.length > 0 && !ids.includes(config.model)) return { ok: false, reason: notListed };
         return { ok: true };
       } catch (error) {
         if (error instanceof LlmError && error.kind === 'cancelled') {
