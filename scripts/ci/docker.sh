@@ -9,22 +9,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/ci/lib.sh
 . "$here/lib.sh"
 
-export DEBIAN_FRONTEND=noninteractive
-apt_updated=
-apt_update_once() {
-  if [ -z "$apt_updated" ]; then
-    apt-get -o DPkg::Lock::Timeout=900 update -qq
-    apt_updated=1
-  fi
-}
-
 engine_answers() { docker info >/dev/null 2>&1; }
 
 start_engine() {
   if ! command -v dockerd >/dev/null 2>&1; then
     log "installing Debian's docker.io"
-    apt_update_once
-    apt-get -o DPkg::Lock::Timeout=900 install -y -qq docker.io >/dev/null
+    apt_install docker.io
   fi
   # A socket left by a dead daemon makes `docker info` fail but is no reason to start a second one.
   if pgrep -x dockerd >/dev/null 2>&1; then
@@ -52,21 +42,9 @@ start_engine() {
 compose_v2() { docker compose version 2>/dev/null | grep -Eq 'v?2\.'; }
 
 install_compose_v2() {
-  local sources=/etc/apt/sources.list.d/debian-trixie.sources
-  if [ ! -f "$sources" ]; then
-    # Same mirror and key as the machine's own bookworm entry, only the suite differs.
-    local uri key
-    uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    key=$(awk '/^Signed-By:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    : "${uri:=http://deb.debian.org/debian}"
-    : "${key:=/usr/share/keyrings/debian-archive-keyring.gpg}"
-    printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: %s\n' "$uri" "$key" > "$sources"
-    printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' > /etc/apt/preferences.d/trixie-low
-    apt_updated=
-  fi
   log "installing Compose v2 (docker-compose from Debian trixie)"
-  apt_update_once
-  apt-get -o DPkg::Lock::Timeout=900 install -y -qq -t trixie docker-compose >/dev/null
+  ensure_trixie_source
+  apt_install -t trixie docker-compose
 }
 
 engine_answers || start_engine

@@ -34,10 +34,7 @@ ensure_base_image() {
   image_present "$BASE_IMAGE" && return 0
   local tarball="$MCP_STACK_CACHE/rootfs/bookworm-minbase-$BASE_REVISION.tar"
   if [ ! -s "$tarball" ]; then
-    command -v debootstrap >/dev/null 2>&1 || {
-      apt-get -o DPkg::Lock::Timeout=900 update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq debootstrap >/dev/null
-    }
+    command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
     local mirror
     mirror=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
     : "${mirror:=http://deb.debian.org/debian}"
