@@ -127,6 +127,16 @@ for (const pc of providerCases) {
       assert.match(health.ok ? '' : health.reason, /is not reachable \(connection refused\)/);
     });
 
+    it('health answers within its own deadline when the provider stalls', async () => {
+      fresh();
+      fake.setFault({ kind: 'delay', ms: 10_000 });
+      const health = await providerFor(pc.config(fake.url)).health();
+      const label = pc.name === 'ollama' ? `Ollama at ${fake.url}` : `OpenAI-compatible server at ${fake.url}/v1`;
+      assert.deepEqual(health, { ok: false, reason: `${label} did not answer the health check within 2.5 s` });
+      const probe = await fake.waitForRequest((r) => /tags|models/.test(r.path));
+      assert.equal(probe.aborted, true, 'the probe request was abandoned, not left hanging');
+    });
+
     it('turns a malformed stream into a clear error', async () => {
       fresh();
       fake.setFault({ kind: 'malformed' });

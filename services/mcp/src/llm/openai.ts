@@ -6,7 +6,8 @@ import { LLM_DEFAULTS, type OpenAiLlmConfig } from '../config/llm.ts';
 import { callWithPolicy, connectionFailure, sentence, withoutCredentials, type CallPolicy } from './policy.ts';
 import { LlmError, type ChatRequest, type HealthStatus, type LlmProvider } from './types.ts';
 
-const HEALTH_TIMEOUT_MS = 5_000;
+// Below the service's own 3 s readiness deadline, so /readyz shows our reason rather than a generic timeout.
+const HEALTH_TIMEOUT_MS = 2_500;
 
 export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
@@ -35,11 +36,14 @@ export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): L
     },
   });
 
-  const listModels = (signal?: AbortSignal) =>
-    callWithPolicy(policy, signal, async (attemptSignal) => {
+  const listModelsWith = (callPolicy: CallPolicy, signal?: AbortSignal) =>
+    callWithPolicy(callPolicy, signal, async (attemptSignal) => {
       const page = await client.models.list({ signal: attemptSignal });
       return page.data.map((model) => model.id);
     });
+  const listModels = (signal?: AbortSignal) => listModelsWith(policy, signal);
+  // A probe answers now or says why: no retries, a short deadline.
+  const healthPolicy: CallPolicy = { ...policy, maxRetries: 0, timeoutMs: HEALTH_TIMEOUT_MS };
 
   return {
     name: 'openai',
@@ -90,13 +94,13 @@ export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): L
 
     async health(): Promise<HealthStatus> {
       try {
-        const ids = await listModels(AbortSignal.timeout(HEALTH_TIMEOUT_MS));
+        const ids = await listModelsWith(healthPolicy);
         // Some compatible servers list nothing useful; only an explicit list without our model is a problem.
         if (ids.length > 0 && !ids.includes(config.model)) return { ok: false, reason: notListed };
         return { ok: true };
       } catch (error) {
-        if (error instanceof LlmError && error.kind === 'cancelled') {
-          return { ok: false, reason: `${label} did not answer within ${HEALTH_TIMEOUT_MS / 1000} s` };
+        if (error instanceof LlmError && error.kind === 'timeout') {
+          return { ok: false, reason: `${sentence(label)} did not answer the health check within ${HEALTH_TIMEOUT_MS / 1000} s` };
         }
         return { ok: false, reason: error instanceof Error ? error.message : String(error) };
       }

@@ -64,6 +64,7 @@ async function handle(exchange: Exchange, state: FakeState): Promise<boolean> {
     return true;
   }
   if (method === 'GET' && path === '/api/tags') {
+    if (state.fault.kind === 'delay' && !(await pause(state.fault.ms, exchange.gone))) return true;
     sendJson(res, 200, { models: state.models.map(modelEntry) });
     return true;
   }

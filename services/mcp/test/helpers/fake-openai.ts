@@ -52,6 +52,7 @@ async function handle(exchange: Exchange, state: FakeState, apiKey: string | und
     return true;
   }
   if (method === 'GET' && route === '/models') {
+    if (state.fault.kind === 'delay' && !(await pause(state.fault.ms, exchange.gone))) return true;
     sendJson(res, 200, {
       object: 'list',
       data: state.models.map((id) => ({ id, object: 'model', created: 1_715_367_049, owned_by: 'system' })),
