@@ -128,3 +128,9 @@ smoke: ## Probe a live stack like a deploy pipeline: /healthz + first SSE event 
 clean: ## Remove the dev stack with its volumes (the Ollama model too), its built images, and dist/
 	$(DEV_COMPOSE) down --volumes --remove-orphans --rmi local
 	rm -rf services/mcp/dist
+
+# ---------------------------------------------------------------- benchmarks (not part of `make test`)
+.PHONY: bench
+bench: deps ## Benchmarks: ours vs the bare SDK per mode vs a raw ceiling, in one run (~13 min on 2 cores); writes bench/results/latest.md
+	@command -v wrk >/dev/null || { echo "bench: installing wrk (Debian package)"; apt-get install -y wrk; }
+	taskset -c $${BENCH_LOAD_CORE:-1} node bench/run.ts
