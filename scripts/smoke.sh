@@ -25,9 +25,6 @@ fi
 
 token=${TOKEN:-}
 if [ -z "$token" ] && [ -n "${TOKEN_FILE:-}" ]; then token=$(<"$TOKEN_FILE"); fi
-auth=()
-# The header goes through a file descriptor so the token never shows in `ps`.
-[ -n "$token" ] && auth=(--header @<(printf 'Authorization: Bearer %s\n' "$token"))
 
 fail() { echo "smoke: FAIL $*" >&2; exit 1; }
 
@@ -37,8 +34,10 @@ status=$(curl "${curl_args[@]}" --output /dev/null --write-out '%{http_code}' "$
 echo "smoke: ok   $url/healthz -> $status"
 
 # Read the stream only until the first event arrives; --max-time bounds a stream that never flushes.
-first=$(set +o pipefail; curl "${curl_args[@]}" --no-buffer "${auth[@]}" --header 'Accept: text/event-stream' \
-  "$url/sse" 2>/dev/null | grep -m1 -v '^:' || true)
+# The token reaches curl as a config line on stdin, so it never shows in `ps`.
+auth_config() { if [ -n "$token" ]; then printf 'header = "Authorization: Bearer %s"\n' "$token"; fi; }
+first=$(set +o pipefail; auth_config | curl "${curl_args[@]}" --config - --no-buffer \
+  --header 'Accept: text/event-stream' "$url/sse" 2>/dev/null | grep -m1 -v '^:' || true)
 case "$first" in
   "event: endpoint"*) echo "smoke: ok   $url/sse -> $first" ;;
   "") fail "$url/sse: no event within ${timeout}s (buffered by a proxy, auth refused, or not routed)" ;;
