@@ -86,6 +86,18 @@ for (const pc of providerCases) {
       assert.equal(chatRequests(fake).length, 2);
     });
 
+    it('explains an HTML error page from a proxy in front of the provider, without console output', async (t) => {
+      fresh();
+      fake.setFault({ kind: 'proxy-error', times: 5 });
+      // Console lines would land between the service's JSON log lines.
+      const consoleCalls = (['log', 'info', 'warn', 'error'] as const).map((method) => t.mock.method(console, method));
+      const error = await failure(providerFor(pc.config(fake.url, { maxRetries: 1 })).chat({ messages: question }));
+      assert.deepEqual(consoleCalls.map((mock) => mock.mock.callCount()), [0, 0, 0, 0]);
+      assert.equal(error.kind, 'upstream');
+      assert.match(error.message, /failed \(502: 502 Bad Gateway .*nginx\) \(gave up after 2 attempts\)$/);
+      assert.doesNotMatch(error.message, /<html>/);
+    });
+
     it('names the missing model and does not retry', async () => {
       fresh();
       const provider = providerFor(pc.config(fake.url, { model: 'no-such-model' }));

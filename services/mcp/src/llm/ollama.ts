@@ -27,7 +27,7 @@ export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): L
     new Ollama({
       host: config.baseUrl,
       fetch: (input, init) =>
-        fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+        jsonErrorBodies(fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal })),
     });
 
   const listModelsWith = (callPolicy: CallPolicy, signal?: AbortSignal) =>
@@ -82,6 +82,25 @@ export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): L
   };
 }
 
+/**
+ * The client console.logs when an error body is not JSON (an HTML page from a proxy, say), which would put a stray
+ * line into our JSON log stream. Hand it the same words as Ollama-style JSON instead, tags stripped.
+ */
+async function jsonErrorBodies(pending: Promise<Response>): Promise<Response> {
+  const response = await pending;
+  if (response.ok || response.headers.get('content-type')?.includes('application/json')) return response;
+  const text = (await response.text().catch(() => ''))
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
+  return new Response(JSON.stringify({ error: text || response.statusText || 'no details' }), {
+    status: response.status,
+    statusText: response.statusText,
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
 /** Ollama lists "llama3.2:latest" for a model asked for as "llama3.2". */
 function hasModel(names: string[], model: string): boolean {
   const wanted = model.includes(':') ? model : `${model}:latest`;
@@ -112,20 +131,20 @@ function classifyOllamaError(error: unknown, label: string, notPulled: string): 
       );
     }
     if (status === 429) {
-      return new LlmError('rate_limited', 'ollama', `${label} is too busy (429 ${message})`, { cause: error });
+      return new LlmError('rate_limited', 'ollama', `${label} is too busy (429: ${message})`, { cause: error });
     }
     if (status >= 500) {
-      return new LlmError('upstream', 'ollama', `${label} failed (${status} ${message})`, { cause: error });
+      return new LlmError('upstream', 'ollama', `${label} failed (${status}: ${message})`, { cause: error });
     }
     if (status === 401 || status === 403) {
       return new LlmError(
         'auth',
         'ollama',
-        `${label} refused the request (${status} ${message}): a proxy in front of Ollama wants credentials`,
+        `${label} refused the request (${status}: ${message}): a proxy in front of Ollama wants credentials`,
         { cause: error },
       );
     }
-    return new LlmError('bad_request', 'ollama', `${label} rejected the request (${status} ${message})`, {
+    return new LlmError('bad_request', 'ollama', `${label} rejected the request (${status}: ${message})`, {
       cause: error,
     });
   }

@@ -177,8 +177,13 @@ function classifyOpenAiError(error: unknown, label: string, model: string): LlmE
 /** ": the upstream's own words", shortened; empty when it said nothing useful. */
 function upstreamDetail(error: APIError): string {
   const body = error.error as { message?: unknown } | undefined;
-  const text = typeof body?.message === 'string' ? body.message : '';
-  return text ? `: ${text.slice(0, 200)}` : '';
+  // A JSON error body has a message; anything else (an HTML page from a proxy) is in the client's message text.
+  const raw = typeof body?.message === 'string' ? body.message : error.message.replace(/^\d{3}\s*/, '');
+  const text = raw
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text && !/^status code/i.test(text) ? `: ${text.slice(0, 200)}` : '';
 }
 
 function retryAfter(headers: Headers | undefined): number | undefined {

@@ -22,6 +22,8 @@ export type Fault =
   | { kind: 'malformed' }
   /** Stream `afterTokens` tokens, then never finish (until the client aborts). */
   | { kind: 'hang'; afterTokens: number }
+  /** An HTML error page instead of the API's JSON, as a proxy in front of the API sends it. */
+  | { kind: 'proxy-error'; times: number; status?: number }
   /** Close the TCP connection without an answer (connection reset). */
   | { kind: 'reset'; times: number };
 
@@ -133,6 +135,13 @@ export async function applyLeadingFault(
   if (fault.kind === 'rate-limit' && fault.times > 0) {
     fault.times -= 1;
     answers.rateLimited(fault.retryAfterSeconds);
+    return true;
+  }
+  if (fault.kind === 'proxy-error' && fault.times > 0) {
+    fault.times -= 1;
+    const status = fault.status ?? 502;
+    exchange.res.writeHead(status, { 'content-type': 'text/html' });
+    exchange.res.end(`<html><head><title>${status} Bad Gateway</title></head><body><center><h1>${status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n`);
     return true;
   }
   if (fault.kind === 'server-error' && fault.times > 0) {
