@@ -1,0 +1,73 @@
+/** Checks shared by the dev and prod stack tests. */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ClientTarget } from './mcp-clients.ts';
+import { resultText } from './mcp-clients.ts';
+
+/**
+ * Traefik learns routes from Docker events a moment after the containers are healthy. This waits for the
+ * route to answer (a readiness probe, retried quickly), so no test starts against a router that is not
+ * there yet. Fails with the last answer if it never comes.
+ */
+export async function waitForRoute(fetchFn: typeof fetch, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = '';
+  while (performance.now() < deadline) {
+    try {
+      const res = await fetchFn(url);
+      await res.body?.cancel();
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+    } catch (error) {
+      last = String((error as Error).cause ?? error);
+    }
+    await delay(200);
+  }
+  throw new Error(`${url} did not answer 2xx within ${timeoutMs / 1000} s (last: ${last})`);
+}
+
+export interface AskOutcome {
+  answer: string;
+  provider: string;
+  model: string;
+  progress: string[];
+}
+
+/** Calls `ask` with a progress callback; the progress messages are the answer as it streamed. */
+export async function askWithProgress(
+  client: {
+    callTool(
+      params: { name: string; arguments: Record<string, unknown> },
+      resultSchema?: undefined,
+      options?: { onprogress?: (p: { message?: string }) => void; timeout?: number },
+    ): Promise<unknown>;
+  },
+  question: string,
+): Promise<AskOutcome> {
+  const progress: string[] = [];
+  const result = (await client.callTool({ name: 'ask', arguments: { question } }, undefined, {
+    onprogress: (p) => progress.push(p.message ?? ''),
+    timeout: 120_000,
+  })) as { isError?: boolean; content?: unknown; structuredContent?: { answer: string; provider: string; model: string } };
+  if (result.isError) throw new Error(`ask returned an error: ${resultText(result)}`);
+  if (!result.structuredContent) throw new Error(`ask returned no structured content: ${JSON.stringify(result)}`);
+  return { ...result.structuredContent, progress };
+}
+
+/** SDK v2's callTool takes (params, options); v1's takes (params, resultSchema, options). */
+export async function askWithProgressV2(
+  client: {
+    callTool(
+      params: { name: string; arguments: Record<string, unknown> },
+      options?: { onprogress?: (p: { message?: string }) => void; timeout?: number },
+    ): Promise<unknown>;
+  },
+  question: string,
+): Promise<AskOutcome> {
+  return askWithProgress(
+    { callTool: (params, _schema, options) => client.callTool(params, options) },
+    question,
+  );
+}
+
+export type { ClientTarget };

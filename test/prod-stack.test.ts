@@ -1,0 +1,180 @@
+/**
+ * The production stack: compose.prod.yaml alone, the service image built from the real Dockerfile, and a test
+ * env file with only what CI cannot have (test/env/prod.env): a local certificate instead of ACME, loopback
+ * ephemeral ports, an internal network, and an OpenAI-compatible server container on that network.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ComposeStack } from './helpers/compose.ts';
+import { docker, execIn, inspectContainer, requireDockerEngine, runOk, uniqueName } from './helpers/docker.ts';
+import { serviceImage, splitImageRef } from './helpers/image.ts';
+import { connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
+import { startOpenAiCompatibleServer, type OpenAiCompatibleServer } from './helpers/openai-server.ts';
+import { repoRoot, testEnvDir } from './helpers/paths.ts';
+import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
+import { createLocalTlsClient, createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
+
+const token = randomBytes(24).toString('hex');
+const apiKey = `sk-test-${randomBytes(16).toString('hex')}`;
+let stack: ComposeStack | undefined;
+let llm: OpenAiCompatibleServer | undefined;
+let tls: LocalTlsClient;
+const plain = createPlainClient();
+let mcpUrl = '';
+let httpPort = 0;
+
+describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { concurrency: true }, () => {
+  before(async () => {
+    await requireDockerEngine();
+    const project = uniqueName('mcpit-prod');
+    const certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
+    await runOk('bash', ['scripts/certs.sh', certDir], { cwd: repoRoot, env: { ...process.env, CERTS_TOOL: 'openssl' } });
+    tls = createLocalTlsClient(await readFile(join(certDir, 'ca.crt')));
+
+    // Compose secrets come from files; the service runs as uid 1000, so they must be readable by it.
+    const secretsDir = await mkdtemp(join(tmpdir(), `${project}-secrets-`));
+    for (const [name, value] of [['openai_api_key', apiKey], ['mcp_auth_token', token]] as const) {
+      await writeFile(join(secretsDir, name), `${value}\n`);
+      await chmod(join(secretsDir, name), 0o644);
+    }
+
+    const image = splitImageRef(await serviceImage());
+    const llmName = `${project}-openai`;
+    stack = new ComposeStack({
+      project,
+      files: ['compose.prod.yaml'],
+      envFile: join(testEnvDir, 'prod.env'),
+      env: {
+        MCP_IMAGE: image.repository,
+        IMAGE_TAG: image.tag,
+        TLS_CERT_DIR: certDir,
+        SECRETS_DIR: secretsDir,
+        OPENAI_BASE_URL: `http://${llmName}:8080/v1`,
+        OPENAI_MODEL: 'mcp-stack-tiny',
+      },
+    });
+    await stack.up();
+    // The LLM endpoint lives on the stack's internal backend network, as a managed API would live behind it.
+    llm = await startOpenAiCompatibleServer({ name: llmName, network: `${project}_backend`, apiKey, model: 'mcp-stack-tiny' });
+    const traefik = stack.container('traefik');
+    httpPort = traefik.getMappedPort(80);
+    mcpUrl = `https://mcp.localhost:${traefik.getMappedPort(443)}`;
+    await waitForRoute(tls.fetch, `${mcpUrl}/healthz`);
+  });
+
+  after(async () => {
+    // The LLM container first: compose cannot remove a network that still has endpoints.
+    await llm?.remove();
+    await stack?.down();
+    await tls?.close();
+    await plain.close();
+  });
+
+  test('has no Ollama service at all', async () => {
+    const services = await stack!.compose(['config', '--services']);
+    assert.equal(services.code, 0, services.stderr);
+    const names = services.stdout.split('\n').filter(Boolean);
+    assert.ok(names.includes('mcp') && names.includes('traefik'), names.join(', '));
+    assert.ok(!names.some((n) => n.startsWith('ollama')), `prod must not run Ollama: ${names.join(', ')}`);
+    assert.deepEqual(await stack!.containerIds('ollama'), []);
+  });
+
+  test('HTTP redirects to HTTPS, and HTTPS answers carry HSTS', async () => {
+    const res = await plain.fetch(`http://mcp.localhost:${httpPort}/mcp`, { redirect: 'manual' });
+    assert.ok([301, 302, 307, 308].includes(res.status), `status ${res.status}`);
+    const location = new URL(res.headers.get('location') ?? '');
+    assert.equal(location.protocol, 'https:');
+    assert.equal(location.hostname, 'mcp.localhost');
+    const secure = await tls.fetch(`${mcpUrl}/healthz`);
+    assert.match(secure.headers.get('strict-transport-security') ?? '', /max-age=\d+/);
+  });
+
+  test('requests without the token, or with a wrong one, get 401 with a Bearer challenge', async () => {
+    const cases: [string, RequestInit][] = [
+      ['/sse', { headers: { Accept: 'text/event-stream' } }],
+      ['/mcp', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' }],
+      ['/api/tools', {}],
+      ['/sse', { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${token.slice(0, -4)}abcd` } }],
+    ];
+    for (const [path, init] of cases) {
+      const res = await tls.fetch(`${mcpUrl}${path}`, init);
+      assert.equal(res.status, 401, `${init.method ?? 'GET'} ${path}`);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /);
+      await res.body?.cancel();
+    }
+    // Health stays open for probes.
+    assert.equal((await tls.fetch(`${mcpUrl}/healthz`)).status, 200);
+  });
+
+  test('the keys arrive as secret files, never as environment variables', async () => {
+    const ids = await stack!.containerIds('mcp');
+    assert.ok(ids.length >= 1);
+    for (const id of ids) {
+      const state = await inspectContainer(id);
+      const env = Object.fromEntries(state.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      assert.equal(env.OPENAI_API_KEY_FILE, '/run/secrets/openai_api_key');
+      assert.equal(env.MCP_AUTH_TOKEN_FILE, '/run/secrets/mcp_auth_token');
+      assert.ok(!env.OPENAI_API_KEY, 'OPENAI_API_KEY must not be set');
+      assert.ok(!env.MCP_AUTH_TOKEN, 'MCP_AUTH_TOKEN must not be set');
+      const mounts = state.Mounts.map((m) => m.Destination);
+      assert.ok(mounts.includes('/run/secrets/openai_api_key'), mounts.join(', '));
+      // Nothing Docker knows about the container (env, labels, command) contains either secret.
+      const { stdout } = await docker(['inspect', id]);
+      assert.ok(!stdout.includes(apiKey), 'the API key appears in docker inspect');
+      assert.ok(!stdout.includes(token), 'the token appears in docker inspect');
+      // The process can read its secret (it is uid 1000; the file must be readable for it).
+      const read = await execIn(id, ['node', '-e', "process.stdout.write(require('fs').readFileSync('/run/secrets/openai_api_key','utf8').trim())"]);
+      assert.equal(read.stdout, apiKey);
+    }
+  });
+
+  test('containers are non-root where they can be, read-only, with every capability dropped', async () => {
+    for (const service of ['mcp', 'traefik', 'socket-proxy']) {
+      const ids = await stack!.containerIds(service);
+      assert.ok(ids.length >= 1, `${service} runs`);
+      for (const id of ids) {
+        const state = await inspectContainer(id);
+        assert.equal(state.HostConfig.ReadonlyRootfs, true, `${service}: read-only root filesystem`);
+        assert.ok(state.HostConfig.CapDrop?.includes('ALL'), `${service}: cap_drop ALL (got ${state.HostConfig.CapDrop})`);
+        assert.ok(state.HostConfig.SecurityOpt?.some((o) => /no-new-privileges(:true)?$/.test(o)), `${service}: no-new-privileges`);
+        assert.equal(state.HostConfig.Privileged, false);
+      }
+    }
+    // The service itself never runs as root.
+    for (const id of await stack!.containerIds('mcp')) {
+      const uid = await execIn(id, ['id', '-u']);
+      assert.equal(uid.code, 0, uid.stderr);
+      assert.notEqual(uid.stdout.trim(), '0', 'mcp runs as root');
+      const write = await execIn(id, ['node', '-e', "require('fs').writeFileSync('/app/x','x')"]);
+      assert.notEqual(write.code, 0, 'mcp could write to its root filesystem');
+    }
+  });
+
+  test('`ask` works through Traefik with the token, and the key reached the LLM server', async () => {
+    const target = { baseUrl: mcpUrl, fetch: tls.fetch, token };
+    const modern = await connectV2(target, { pin: '2026-07-28' });
+    const legacy = await connectLegacySse(target);
+    try {
+      for (const outcome of [
+        await askWithProgressV2(modern.client, 'What is MCP?'),
+        await askWithProgress(legacy.client, 'Say something short.'),
+      ]) {
+        assert.equal(outcome.provider, 'openai');
+        assert.equal(outcome.model, 'mcp-stack-tiny');
+        assert.ok(outcome.answer.length > 0);
+        assert.ok(outcome.progress.length >= 1, 'progress before the result');
+        assert.equal(outcome.progress.join(''), outcome.answer);
+      }
+    } finally {
+      await modern.close();
+      await legacy.close();
+    }
+    const chats = await llm!.chatRequests();
+    assert.ok(chats.length >= 2, `the LLM server saw ${chats.length} chat requests`);
+    for (const chat of chats) assert.equal(chat.authorization, `Bearer ${apiKey}`);
+  });
+});
