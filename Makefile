@@ -125,8 +125,11 @@ smoke: ## Probe a live stack like a deploy pipeline: /healthz + first SSE event 
 	bash scripts/smoke.sh "$(URL)"
 
 .PHONY: clean
-clean: ## Remove the dev stack with its volumes (the Ollama model too), its built images, and dist/
-	$(DEV_COMPOSE) down --volumes --remove-orphans --rmi local
+clean: ## Remove the dev stack with its volumes (the Ollama model too), its locally built images, and dist/
+	@# Only the images compose builds (mcp dev, Inspector): pulled or offline-built upstream images stay.
+	built=$$($(DEV_COMPOSE) config --format json | node -e 'const c=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(Object.values(c.services).filter(s=>s.build&&s.image).map(s=>s.image).join(" "))'); \
+	$(DEV_COMPOSE) down --volumes --remove-orphans; \
+	[ -z "$$built" ] || docker image rm -f $$built
 	rm -rf services/mcp/dist
 
 # ---------------------------------------------------------------- benchmarks (not part of `make test`)
