@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the CI/bootstrap scripts. Sourced, not executed.
 # Everything slow is cached under MCP_STACK_CACHE (outside the clone), keyed by version.
 : "${MCP_STACK_CACHE:=/var/cache/mcp-stack}"

@@ -9,10 +9,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/images/lib.sh
 . "$here/lib.sh"
 
-command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 || {
+if ! docker info >/dev/null 2>&1; then
   log "no Docker engine answers: start one first (bash scripts/ci/docker.sh does it on Debian)"
   exit 1
-}
+fi
 
 failed=()
 for image in node traefik socket-proxy ollama; do

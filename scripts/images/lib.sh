@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the offline image builders. Sourced, not executed.
 # shellcheck source=scripts/ci/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../ci/lib.sh"
