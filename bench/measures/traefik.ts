@@ -1,0 +1,114 @@
+// Measure 2: ours through the dev stack's Traefik with TLS vs ours direct, same container, same run.
+// The dev stack (compose.yaml) runs as its own Compose project with a throwaway self-signed certificate, the
+// bench token and the rate limit off; the mcp and traefik containers are pinned to the server core and wrk
+// to the load core. Direct = the mcp container's own address; through Traefik = the traefik container's
+// address on :443 (so Docker's userland port proxy is not part of either figure). Same Host header both ways.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dockerApi, dockerUnavailable, imageSize } from '../lib/docker.ts';
+import { modernToolCallBody, modernToolCallHeaders } from '../lib/mcp-wire.ts';
+import { RAW_DIR, REPO_DIR } from '../lib/paths.ts';
+import { run, SERVER_CORE } from '../lib/proc.ts';
+import type { NotMeasured, TraefikPoint, TraefikResult } from '../lib/results.ts';
+import { runWrk } from '../lib/wrk.ts';
+import { BENCH_TOKEN, oursDefault } from '../targets.ts';
+
+const PROJECT = 'mcp-bench';
+const HOST = 'mcp.localhost';
+
+export async function measureTraefik(timing: { warmupS: number; durationS: number }, log: (line: string) => void): Promise<TraefikResult | NotMeasured> {
+    const noDocker = await dockerUnavailable();
+    if (noDocker) return { measured: false, reason: noDocker };
+    if (!existsSync(join(REPO_DIR, 'compose.yaml'))) return { measured: false, reason: 'compose.yaml (the dev stack) does not exist' };
+    for (const [variable, fallback] of [
+        ['TRAEFIK_IMAGE', 'traefik:v3.7.15'],
+        ['SOCKET_PROXY_IMAGE', 'wollomatic/socket-proxy:1.10.0'],
+        ['OLLAMA_IMAGE', 'ollama/ollama:0.17.4']
+    ] as const) {
+        const image = process.env[variable] ?? fallback;
+        if ((await imageSize(image)) === undefined) return { measured: false, reason: `image ${image} is not on this engine (make images-offline builds it)` };
+    }
+
+    const certDir = join(RAW_DIR, 'certs');
+    mkdirSync(certDir, { recursive: true });
+    const cert = await run(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST}`, '-keyout', join(certDir, 'tls.key'), '-out', join(certDir, 'tls.crt')],
+        { pin: false }
+    );
+    if (cert.code !== 0) return { measured: false, reason: `openssl could not make the throwaway certificate: ${cert.stderr.trim()}` };
+    await run('chmod', ['0644', join(certDir, 'tls.key')], { pin: false }); // readable by Traefik's user in the container
+
+    const env = {
+        COMPOSE_PROJECT_NAME: PROJECT,
+        HTTP_PORT: '',
+        HTTPS_PORT: '',
+        TLS_CERT_DIR: certDir,
+        LOG_LEVEL: 'warn',
+        TRAEFIK_LOG_LEVEL: 'ERROR',
+        MCP_AUTH_TOKEN: BENCH_TOKEN,
+        MCP_RATE_LIMIT_PER_MINUTE: '0',
+        OLLAMA_MODEL: 'mcp-stack-tiny'
+    };
+    const compose = (args: string[], timeoutMs = 600_000) => run('docker', ['compose', '-p', PROJECT, '-f', 'compose.yaml', ...args], { cwd: REPO_DIR, env, pin: false, timeoutMs });
+
+    try {
+        log('  starting the dev stack (mcp, traefik and what they depend on)');
+        const up = await compose(['up', '-d', '--build', 'mcp', 'traefik']);
+        if (up.code !== 0) return { measured: false, reason: `docker compose up failed: ${(up.stderr || up.stdout).trim().split('\n').slice(-3).join(' ')}` };
+        const mcpId = (await compose(['ps', '-q', 'mcp'])).stdout.trim();
+        const traefikId = (await compose(['ps', '-q', 'traefik'])).stdout.trim();
+        if (!mcpId || !traefikId) return { measured: false, reason: 'the mcp or traefik container is missing after compose up' };
+        const mcpIp = await containerIp(mcpId);
+        const traefikIp = await containerIp(traefikId);
+        if (!mcpIp || !traefikIp) return { measured: false, reason: 'could not find the containers\' addresses' };
+        await run('docker', ['update', '--cpuset-cpus', SERVER_CORE, mcpId, traefikId], { pin: false });
+
+        const call = oursDefault.call;
+        const headers = { ...modernToolCallHeaders(call, oursDefault.auth), Host: HOST };
+        const body = modernToolCallBody(call);
+        const paths = [
+            { path: 'direct' as const, url: `http://${mcpIp}:8000/mcp` },
+            { path: 'traefik+tls' as const, url: `https://${traefikIp}:443/mcp` }
+        ];
+        // Wait until both paths answer the call correctly (the mcp container may still be starting; Traefik
+        // picks the router up from the Docker provider a moment after the container is healthy).
+        const deadline = Date.now() + 180_000;
+        for (const p of paths) {
+            while (true) {
+                const probe = await runWrk({ label: `traefik-probe-${p.path}`, url: p.url, body, headers, expect: call.expect, connections: 1, durationS: 1 }).catch(() => undefined);
+                if (probe && probe.requests > 0 && probe.failures === 0) break;
+                if (Date.now() > deadline) {
+                    return { measured: false, reason: `${p.path} did not answer tools/call correctly within 180 s (${probe?.firstFailure ?? 'no answer'})` };
+                }
+                await sleep(1_000);
+            }
+        }
+
+        const points: TraefikPoint[] = [];
+        for (const connections of [16, 64]) {
+            for (const p of paths) {
+                await runWrk({ label: `traefik-${p.path}-c${connections}-warmup`, url: p.url, body, headers, expect: call.expect, connections, durationS: timing.warmupS });
+                const r = await runWrk({ label: `traefik-${p.path}-c${connections}`, url: p.url, body, headers, expect: call.expect, connections, durationS: timing.durationS });
+                log(`  ${p.path.padEnd(12)} c=${String(connections).padEnd(3)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms${r.failures ? `  FAILURES ${r.failures}` : ''}`);
+                points.push({ path: p.path, connections, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, failures: r.failures });
+            }
+        }
+        return {
+            measured: true,
+            how:
+                `Dev stack (compose.yaml, project ${PROJECT}) with the mcp dev image (node src/main.ts), 2026-07-28 tools/call ${call.name}, ` +
+                `mcp and traefik containers pinned to core ${SERVER_CORE} together (Traefik's CPU is taken from the same core), wrk on the other; ` +
+                `direct = http://<mcp container>:8000, Traefik = https://<traefik container>:443 (TLS terminated by Traefik, self-signed throwaway certificate, access log on as the stack ships it).`,
+            points
+        };
+    } finally {
+        await compose(['down', '-v', '--remove-orphans'], 120_000);
+    }
+}
+
+async function containerIp(id: string): Promise<string | undefined> {
+    const r = await dockerApi<{ NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } }>('GET', `/containers/${id}/json`);
+    return Object.values(r.json.NetworkSettings?.Networks ?? {}).map((n) => n.IPAddress).find((ip) => ip);
+}

@@ -1,0 +1,50 @@
+// Profile one target under load: `node bench/profile.ts <target> <protocol> [seconds] [frame ...]`
+//   target:   ours | ours-stateless | bare-v2-stateless | bare-v2-session | bare-legacy-sse | ceiling
+//   protocol: modern | session | stateless2025 | sse | plain
+// Starts it with `node --cpu-prof`, applies c=16 for the given seconds (after a 2 s warm-up), stops it, and
+// prints where its busy CPU time went (self time by package and function, inclusive time of named frames).
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { summarizeProfile } from './lib/cpuprofile.ts';
+import { applyLoad, prepare, type Protocol } from './lib/load.ts';
+import { RAW_DIR } from './lib/paths.ts';
+import { discoverOurs } from './measures/discover.ts';
+import { bareLegacySse, bareSession, bareStateless, ceiling, oursDefault, oursStateless, setBenchCall, type Target } from './targets.ts';
+
+const [targetId = 'ours', protocol = 'modern', seconds = '10', ...frames] = process.argv.slice(2);
+const found = await discoverOurs(oursDefault);
+setBenchCall(found.call);
+const targets: Record<string, Target> = {
+    ours: oursDefault,
+    'ours-stateless': oursStateless,
+    'bare-v2-stateless': bareStateless,
+    'bare-v2-session': bareSession(found.sessionReplies),
+    'bare-legacy-sse': bareLegacySse,
+    ceiling
+};
+const target = targets[targetId];
+if (!target) throw new Error(`unknown target ${targetId}; one of ${Object.keys(targets).join(', ')}`);
+
+const dir = join(RAW_DIR, `profile-${targetId}-${protocol}-${Date.now()}`);
+mkdirSync(dir, { recursive: true });
+const server = await target.start({}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+try {
+    const p = await prepare(target, server, protocol as Protocol);
+    await applyLoad(p, 16, 2, `profile-${targetId}-warmup`);
+    const r = await applyLoad(p, 16, Number(seconds), `profile-${targetId}`);
+    console.log(`${targetId} ${protocol} c=16: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, server CPU ${(r.serverCpu * 100).toFixed(0)}%`);
+} finally {
+    await server.stop();
+}
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+if (!file) throw new Error(`no profile written in ${dir}`);
+const s = summarizeProfile(join(dir, file), frames, 20);
+const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)}%`;
+console.log(`profile: ${join(dir, file)} (${s.totalMs.toFixed(0)} ms busy)\n\nself time by package:`);
+for (const row of s.byPackage.slice(0, 12)) console.log(`  ${pct(row.share)}  ${row.name}`);
+console.log('\nself time by function:');
+for (const row of s.byFunction) console.log(`  ${pct(row.share)}  ${row.name}`);
+if (s.inclusive.length) {
+    console.log('\ninclusive time of frames:');
+    for (const row of s.inclusive) console.log(`  ${pct(row.share)}  ${row.name}`);
+}

@@ -1,0 +1,111 @@
+// The servers under test: our service in each of its modes, the bare-SDK baseline of the same mode,
+// and the raw node:http ceiling. Every one runs as its own process pinned to the server core.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
+import { startPinned, type ServerProcess } from './lib/proc.ts';
+import { ECHO_CALL, type ToolCall } from './lib/mcp-wire.ts';
+
+export type Kind = 'ours' | 'bare' | 'ceiling';
+
+export interface Target {
+    id: string;
+    label: string;
+    kind: Kind;
+    port: number;
+    auth: Record<string, string>;
+    call: ToolCall;
+    start(extraEnv?: Record<string, string>, extraNodeArgs?: string[]): Promise<ServerProcess>;
+}
+
+const node = process.execPath;
+
+/** The tool every target is asked to call; chosen once the service's tool list is known (measures/discover.ts). */
+let benchCall: ToolCall = ECHO_CALL;
+export function setBenchCall(call: ToolCall) {
+    benchCall = call;
+}
+
+function baseline(id: string, label: string, file: string, port: number, extraArgs: string[] = []): Target {
+    return {
+        id,
+        label,
+        kind: id === 'ceiling' ? 'ceiling' : 'bare',
+        port,
+        auth: {},
+        get call() {
+            return benchCall;
+        },
+        start: (_env, nodeArgs = []) =>
+            startPinned({ name: id, port, command: node, args: [...nodeArgs, join(BENCH_DIR, 'baselines', file), String(port), ...extraArgs] })
+    };
+}
+
+export const bareStateless = baseline('bare-v2-stateless', 'bare SDK v2, 2026-07-28 stateless (createMcpHandler)', 'v2-stateless.ts', 8101);
+export const bareSession = (replies: 'sse' | 'json') =>
+    baseline('bare-v2-session', `bare SDK v2, 2025 session (NodeStreamableHTTPServerTransport, ${replies} replies)`, 'v2-session.ts', 8102, [replies]);
+export const bareLegacySse = baseline('bare-legacy-sse', 'bare SDK legacy SSE (server-legacy SSEServerTransport)', 'legacy-sse.ts', 8103);
+export const ceiling = baseline('ceiling', 'raw node:http JSON-RPC responder (ceiling)', 'raw-ceiling.ts', 8104);
+
+// ---------------------------------------------------------------- ours
+/** A throwaway bearer token: the bench sends it on every request, as a real client would. */
+export const BENCH_TOKEN = 'bench-token-0123456789abcdef0123456789abcdef';
+const AUTH = { Authorization: `Bearer ${BENCH_TOKEN}` };
+
+/** The built service if present (what the image runs), else the TypeScript source (Node strips types). */
+export function serviceEntry(): string {
+    const dist = join(SERVICE_DIR, 'dist', 'main.js');
+    return process.env.BENCH_SERVICE_ENTRY ?? (existsSync(dist) ? dist : join(SERVICE_DIR, 'src', 'main.ts'));
+}
+
+/**
+ * Our service configured for measuring the stack, not the limits: auth on (token sent), logs at warn, rate
+ * limit off, session cap and idle timeout high enough for 10,000 sessions. Everything else stays default.
+ */
+export function oursEnv(port: number, stateless: boolean): Record<string, string> {
+    return {
+        PORT: String(port),
+        MCP_BIND_HOST: '127.0.0.1',
+        APP_ENV: 'production',
+        LOG_LEVEL: 'warn',
+        MCP_AUTH_TOKEN: BENCH_TOKEN,
+        MCP_STATELESS: String(stateless),
+        MCP_RATE_LIMIT_PER_MINUTE: '0',
+        MCP_MAX_SESSIONS: '50000',
+        MCP_SESSION_IDLE_SECONDS: '3600',
+        // The LLM is never called by the measured tool; the provider only needs a syntactically valid address.
+        LLM_PROVIDER: 'ollama',
+        OLLAMA_BASE_URL: process.env.BENCH_OLLAMA_BASE_URL ?? 'http://127.0.0.1:9',
+        OLLAMA_MODEL: 'mcp-stack-tiny'
+    };
+}
+
+function ours(id: string, label: string, port: number, stateless: boolean): Target {
+    return {
+        id,
+        label,
+        kind: 'ours',
+        port,
+        auth: AUTH,
+        get call() {
+            return benchCall;
+        },
+        start: (extraEnv = {}, nodeArgs = []) =>
+            startPinned({
+                name: id,
+                port,
+                command: node,
+                args: [...nodeArgs, serviceEntry()],
+                cwd: SERVICE_DIR,
+                env: { ...oursEnv(port, stateless), ...extraEnv },
+                readyPath: '/healthz',
+                timeoutMs: 30_000
+            })
+    };
+}
+
+
+/** Default config: 2026-07-28 per request, 2025 clients in sessions, legacy SSE — all on one port. */
+export const oursDefault = ours('ours', 'ours (default config)', 8202, false);
+/** MCP_STATELESS=true: no sessions; 2025 clients are served per request too. */
+export const oursStateless = ours('ours-stateless', 'ours (MCP_STATELESS=true)', 8201, true);
