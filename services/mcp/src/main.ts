@@ -89,21 +89,23 @@ async function main(): Promise<void> {
 }
 
 /**
- * Graceful shutdown: stop accepting connections, /readyz turns 503, streams that only wait for notifications
- * end, in-flight calls get SHUTDOWN_GRACE_SECONDS to finish, then every session and stream is closed.
+ * Graceful shutdown: refuse new work (503), /readyz turns 503, streams that only wait for notifications end,
+ * in-flight calls get SHUTDOWN_GRACE_SECONDS to finish, then every session, stream and connection is closed.
  */
 async function shutdown(signal: NodeJS.Signals, server: Server, built: App, deps: AppDeps): Promise<void> {
   const { logger, config } = deps;
   const { lifecycle, mcp } = built;
   logger.info({ signal, inFlight: lifecycle.inFlight, streams: lifecycle.openStreams, sessions: mcp.sessions.size }, 'shutting down');
   lifecycle.startDraining();
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
+  // From here on no new work is accepted: every request but /healthz gets 503 with Connection: close. The
+  // listener itself stays open during the drain so load balancers and probes see /readyz say 503 (and stop
+  // routing here) rather than a refused connection; it closes once in-flight calls are done.
   mcp.endIdleStreams();
   const finished = await lifecycle.waitIdle(config.shutdownGraceSeconds * 1000);
   if (!finished) logger.warn({ inFlight: lifecycle.inFlight, graceSeconds: config.shutdownGraceSeconds }, 'grace period over; abandoning in-flight calls');
   await mcp.close();
   lifecycle.endAllStreams();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   await closed;
   logger.info({ signal }, 'shutdown complete');

@@ -20,7 +20,7 @@ interface ProgressEvent {
 /** What every generation must do; `callWithProgress` hides the v1/v2 call signatures. */
 async function exercise(
   listTools: () => Promise<{ tools: { name: string }[] }>,
-  callWithProgress: (onprogress: (p: ProgressEvent) => void) => Promise<{ content?: unknown }>,
+  callWithProgress: (onprogress: (p: ProgressEvent) => void) => Promise<unknown>,
 ) {
   const { tools } = await listTools();
   assert.ok(tools.some((t) => t.name === PROGRESS_TOOL), `tools/list lacks ${PROGRESS_TOOL}: ${tools.map((t) => t.name).join(', ')}`);
@@ -28,7 +28,7 @@ async function exercise(
   const result = await callWithProgress((p) => progress.push(p));
   assert.equal(progress.length, 4, `expected 4 progress notifications, got ${JSON.stringify(progress)}`);
   assert.deepEqual(progress.map((p) => p.progress), [0, 33, 67, 100]);
-  const content = result.content as { type: string; text: string }[];
+  const content = (result as { content: { type: string; text: string }[] }).content;
   assert.equal(content[0]?.text, 'Progress tool completed 4 steps');
 }
 

@@ -126,7 +126,8 @@ const originList = z.preprocess(
     .optional(),
 );
 
-const serviceEnvSchema = z.looseObject({
+// One schema per variable, parsed one by one, so every bad value is reported (not only the first kind).
+const serviceFields = {
   APP_ENV: z.preprocess(
     blankToUndefined,
     z.enum(APP_ENVS, { error: (i) => `APP_ENV must be development, staging or production (got "${String(i.input)}")` }).default('development'),
@@ -137,7 +138,6 @@ const serviceEnvSchema = z.looseObject({
     (v) => (typeof blankToUndefined(v) === 'string' ? String(v).toLowerCase() : undefined),
     z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   ),
-  MCP_AUTH_TOKEN: text,
   MCP_AUTH_DISABLED: bool('MCP_AUTH_DISABLED', false),
   MCP_PUBLIC_URL: text.refine((v) => v === undefined || (/^https?:\/\//.test(v) && URL.canParse(v)), {
     message: 'MCP_PUBLIC_URL must be the http(s) URL clients use for /mcp, e.g. https://mcp.example.com/mcp',
@@ -160,7 +160,8 @@ const serviceEnvSchema = z.looseObject({
   }),
   MCP_METRICS_PUBLIC: bool('MCP_METRICS_PUBLIC', false),
   SHUTDOWN_GRACE_SECONDS: int('SHUTDOWN_GRACE_SECONDS', 0, 3600, 20),
-});
+};
+type ServiceEnv = { [K in keyof typeof serviceFields]: z.output<(typeof serviceFields)[K]> };
 
 const MIN_TOKEN_LENGTH = 16;
 
@@ -187,24 +188,26 @@ function readTokenFile(env: Record<string, string | undefined>, problems: string
   }
 }
 
-function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
-    const name = issue.path.map(String).join('.');
-    return name && !issue.message.startsWith(name) ? `${name}: ${issue.message}` : issue.message;
-  });
+const withName = (name: string, message: string) => (message.startsWith(name) ? message : `${name}: ${message}`);
+
+function parseServiceEnv(env: Record<string, string | undefined>, problems: string[]): Partial<ServiceEnv> {
+  const values: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(serviceFields)) {
+    const result = (schema as z.ZodType).safeParse(env[name]);
+    if (result.success) values[name] = result.data;
+    else problems.push(...result.error.issues.map((issue) => withName(name, issue.message)));
+  }
+  return values as Partial<ServiceEnv>;
 }
 
 /** Parses and checks the whole environment; throws ConfigError listing every problem at once. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const problems: string[] = [];
   const token = readTokenFile(env, problems);
-  const parsed = serviceEnvSchema.safeParse(env);
-  if (!parsed.success) problems.push(...formatIssues(parsed.error));
+  const e = parseServiceEnv(env, problems);
   const llm = llmConfigSchema.safeParse(env);
   if (!llm.success) problems.push(...formatLlmConfigIssues(llm.error));
-  if (!parsed.success || !llm.success) throw new ConfigError(problems);
 
-  const e = parsed.data;
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
     problems.push(`MCP_AUTH_TOKEN: too short (${token.length} characters); use at least ${MIN_TOKEN_LENGTH}, e.g. openssl rand -hex 32`);
   }
@@ -217,36 +220,38 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.APP_ENV === 'production' && e.MCP_CONFORMANCE_FIXTURES) {
     problems.push('MCP_CONFORMANCE_FIXTURES: the conformance test tools are refused in production; unset it');
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0 || !llm.success) throw new ConfigError(problems);
+  // Every field parsed (no problem was recorded), so every key is present.
 
-  const authDisabled = e.MCP_AUTH_DISABLED || token === undefined;
+  const c = e as ServiceEnv;
+  const authDisabled = c.MCP_AUTH_DISABLED || token === undefined;
   return {
-    appEnv: e.APP_ENV,
-    port: e.PORT,
-    bindHost: e.MCP_BIND_HOST,
-    logLevel: e.LOG_LEVEL,
+    appEnv: c.APP_ENV,
+    port: c.PORT,
+    bindHost: c.MCP_BIND_HOST,
+    logLevel: c.LOG_LEVEL,
     auth: {
       token: authDisabled ? undefined : new Secret(token as string),
       disabled: authDisabled,
-      publicUrl: e.MCP_PUBLIC_URL,
+      publicUrl: c.MCP_PUBLIC_URL,
     },
     security: {
-      allowedHosts: e.MCP_ALLOWED_HOSTS ?? LOCALHOST_NAMES,
-      allowedOrigins: e.MCP_ALLOWED_ORIGINS ?? LOCALHOST_NAMES,
-      rateLimitPerMinute: e.MCP_RATE_LIMIT_PER_MINUTE,
-      maxBodyBytes: e.MCP_MAX_BODY_BYTES,
-      trustProxy: e.MCP_TRUST_PROXY,
-      metricsPublic: e.MCP_METRICS_PUBLIC,
+      allowedHosts: c.MCP_ALLOWED_HOSTS ?? LOCALHOST_NAMES,
+      allowedOrigins: c.MCP_ALLOWED_ORIGINS ?? LOCALHOST_NAMES,
+      rateLimitPerMinute: c.MCP_RATE_LIMIT_PER_MINUTE,
+      maxBodyBytes: c.MCP_MAX_BODY_BYTES,
+      trustProxy: c.MCP_TRUST_PROXY,
+      metricsPublic: c.MCP_METRICS_PUBLIC,
     },
     mcp: {
-      stateless: e.MCP_STATELESS,
-      sessionIdleSeconds: e.MCP_SESSION_IDLE_SECONDS,
-      maxSessions: e.MCP_MAX_SESSIONS,
-      keepaliveSeconds: e.MCP_KEEPALIVE_SECONDS,
-      eventStoreMaxEvents: e.MCP_EVENT_STORE_MAX_EVENTS,
-      conformanceFixtures: e.MCP_CONFORMANCE_FIXTURES,
+      stateless: c.MCP_STATELESS,
+      sessionIdleSeconds: c.MCP_SESSION_IDLE_SECONDS,
+      maxSessions: c.MCP_MAX_SESSIONS,
+      keepaliveSeconds: c.MCP_KEEPALIVE_SECONDS,
+      eventStoreMaxEvents: c.MCP_EVENT_STORE_MAX_EVENTS,
+      conformanceFixtures: c.MCP_CONFORMANCE_FIXTURES,
     },
-    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    shutdownGraceSeconds: c.SHUTDOWN_GRACE_SECONDS,
     llm: llm.data,
   };
 }

@@ -49,7 +49,7 @@ export function healthRouter(opts: { llm: LlmProvider; lifecycle: Lifecycle; ver
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     res.set('Cache-Control', 'no-store');
     if (opts.lifecycle.draining) {
-      res.status(503).json({ status: 'draining', reason: 'shutting down: finishing in-flight calls' });
+      res.set('Connection', 'close').status(503).json({ status: 'draining', reason: 'shutting down: finishing in-flight calls' });
       return;
     }
     const health = await readiness();

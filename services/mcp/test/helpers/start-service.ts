@@ -39,7 +39,7 @@ export function baseEnv(): Record<string, string> {
   };
 }
 
-/** Runs `node src/main.ts` with the given environment and waits until it reports it is listening. */
+/** Runs `node src/main.ts` and waits for its "listening" log line (so LOG_LEVEL must stay at info or below). */
 export async function startService(overrides: Record<string, string | undefined> = {}): Promise<RunningService> {
   const env: Record<string, string> = baseEnv();
   for (const [key, value] of Object.entries(overrides)) {
@@ -60,6 +60,11 @@ export async function startService(overrides: Record<string, string | undefined>
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     void exited.then(({ code }) => reject(new Error(`service exited (code ${code}) before listening:\n${output}`)));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`service did not report "listening" within 20 s:\n${output}`));
+    }, 20_000);
+    timer.unref();
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
