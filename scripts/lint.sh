@@ -123,7 +123,12 @@ none() {
   summary+=("$(printf 'lint: %-10s ok      %s' "$1" "$2")")
 }
 
-check tsc "services/mcp type check" npx --no -- tsc -p services/mcp/tsconfig.json --noEmit
+# Type check every TypeScript project of the workspaces (Node runs .ts by stripping types and never checks them).
+for project in services/mcp test bench; do
+  if [ -f "$project/tsconfig.json" ]; then
+    check tsc "$project type check" npx --no -- tsc -p "$project/tsconfig.json" --noEmit
+  fi
+done
 
 if [ ${#dockerfiles[@]} -gt 0 ]; then
   check hadolint "${#dockerfiles[@]} Dockerfile(s): ${dockerfiles[*]}" hadolint --no-color -- "${dockerfiles[@]}"
