@@ -44,6 +44,9 @@ describe('test bed images', () => {
     assert.match(await execOk(node, ['npm', '--version']), /^\d+\.\d+\.\d+$/);
     assert.equal(await execOk(node, ['id', '-u', 'node']), '1000');
     assert.equal(await execOk(node, ['id', '-g', 'node']), '1000');
+    // npm and node inside trust the same CA bundle as the build machine (registries behind a TLS gateway).
+    assert.equal(await execOk(node, ['npm', 'config', 'get', 'cafile']), '/etc/ssl/certs/ca-certificates.crt');
+    assert.equal(await execOk(node, ['sh', '-c', 'echo "$NODE_EXTRA_CA_CERTS"']), '/etc/ssl/certs/ca-certificates.crt');
     // The image's default command is node, like upstream's: a script argument runs under node.
     assert.equal(await execOk(node, ['docker-entrypoint.sh', '-p', '6*7']), '42');
   });

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# ollama/ollama:<version> without a registry: the real server built from the Go module
+# github.com/ollama/ollama (cgo, CPU only), plus the tiny model mcp-stack-tiny made locally with PyPI
+# gguf and `ollama create`. See images/ollama/Dockerfile.
+set -euo pipefail
+# shellcheck source=scripts/images/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+OLLAMA_VERSION=${OLLAMA_VERSION:-0.17.4}
+OLLAMA_IMAGE=${OLLAMA_IMAGE:-ollama/ollama:$OLLAMA_VERSION}
+GGUF_VERSION=0.19.0
+TINY_MODEL=mcp-stack-tiny
+work="$MCP_STACK_CACHE/ollama-$OLLAMA_VERSION"
+
+export GOMODCACHE="$MCP_STACK_CACHE/go/mod" GOCACHE="$MCP_STACK_CACHE/go/build-cache" GOFLAGS=-mod=mod
+
+build_binary() {
+  [ -x "$work/bin/ollama" ] && return 0
+  command -v go >/dev/null 2>&1 || { log "go is needed to build Ollama"; return 1; }
+  local dir
+  dir=$(go mod download -json "github.com/ollama/ollama@v$OLLAMA_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [ -d "$dir" ] || { log "go mod download github.com/ollama/ollama@v$OLLAMA_VERSION gave no source"; return 1; }
+  rm -rf "$work/src"
+  mkdir -p "$work"
+  cp -r "$dir" "$work/src"
+  chmod -R u+w "$work/src"
+  # Module zips leave out every vendor/ directory, so llama.cpp's vendored single-header libraries
+  # are missing; Debian packages the same libraries.
+  ensure_trixie_source
+  apt_install nlohmann-json3-dev libstb-dev
+  apt_install -t trixie libminiaudio-dev
+  local vendor="$work/src/llama/llama.cpp/vendor"
+  mkdir -p "$vendor/nlohmann" "$vendor/stb" "$vendor/miniaudio"
+  cp /usr/include/nlohmann/json.hpp /usr/include/nlohmann/json_fwd.hpp "$vendor/nlohmann/"
+  cp /usr/include/stb/stb_image.h "$vendor/stb/"
+  cp /usr/include/miniaudio.h "$vendor/miniaudio/"
+  log "go build of Ollama $OLLAMA_VERSION (cgo, CPU only; about 15-25 min on 2 cores from nothing)"
+  mkdir -p "$work/bin"
+  (cd "$work/src" && CGO_ENABLED=1 go build -trimpath \
+    -ldflags "-w -s -X github.com/ollama/ollama/version.Version=$OLLAMA_VERSION" \
+    -o "$work/bin/ollama.tmp" .) >"$work/build.log" 2>&1 || {
+    grep -v '^go: downloading' "$work/build.log" | tail -n 30 >&2
+    return 1
+  }
+  mv "$work/bin/ollama.tmp" "$work/bin/ollama"
+}
+
+gguf_python() {
+  local venv="$MCP_STACK_CACHE/venv-gguf-$GGUF_VERSION"
+  if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import gguf' 2>/dev/null; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --cert "$CA_BUNDLE" "gguf==$GGUF_VERSION"
+  fi
+  echo "$venv/bin/python"
+}
+
+# Creates the tiny model with the real server into $1/models and checks that it streams a chat.
+create_model() {
+  local ctx=$1 py port pid
+  py=$(gguf_python)
+  cp "$REPO_ROOT/images/ollama/Modelfile" "$ctx/Modelfile"
+  "$py" "$REPO_ROOT/images/ollama/make_tiny_model.py" "$ctx/$TINY_MODEL.gguf"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  export OLLAMA_HOST="127.0.0.1:$port" OLLAMA_MODELS="$ctx/models" OLLAMA_NOPRUNE=1
+  "$work/bin/ollama" serve >"$work/serve.log" 2>&1 &
+  pid=$!
+  # shellcheck disable=SC2064
+  trap "kill $pid 2>/dev/null || true" RETURN
+  local waited=0
+  until curl -fsS "http://$OLLAMA_HOST/api/version" >/dev/null 2>&1; do
+    [ "$waited" -lt 60 ] || { tail -n 20 "$work/serve.log" >&2; return 1; }
+    sleep 1; waited=$((waited + 1))
+  done
+  (cd "$ctx" && "$work/bin/ollama" create "$TINY_MODEL" -f Modelfile) >/dev/null 2>&1
+  local lines
+  lines=$(curl -fsS "http://$OLLAMA_HOST/api/chat" \
+    -d "{\"model\":\"$TINY_MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"options\":{\"num_predict\":8}}" | wc -l)
+  [ "$lines" -ge 2 ] || { log "the tiny model did not stream a chat answer"; tail -n 20 "$work/serve.log" >&2; return 1; }
+  log "tiny model $TINY_MODEL created and streamed $lines NDJSON lines"
+  rm -f "$ctx/Modelfile" "$ctx/$TINY_MODEL.gguf"
+}
+
+build() {
+  ensure_base_image
+  build_binary
+  local ctx
+  ctx=$(mktemp -d)
+  create_model "$ctx"
+  cp "$REPO_ROOT/images/ollama/Dockerfile" "$ctx/"
+  cp "$work/bin/ollama" "$ctx/ollama"
+  build_image "$OLLAMA_IMAGE" "$ctx"
+  rm -rf "$ctx"
+}
+
+ensure_image "$OLLAMA_IMAGE" build
