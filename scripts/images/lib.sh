@@ -7,7 +7,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export REPO_ROOT
 # Bump when the base rootfs recipe changes, so caches and images keyed by it are rebuilt.
 BASE_REVISION=1
-BASE_IMAGE="mcp-stack/bookworm-minbase:$BASE_REVISION"
+BASE_IMAGE=${BASE_IMAGE:-mcp-stack/bookworm-minbase:$BASE_REVISION}
 CA_BUNDLE=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }
