@@ -5,12 +5,14 @@
 //   draining guard                          503 for new work once shutdown began
 //   Host / Origin allowlists, CORS          everything below
 //   RFC 9728 document                       no auth (clients read it to learn how to authenticate)
-//   rate limit, bearer auth                 everything below (/metrics too, unless MCP_METRICS_PUBLIC=true)
+//   rate limit                              everything below
+//   /docs page shell                        no auth (static; it asks the user for the token)
+//   bearer auth                             everything below (/metrics too, unless MCP_METRICS_PUBLIC=true)
 //   JSON body (415/413/-32700)              MCP routes and the REST façade
 import express, { type Express } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { LEGACY_MESSAGES_PATH, MCP_PATH, createMcpEndpoints, type McpEndpoints } from '../mcp/router.ts';
-import { createRestRouter } from '../rest/index.ts';
+import { createDocsRouter, createRestRouter } from '../rest/index.ts';
 import { healthRouter } from './health.ts';
 import { JsonRpcCode, sendJsonRpcError } from './jsonrpc-error.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -55,13 +57,16 @@ export function createApp(deps: AppDeps): App {
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   };
   if (config.security.metricsPublic) app.get('/metrics', metricsHandler);
+  // The /docs page is a static shell (no data): a browser cannot send a bearer token when navigating to it, so
+  // it loads without one and asks for the token; /openapi.json and every call behind it need the token.
+  app.use(createDocsRouter());
   app.use(auth);
   if (!config.security.metricsPublic) app.get('/metrics', metricsHandler);
 
   app.use([MCP_PATH, LEGACY_MESSAGES_PATH], requireJsonPost());
   app.use(jsonBody(config));
   app.use(mcp.router);
-  app.use(createRestRouter(deps));
+  app.use(createRestRouter(deps, { docs: false }));
 
   app.use((req, res) => {
     sendJsonRpcError(res, 404, JsonRpcCode.MethodNotFound, `Not found: ${req.method} ${req.path}. MCP is served at ${MCP_PATH}.`);

@@ -18,6 +18,8 @@ export interface RunningService {
   output(): string;
   /** Parsed JSON log lines so far. */
   logs(): Record<string, unknown>[];
+  /** Waits (up to 5 s) for a log line matching `match`; logs are written when a response closes, a moment after the client sees it. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   /** Resolves with the exit code (or signal name) once the process ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM and wait for the exit. */
@@ -67,17 +69,26 @@ export async function startService(overrides: Record<string, string | undefined>
     timer.unref();
   });
   const baseUrl = `http://127.0.0.1:${port}`;
+  const logs = () =>
+    output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     baseUrl,
     mcpUrl: `${baseUrl}/mcp`,
     port,
     child,
     output: () => output,
-    logs: () =>
-      output
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs,
+    waitForLog: async (match) => {
+      for (let waited = 0; waited <= 5000; waited += 25) {
+        const found = logs().find(match);
+        if (found) return found;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error(`no matching log line within 5 s:\n${output}`);
+    },
     exited,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
