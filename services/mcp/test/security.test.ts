@@ -227,10 +227,10 @@ describe('readiness with a reachable LLM', () => {
   });
 });
 
-describe('rate limit', () => {
+describe('rate limit, public metrics', () => {
   let svc: RunningService;
   before(async () => {
-    svc = await startService({ MCP_RATE_LIMIT_PER_MINUTE: '3' });
+    svc = await startService({ MCP_RATE_LIMIT_PER_MINUTE: '3', MCP_METRICS_PUBLIC: 'true' });
   });
   after(async () => {
     await svc.stop();
@@ -240,13 +240,27 @@ describe('rate limit', () => {
     const statuses: number[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 5; i++) {
-      last = await fetch(`${svc.baseUrl}/metrics`, { headers: authHeaders() });
+      last = await fetch(`${svc.baseUrl}/api/nothing-here`, { headers: authHeaders() });
       statuses.push(last.status);
     }
-    assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    assert.deepEqual(statuses, [404, 404, 404, 429, 429]);
     assert.match(last!.headers.get('retry-after') ?? '', /^\d+$/);
     assert.equal(((await last!.json()) as { error: { code: number } }).error.code, -32000);
     for (let i = 0; i < 5; i++) assert.equal((await fetch(`${svc.baseUrl}/healthz`)).status, 200);
+  });
+
+  it('MCP_METRICS_PUBLIC=true serves /metrics without a token to any Host (scrapers)', async () => {
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${svc.baseUrl}/metrics`, { headers: { Host: 'mcp:8000' } }, (r) => {
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.body, /^http_rate_limited_total [1-9]/m);
   });
 });
 

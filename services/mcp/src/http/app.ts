@@ -2,6 +2,7 @@
 //   request id + access log + metrics      everything
 //   security headers                        everything
 //   /healthz, /readyz                       no host check, no auth (probes reach us by IP)
+//   /metrics if MCP_METRICS_PUBLIC=true     likewise (scrapers inside the network)
 //   draining guard                          503 for new work once shutdown began
 //   Host / Origin allowlists, CORS          everything below
 //   RFC 9728 document                       no auth (clients read it to learn how to authenticate)
@@ -39,6 +40,11 @@ export function createApp(deps: AppDeps): App {
   app.use(requestContext(logger, metrics));
   app.use(securityHeaders());
   app.use(healthRouter({ llm: deps.llm, lifecycle, version: deps.version }));
+  const metricsHandler: express.RequestHandler = async (_req, res) => {
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+  // Public metrics are for scrapers inside the network, which address us by container name or IP.
+  if (config.security.metricsPublic) app.get('/metrics', metricsHandler);
 
   app.use((req, res, next) => {
     if (!lifecycle.draining) return next();
@@ -53,10 +59,6 @@ export function createApp(deps: AppDeps): App {
 
   app.use(perClientRateLimit(config, metrics));
   const auth = bearerAuth(config);
-  const metricsHandler: express.RequestHandler = async (_req, res) => {
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
-  };
-  if (config.security.metricsPublic) app.get('/metrics', metricsHandler);
   // The /docs page is a static shell (no data): a browser cannot send a bearer token when navigating to it, so
   // it loads without one and asks for the token; /openapi.json and every call behind it need the token.
   app.use(createDocsRouter());
