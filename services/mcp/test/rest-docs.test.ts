@@ -10,7 +10,8 @@ import { listenApp } from './helpers/in-process-app.ts';
 import { buildDeps, llmEnv, TEST_AUTH_TOKEN } from './helpers/llm-deps.ts';
 import { providerCases } from './helpers/llm-fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's chromium by default; CHROMIUM_PATH points elsewhere (e.g. /usr/bin/google-chrome on GitHub's Ubuntu runners).
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
 describe('/docs in headless Chromium', () => {
@@ -19,7 +20,7 @@ describe('/docs in headless Chromium', () => {
   let browser: Browser;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium`);
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (or set CHROMIUM_PATH)`);
     fake = await providerCases[0]!.startFake();
     app = await listenApp(buildDeps(llmEnv('ollama', fake.url)));
     browser = await chromium.launch({
