@@ -186,6 +186,7 @@ describe('HTTP edge', () => {
       assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
       assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
       assert.equal(res.headers.get('x-powered-by'), null);
+      assert.equal(res.headers.get('strict-transport-security'), null, 'HSTS is the TLS-terminating proxy’s job');
     });
   });
 
@@ -250,17 +251,19 @@ describe('rate limit, public metrics', () => {
   });
 
   it('MCP_METRICS_PUBLIC=true serves /metrics without a token to any Host (scrapers)', async () => {
-    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${svc.baseUrl}/metrics`, { headers: { Host: 'mcp:8000' } }, (r) => {
+    const res = await new Promise<{ status: number; body: string; keepAlive: string | undefined }>((resolve, reject) => {
+      const req = httpRequest(`${svc.baseUrl}/metrics`, { headers: { Host: 'mcp:8000', Connection: 'keep-alive' } }, (r) => {
         let body = '';
         r.on('data', (c: Buffer) => (body += c.toString('utf8')));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body, keepAlive: String(r.headers['keep-alive']) }));
       });
       req.on('error', reject);
       req.end();
     });
     assert.equal(res.status, 200);
     assert.match(res.body, /^http_rate_limited_total [1-9]/m);
+    // Connections outlive the 90 s idle timeout proxies keep upstream, so the proxy always closes first.
+    assert.equal(res.keepAlive, 'timeout=95');
   });
 });
 

@@ -48,10 +48,13 @@ export function corsPolicy(config: Config): RequestHandler {
  * the interactive /docs page, which sets its own.
  */
 export function securityHeaders(): RequestHandler {
+  // No HSTS from here: TLS ends at the proxy, which sets HSTS in production; sent from the app it would pin
+  // *.localhost to https in developers' browsers.
   const strict = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
     crossOriginResourcePolicy: { policy: 'same-site' },
+    strictTransportSecurity: false,
   });
-  const withoutCsp = helmet({ contentSecurityPolicy: false });
+  const withoutCsp = helmet({ contentSecurityPolicy: false, strictTransportSecurity: false });
   return (req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/docs') ? withoutCsp : strict)(req, res, next);
 }
