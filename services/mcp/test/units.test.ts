@@ -1,0 +1,89 @@
+// Small pieces with behaviour of their own: the bounded event store, the shared JSON Schema cache, config defaults.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { JSONRPCMessage } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { loadConfig } from '../src/config/index.ts';
+import { BoundedEventStore } from '../src/mcp/event-store.ts';
+import { withCachedJsonSchema } from '../src/mcp/schema-cache.ts';
+
+const note = (n: number): JSONRPCMessage => ({ jsonrpc: '2.0', method: 'notifications/message', params: { n } });
+
+async function replay(store: BoundedEventStore, after: string) {
+  const seen: number[] = [];
+  const stream = await store.replayEventsAfter(after, {
+    send: async (_id, message) => {
+      seen.push((message as unknown as { params: { n: number } }).params.n);
+    },
+  });
+  return { stream, seen };
+}
+
+describe('BoundedEventStore', () => {
+  it('replays only the events after Last-Event-ID, on the same stream', async () => {
+    const store = new BoundedEventStore(100);
+    const a1 = await store.storeEvent('a', note(1));
+    await store.storeEvent('b', note(2));
+    await store.storeEvent('a', note(3));
+    await store.storeEvent('a', note(4));
+    assert.deepEqual(await replay(store, a1), { stream: 'a', seen: [3, 4] });
+  });
+
+  it('keeps at most maxEvents, dropping the oldest, and still replays what it holds', async () => {
+    const store = new BoundedEventStore(3);
+    const first = await store.storeEvent('a', note(1));
+    for (let n = 2; n <= 6; n++) await store.storeEvent('a', note(n));
+    assert.equal(store.size, 3);
+    assert.deepEqual(await replay(store, first), { stream: 'a', seen: [4, 5, 6] });
+  });
+
+  it('refuses an event id it never issued', async () => {
+    const store = new BoundedEventStore(3);
+    await assert.rejects(replay(store, 'made-up'), /Unknown Last-Event-ID/);
+  });
+});
+
+describe('withCachedJsonSchema', () => {
+  it('converts once, returns the same JSON Schema, and still validates', () => {
+    const schema = z.object({ question: z.string().min(1) });
+    let conversions = 0;
+    const standard = schema['~standard'];
+    const input = standard.jsonSchema.input;
+    // Count the conversions the wrapper asks the underlying schema for.
+    Object.defineProperty(schema, '~standard', {
+      value: { ...standard, jsonSchema: { ...standard.jsonSchema, input: (o: never) => (conversions++, input(o)) } },
+    });
+    const cached = withCachedJsonSchema(schema);
+    assert.equal(withCachedJsonSchema(schema), cached, 'one wrapper per schema object');
+    const first = cached['~standard'].jsonSchema.input({ target: 'draft-2020-12' });
+    const second = cached['~standard'].jsonSchema.input({ target: 'draft-2020-12' });
+    assert.equal(conversions, 1);
+    assert.equal(first, second);
+    assert.deepEqual(first, input({ target: 'draft-2020-12' } as never));
+    assert.equal(cached.safeParse({ question: '' }).success, false, 'zod methods still work on the wrapper');
+    const result = cached['~standard'].validate({ question: 'why?' });
+    assert.ok(!(result instanceof Promise) && !result.issues);
+  });
+});
+
+describe('loadConfig defaults', () => {
+  it('is safe by default: localhost allowlists, keepalive 15 s, sessions on, fixtures off', () => {
+    const config = loadConfig({});
+    assert.equal(config.port, 8000);
+    assert.deepEqual(config.security.allowedHosts, ['localhost', '127.0.0.1', '[::1]']);
+    assert.deepEqual(config.security.allowedOrigins, ['localhost', '127.0.0.1', '[::1]']);
+    assert.equal(config.mcp.keepaliveSeconds, 15);
+    assert.equal(config.mcp.stateless, false);
+    assert.equal(config.mcp.conformanceFixtures, false);
+    assert.equal(config.security.metricsPublic, false);
+    assert.equal(config.auth.disabled, true, 'development without a token runs without auth (and warns)');
+  });
+
+  it('reads origins written as full URLs as hostnames, and treats empty values as unset', () => {
+    const config = loadConfig({ MCP_ALLOWED_ORIGINS: 'https://app.example.com, http://[::1]:3000 ,moz-extension://*', PORT: '', MCP_AUTH_TOKEN: 'x'.repeat(32) });
+    assert.deepEqual(config.security.allowedOrigins, ['app.example.com', '[::1]', 'moz-extension://*']);
+    assert.equal(config.port, 8000);
+    assert.equal(config.auth.disabled, false);
+    assert.equal(JSON.stringify(config).includes('x'.repeat(32)), false, 'the token does not serialize');
+  });
+});
