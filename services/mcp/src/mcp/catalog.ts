@@ -94,16 +94,20 @@ function registerTool(server: McpServer, tool: AnyTool, deps: AppDeps) {
 }
 
 /** Progress notifications for this request, if the client asked for them (it sent a progressToken). */
-function progressSender(ctx: ServerContext, deps: AppDeps): ((message: string) => void) | undefined {
+function progressSender(ctx: ServerContext, deps: AppDeps): ((message: string) => Promise<void>) | undefined {
   const progressToken = ctx.mcpReq._meta?.progressToken;
   if (progressToken === undefined) return undefined;
   let progress = 0;
+  // Notifications are chained so they leave in order and the caller can wait for the last one.
+  let sent: Promise<void> = Promise.resolve();
   return (message) => {
-    if (ctx.mcpReq.signal.aborted) return;
+    if (ctx.mcpReq.signal.aborted) return sent;
     // `progress` must grow with every notification: count the characters sent so far.
     progress += message.length;
-    ctx.mcpReq
-      .notify({ method: 'notifications/progress', params: { progressToken, progress, message } })
+    const params = { progressToken, progress, message };
+    sent = sent
+      .then(() => ctx.mcpReq.notify({ method: 'notifications/progress', params }))
       .catch((error: unknown) => deps.logger.debug({ err: error }, 'progress notification not delivered'));
+    return sent;
   };
 }

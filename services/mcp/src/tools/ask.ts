@@ -29,7 +29,7 @@ export const ask = defineTool({
         onToken: stream.onToken,
       }));
     } finally {
-      stream.flush(); // nothing may trail the result
+      await stream.flush(); // nothing may trail the result
     }
     return { text, structured: { answer: text, provider: llm.name, model: llm.model } };
   },

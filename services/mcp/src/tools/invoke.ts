@@ -34,7 +34,7 @@ const LLM_STATUS: Record<LlmErrorKind, { status: number; title: string }> = {
 
 export interface InvokeOptions {
   signal: AbortSignal;
-  progress?: (message: string) => void;
+  progress?: (message: string) => Promise<void>;
   /** Where the call came from, for logs: "mcp" or "rest". */
   via: 'mcp' | 'rest';
 }
@@ -46,7 +46,7 @@ export async function invokeTool(tool: AnyTool, input: unknown, deps: AppDeps, o
   try {
     const result = await tool.handler(input, {
       signal: options.signal,
-      progress: options.progress ?? (() => {}),
+      progress: options.progress ?? (async () => {}),
       llm: deps.llm,
       logger,
       deps,

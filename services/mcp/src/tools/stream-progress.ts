@@ -4,22 +4,27 @@ export const PROGRESS_INTERVAL_MS = 100;
 
 export interface TokenForwarder {
   onToken(text: string): void;
-  /** Sends what is still buffered; call before returning the result. */
-  flush(): void;
+  /**
+   * Sends what is still buffered and resolves once every notification is handed to the transport; await it
+   * before returning the result, or the last notifications can arrive after it (the client then drops them).
+   */
+  flush(): Promise<void>;
 }
 
-export function forwardTokens(progress: (message: string) => void, intervalMs = PROGRESS_INTERVAL_MS): TokenForwarder {
+export function forwardTokens(progress: (message: string) => Promise<void>, intervalMs = PROGRESS_INTERVAL_MS): TokenForwarder {
   let pending = '';
   let timer: NodeJS.Timeout | undefined;
   let lastSent = 0;
+  let delivered: Promise<void> = Promise.resolve();
   const send = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (!pending) return;
+    if (!pending) return delivered;
     const message = pending;
     pending = '';
     lastSent = Date.now();
-    progress(message);
+    delivered = progress(message);
+    return delivered;
   };
   return {
     onToken(text) {

@@ -45,7 +45,7 @@ export const summarize = defineTool({
     try {
       result = await llm.chat({ messages: summaryMessages(text, length), signal, onToken: stream.onToken });
     } finally {
-      stream.flush(); // nothing may trail the result
+      await stream.flush(); // nothing may trail the result
     }
     return { text: result.text, structured: { summary: result.text, length, provider: llm.name, model: llm.model } };
   },

@@ -9,7 +9,7 @@ export interface ToolContext {
   /** Fires when the caller cancels (MCP notifications/cancelled), disconnects, or the REST client goes away. */
   signal: AbortSignal;
   /** Tells the caller how it is going (MCP progress notification with this message; ignored over REST). */
-  progress(message: string): void;
+  progress(message: string): Promise<void>;
   llm: LlmProvider;
   logger: Logger;
   deps: AppDeps;
