@@ -78,7 +78,7 @@ describe('graceful shutdown', () => {
     await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'test_tool_with_progress', arguments: { steps: 4, delayMs: 400 } } });
     svc.child.kill('SIGTERM');
     let ready: Response | undefined;
-    for (let i = 0; i < 20 && !ready; i++) {
+    for (let i = 0; i < 200 && !ready; i++) {
       const res = await fetch(`${svc.baseUrl}/readyz`).catch(() => undefined);
       if (res && res.status === 503 && ((await res.clone().json()) as { status: string }).status === 'draining') ready = res;
       else await new Promise((r) => setTimeout(r, 25));

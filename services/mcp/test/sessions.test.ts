@@ -34,7 +34,7 @@ const sessionHeaders = (sessionId: string) => ({ ...json, ...authHeaders(), 'Mcp
 describe('idle sessions', () => {
   let svc: RunningService;
   before(async () => {
-    svc = await startService({ MCP_SESSION_IDLE_SECONDS: '1', MCP_MAX_SESSIONS: '2', MCP_KEEPALIVE_SECONDS: '0' });
+    svc = await startService({ MCP_SESSION_IDLE_SECONDS: '2', MCP_MAX_SESSIONS: '2', MCP_KEEPALIVE_SECONDS: '0' });
   });
   after(async () => {
     await svc.stop();
@@ -50,9 +50,9 @@ describe('idle sessions', () => {
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /MCP_MAX_SESSIONS/);
     assert.equal(await metric(svc, /^mcp_sessions_open\{transport="streamable-session"\} (\d+)/m), 2);
 
-    // Keep the second one busy; leave the first alone past MCP_SESSION_IDLE_SECONDS.
-    for (let i = 0; i < 6; i++) {
-      await sleep(400);
+    // Keep the second one busy; leave the first alone well past MCP_SESSION_IDLE_SECONDS (2 s; reaper every 1 s).
+    for (let i = 0; i < 15; i++) {
+      await sleep(300);
       const ping = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(second), body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ping' }) });
       assert.equal(ping.status, 200);
       await ping.text();
@@ -63,15 +63,15 @@ describe('idle sessions', () => {
     assert.equal(await metric(svc, /^mcp_sessions_reaped_total\{transport="streamable-session"\} (\d+)/m), 1);
     assert.equal(await metric(svc, /^mcp_sessions_open\{transport="streamable-session"\} (\d+)/m), 1);
     // Its slot is free again.
-    await openSession(svc);
+    const third = await openSession(svc);
+    for (const id of [second, third]) assert.equal((await fetch(svc.mcpUrl, { method: 'DELETE', headers: sessionHeaders(id) })).status, 200);
   });
 
   it('never reaps a session while its client holds a stream open', async () => {
-    await sleep(1500); // let the previous test's sessions expire
     const sessionId = await openSession(svc);
     const stream = await fetch(svc.mcpUrl, { headers: { ...authHeaders(), Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' } });
     assert.equal(stream.status, 200);
-    await sleep(2500);
+    await sleep(4500); // more than twice MCP_SESSION_IDLE_SECONDS
     const ping = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(sessionId), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
     assert.equal(ping.status, 200);
     await ping.text();
