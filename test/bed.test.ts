@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { requireDockerEngine } from './helpers/docker.ts';
+import { docker, requireDockerEngine, run, uniqueName } from './helpers/docker.ts';
 
 const NODE_IMAGE = process.env.NODE_IMAGE ?? 'node:24-bookworm-slim';
 const TRAEFIK_IMAGE = process.env.TRAEFIK_IMAGE ?? 'traefik:v3.7.15';
@@ -99,6 +99,21 @@ describe('test bed images', () => {
     assert.ok(lines.length >= 2, `expected streamed tokens, got ${lines.length} line(s)`);
     assert.equal(lines.at(-1)?.done, true);
     assert.ok(lines.slice(0, -1).every((l) => !l.done && typeof l.message?.content === 'string'));
+  });
+
+  test(`${OLLAMA_IMAGE} seeds a fresh named volume at /root/.ollama with ${TINY_MODEL}`, async () => {
+    // compose.yaml keeps models in a named volume; Docker copies the image's content into it on first use.
+    const volume = uniqueName('bed-ollama');
+    await docker(['volume', 'create', volume]);
+    try {
+      const listed = await docker([
+        'run', '--rm', '--network', 'none', '-v', `${volume}:/root/.ollama`, '--entrypoint', 'sh', OLLAMA_IMAGE,
+        '-c', '(/bin/ollama serve >/dev/null 2>&1 &) ; for i in $(seq 1 50); do /bin/ollama list 2>/dev/null && exit 0; sleep 0.2; done; exit 1',
+      ]);
+      assert.match(listed.stdout, new RegExp(`^${TINY_MODEL}:latest\\s`, 'm'));
+    } finally {
+      await run('docker', ['volume', 'rm', '-f', volume]);
+    }
   });
 
   test(`${SOCKET_PROXY_IMAGE} forwards allowlisted Docker API calls and refuses the rest`, async () => {
