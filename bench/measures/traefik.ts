@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dockerApi, dockerUnavailable, imageSize } from '../lib/docker.ts';
+import { dockerApi, dockerUnavailable } from '../lib/docker.ts';
 import { modernToolCallBody, modernToolCallHeaders } from '../lib/mcp-wire.ts';
 import { RAW_DIR, REPO_DIR } from '../lib/paths.ts';
 import { run, SERVER_CORE } from '../lib/proc.ts';
@@ -21,15 +21,6 @@ export async function measureTraefik(timing: { warmupS: number; durationS: numbe
     const noDocker = await dockerUnavailable();
     if (noDocker) return { measured: false, reason: noDocker };
     if (!existsSync(join(REPO_DIR, 'compose.yaml'))) return { measured: false, reason: 'compose.yaml (the dev stack) does not exist' };
-    for (const [variable, fallback] of [
-        ['TRAEFIK_IMAGE', 'traefik:v3.7.15'],
-        ['SOCKET_PROXY_IMAGE', 'wollomatic/socket-proxy:1.10.0'],
-        ['OLLAMA_IMAGE', 'ollama/ollama:0.17.4']
-    ] as const) {
-        const image = process.env[variable] ?? fallback;
-        if ((await imageSize(image)) === undefined) return { measured: false, reason: `image ${image} is not on this engine (make images-offline builds it)` };
-    }
-
     const certDir = join(RAW_DIR, 'certs');
     mkdirSync(certDir, { recursive: true });
     const cert = await run(
@@ -55,7 +46,8 @@ export async function measureTraefik(timing: { warmupS: number; durationS: numbe
 
     try {
         log('  starting the dev stack (mcp, traefik and what they depend on)');
-        const up = await compose(['up', '-d', '--build', 'mcp', 'traefik']);
+        // --pull never: images come from this engine (make images-offline); a missing one fails fast with its name.
+        const up = await compose(['up', '-d', '--build', '--pull', 'never', 'mcp', 'traefik']);
         if (up.code !== 0) return { measured: false, reason: `docker compose up failed: ${(up.stderr || up.stdout).trim().split('\n').slice(-3).join(' ')}` };
         const mcpId = (await compose(['ps', '-q', 'mcp'])).stdout.trim();
         const traefikId = (await compose(['ps', '-q', 'traefik'])).stdout.trim();
