@@ -86,4 +86,12 @@ describe('loadConfig defaults', () => {
     assert.equal(config.auth.disabled, false);
     assert.equal(JSON.stringify(config).includes('x'.repeat(32)), false, 'the token does not serialize');
   });
+
+  it('requires a token in staging and production unless auth is disabled explicitly', () => {
+    for (const APP_ENV of ['staging', 'production']) {
+      assert.throws(() => loadConfig({ APP_ENV }), (error: Error & { problems?: string[] }) =>
+        error.problems?.some((p) => p.startsWith(`MCP_AUTH_TOKEN: APP_ENV=${APP_ENV} needs a token`)) === true);
+      assert.equal(loadConfig({ APP_ENV, MCP_AUTH_DISABLED: 'true' }).auth.disabled, true);
+    }
+  });
 });

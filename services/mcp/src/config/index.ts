@@ -211,9 +211,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
     problems.push(`MCP_AUTH_TOKEN: too short (${token.length} characters); use at least ${MIN_TOKEN_LENGTH}, e.g. openssl rand -hex 32`);
   }
-  if (e.APP_ENV === 'production' && token === undefined && !e.MCP_AUTH_DISABLED) {
+  // Staging runs the production stack and is reachable like it: the same rule.
+  if ((e.APP_ENV === 'production' || e.APP_ENV === 'staging') && token === undefined && !e.MCP_AUTH_DISABLED) {
     problems.push(
-      'MCP_AUTH_TOKEN: APP_ENV=production needs a token (MCP_AUTH_TOKEN or MCP_AUTH_TOKEN_FILE); ' +
+      `MCP_AUTH_TOKEN: APP_ENV=${e.APP_ENV} needs a token (MCP_AUTH_TOKEN or MCP_AUTH_TOKEN_FILE); ` +
         'set MCP_AUTH_DISABLED=true only if something in front of the service authenticates callers',
     );
   }
