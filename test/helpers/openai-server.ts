@@ -1,57 +1,46 @@
-import { Wait } from 'testcontainers';
-import { execIn, run } from './docker.ts';
-import { HardenedContainer } from './hardened-container.ts';
-import { repoRoot } from './paths.ts';
+import { GenericContainer, Wait } from 'testcontainers';
+import { run } from './docker.ts';
 
 export interface OpenAiCompatibleServer {
-  /** What backs it, for the report: a stand-in (wire-protocol test server) or a real engine. */
+  /** What backs it, for the report. */
   kind: string;
   id: string;
-  /** Chat requests the server received, with the Authorization header each carried. */
-  chatRequests(): Promise<{ path: string; authorization?: string; status: number }[]>;
+  /** Base URL for OPENAI_BASE_URL, as the mcp containers reach it on the stack's network. */
+  baseUrl: string;
+  /** The chat completions the engine itself logged (its own access log), with their status codes. */
+  chatCompletions(): Promise<number[]>;
   remove(): Promise<void>;
 }
 
+export const ollamaImage = process.env.OLLAMA_IMAGE ?? 'ollama/ollama:0.17.4';
+
 /**
- * The OpenAI-compatible endpoint of the prod stack test. STAND-IN: the LLM engineer's wire-protocol test
- * server (services/mcp/test/helpers/fake-openai.ts: /v1/models and streaming /v1/chat/completions, checks the
- * API key, records requests), run unchanged in a container on the Node base image and attached to the stack's
- * internal backend network, where a managed API would be reached from. No model weights run here; what it
- * proves is the prod wiring: secret file -> key on the wire, provider selection by env, streaming through
- * Traefik.
+ * The OpenAI-compatible endpoint of the prod stack test: a REAL engine, Ollama's own `/v1` API (OpenAI chat
+ * completions with SSE streaming, `/v1/models`) in the same image the dev stack runs, with the test bed's tiny
+ * locally made model (random weights: the answers are noise, the wire protocol and the inference are real).
+ * Attached to the stack's internal backend network, where a managed API would be reached from.
+ * Ollama ignores the API key, so the key's path (secret file -> provider) is checked on the mcp side.
  */
-export async function startOpenAiCompatibleServer(options: {
-  name: string;
-  network: string;
-  apiKey: string;
-  model: string;
-}): Promise<OpenAiCompatibleServer> {
-  const helpers = `${repoRoot}/services/mcp/test/helpers`;
-  const container = await new HardenedContainer(process.env.NODE_IMAGE ?? 'node:24-bookworm-slim')
+export async function startOpenAiCompatibleServer(options: { name: string; network: string }): Promise<OpenAiCompatibleServer> {
+  const container = await new GenericContainer(ollamaImage)
     .withName(options.name)
     .withNetworkMode(options.network)
-    .withUser('1000:1000')
-    .withBindMounts([
-      { source: `${helpers}/fake-openai.ts`, target: '/srv/fake-openai.ts', mode: 'ro' },
-      { source: `${helpers}/fake-llm-common.ts`, target: '/srv/fake-llm-common.ts', mode: 'ro' },
-    ])
-    .withCommand(['node', '/srv/fake-openai.ts', '--port', '8080', '--model', options.model, '--api-key', options.apiKey, '--token-delay-ms', '20'])
-    .withWaitStrategy(Wait.forLogMessage(/test server listening on port 8080/))
-    .withStartupTimeout(30_000)
+    .withEnvironment({ OLLAMA_HOST: '0.0.0.0:11434', OLLAMA_KEEP_ALIVE: '10m' })
+    .withWaitStrategy(Wait.forLogMessage(/Listening on .*11434/))
+    .withStartupTimeout(60_000)
     .start();
   const id = container.getId();
   return {
-    kind: 'stand-in: wire-protocol test server (fake-openai.ts)',
+    kind: `real engine: ${ollamaImage} OpenAI-compatible /v1`,
     id,
-    async chatRequests() {
-      const res = await execIn(id, [
-        'node',
-        '-e',
-        "fetch('http://127.0.0.1:8080/__fake/requests').then(r => r.text()).then(t => process.stdout.write(t))",
-      ]);
-      if (res.code !== 0) throw new Error(`reading the test server's requests failed: ${res.stderr}`);
-      const all = JSON.parse(res.stdout) as { path: string; authorization?: string; status: number }[];
-      return all.filter((r) => r.path === '/v1/chat/completions');
+    baseUrl: `http://${options.name}:11434/v1`,
+    async chatCompletions() {
+      const logs = await run('docker', ['logs', id]);
+      // Gin access log lines: [GIN] 2026/11/25 - 14:00:00 | 200 |  1.2s | 192.168.0.3 | POST "/v1/chat/completions"
+      return (logs.stdout + logs.stderr)
+        .split('\n')
+        .filter((line) => line.includes('"/v1/chat/completions"'))
+        .map((line) => Number(/\|\s*(\d{3})\s*\|/.exec(line)?.[1] ?? 0));
     },
     async remove() {
       await run('docker', ['rm', '-f', '-v', id]);
