@@ -24,6 +24,9 @@ describe('graceful shutdown', () => {
     const modernClient = new ClientV2({ name: 'shutdown-2026', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
     await modernClient.connect(new StreamableV2(new URL(svc.mcpUrl), { requestInit: { headers: authHeaders() } }));
     t.after(() => modernClient.close());
+    // ...holding a 2026-07-28 subscriptions/listen stream (the successor of the GET stream) open.
+    const subscription = await modernClient.listen({ toolsListChanged: true });
+    t.after(() => subscription.close());
     // A legacy SSE client, plus a raw legacy stream we watch end.
     const legacyClient = new ClientV1({ name: 'shutdown-sse', version: '1.0.0' });
     await legacyClient.connect(

@@ -45,9 +45,13 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
   const statelessNode = statelessAll ? toNodeHandler(statelessAll, { onerror, maxRequestBodySize: config.security.maxBodyBytes }) : undefined;
 
   const serveStateless = async (handler: typeof modernNode, req: Request, res: Response) => {
-    // The HTTP exchange is the whole call: it is in flight until the response closes.
-    const done = lifecycle.begin();
-    res.once('close', done);
+    // The HTTP exchange is the whole call: it is in flight until the response closes. Except a 2026-07-28
+    // subscriptions/listen stream, the successor of the GET stream: it only waits for notifications, so
+    // shutdown must not wait for it (the handler's close() ends it last).
+    if (!isListenRequest(req.body)) {
+      const done = lifecycle.begin();
+      res.once('close', done);
+    }
     lifecycle.trackStream(res, 'streamable-stateless');
     await handler(req, res, req.body);
   };
@@ -85,4 +89,8 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
       await Promise.all([modern.close(), statelessAll?.close()]);
     },
   };
+}
+
+function isListenRequest(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'subscriptions/listen';
 }
