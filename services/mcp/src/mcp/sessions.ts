@@ -146,7 +146,8 @@ export class SessionManager {
       onsessioninitialized: (id) => {
         this.#pending--;
         registered = true;
-        const session = this.#register(id, 'streamable-session', server, transport);
+        const requested = (req.body as { params?: { protocolVersion?: unknown } } | undefined)?.params?.protocolVersion;
+        const session = this.#register(id, 'streamable-session', server, transport, { requestedVersion: requested });
         this.#attach(session, res);
       },
       onsessionclosed: (id) => {
@@ -215,7 +216,7 @@ export class SessionManager {
 
   // ------------------------------------------------------------------ bookkeeping
 
-  #register(id: string, kind: SessionKind, server: McpServer, transport: Session['transport']): Session {
+  #register(id: string, kind: SessionKind, server: McpServer, transport: Session['transport'], details: Record<string, unknown> = {}): Session {
     const session: Session = {
       id,
       kind,
@@ -228,7 +229,7 @@ export class SessionManager {
     };
     this.#sessions.set(id, session);
     this.#opts.metrics.sessionsOpen.inc({ transport: kind });
-    this.#opts.logger.info({ sessionId: id, transport: kind, open: this.#sessions.size }, 'session opened');
+    this.#opts.logger.info({ sessionId: id, transport: kind, open: this.#sessions.size, ...details }, 'session opened');
     return session;
   }
 
