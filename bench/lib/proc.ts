@@ -10,7 +10,7 @@ import { RAW_DIR } from './paths.ts';
 export const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '0';
 export const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '1';
 
-/** Every server still running, so an interrupted run (Ctrl-C, a crash) leaves none behind. */
+/** Every server and load generator still running, so an interrupted run (Ctrl-C, a crash) leaves none behind. */
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
     for (const child of live) child.kill('SIGKILL');
@@ -153,6 +153,8 @@ export function run(command: string, args: string[], options: { env?: NodeJS.Pro
     const argv = options.pin === false ? [command, ...args] : ['taskset', '-c', LOAD_CORE, command, ...args];
     return new Promise((resolve, reject) => {
         const child = spawn(argv[0]!, argv.slice(1), { cwd: options.cwd, env: { ...process.env, ...options.env } });
+        live.add(child);
+        child.once('exit', () => live.delete(child));
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

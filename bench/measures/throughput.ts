@@ -20,6 +20,8 @@ export interface LeakCheck {
     mode: string;
     target: string;
     requests: number;
+    /** The time cap stopped the check before it reached the requested count (a starved machine). */
+    cappedAfterS?: number;
     rssBeforeBytes: number;
     rssAfterBytes: number;
     growth: number;
@@ -37,6 +39,8 @@ export interface Timing {
     warmupS: number;
     durationS: number;
     leakRequests: number;
+    /** Upper bound on one leak check's load time, so a starved machine cannot stretch the run without limit. */
+    leakMaxS: number;
 }
 
 async function withServers<T>(targets: Target[], body: (servers: Map<Target, ServerProcess>) => Promise<T>): Promise<T> {
@@ -79,25 +83,27 @@ export async function measureMode(spec: ModeSpec, timing: Timing, log: (line: st
         for (const target of spec.leakCheck ?? []) {
             const p = prepared.find((x) => x.target === target)!;
             const c16 = points.find((x) => x.target === target.id && x.connections === 16)!;
-            leaks.push(await leakCheck(spec.mode, p, c16.rps, timing.leakRequests, log));
+            leaks.push(await leakCheck(spec.mode, p, c16.rps, timing.leakRequests, timing.leakMaxS, log));
         }
         return { points, leaks };
     });
 }
 
 /** RSS of a warm server (it has just run every point), then after `count` more calls at c=16. */
-async function leakCheck(mode: string, p: PreparedTarget, rps: number, count: number, log: (line: string) => void): Promise<LeakCheck> {
+async function leakCheck(mode: string, p: PreparedTarget, rps: number, count: number, maxS: number, log: (line: string) => void): Promise<LeakCheck> {
     const before = await settledRss(p.server.pid);
     let sent = 0;
     let round = 0;
-    while (sent < count) {
+    const started = Date.now();
+    const left = () => maxS - (Date.now() - started) / 1000;
+    while (sent < count && left() > 0.5) {
         const remaining = count - sent;
         if (p.protocol === 'sse') {
-            const result = await applyLoad(p, 16, 3600, `${mode}-${p.target.id}-leak${round}`, remaining);
+            const result = await applyLoad(p, 16, left(), `${mode}-${p.target.id}-leak${round}`, remaining);
             sent += result.requests;
         } else {
             // wrk runs for a time, not a count: segments of at most 20 s, re-estimating the rate after each.
-            const seconds = Math.min(20, Math.max(1, Math.ceil(remaining / Math.max(rps, 1))));
+            const seconds = Math.min(20, Math.ceil(left()), Math.max(1, Math.ceil(remaining / Math.max(rps, 1))));
             const result = await applyLoad(p, 16, seconds, `${mode}-${p.target.id}-leak${round}`);
             sent += result.requests;
             rps = result.rps;
@@ -107,6 +113,10 @@ async function leakCheck(mode: string, p: PreparedTarget, rps: number, count: nu
     }
     const after = await settledRss(p.server.pid, 3_000);
     const growth = after / before - 1;
-    log(`  RSS ${p.target.id} before ${(before / 2 ** 20).toFixed(1)} MiB, after ${sent} requests ${(after / 2 ** 20).toFixed(1)} MiB (${(growth * 100).toFixed(1)}%)`);
-    return { mode, target: p.target.id, requests: sent, rssBeforeBytes: before, rssAfterBytes: after, growth };
+    const capped = sent < count ? Math.round((Date.now() - started) / 1000) : undefined;
+    log(
+        `  RSS ${p.target.id} before ${(before / 2 ** 20).toFixed(1)} MiB, after ${sent} requests ${(after / 2 ** 20).toFixed(1)} MiB (${(growth * 100).toFixed(1)}%)` +
+            (capped ? ` — stopped by the ${maxS} s cap before ${count}` : '')
+    );
+    return { mode, target: p.target.id, requests: sent, cappedAfterS: capped, rssBeforeBytes: before, rssAfterBytes: after, growth };
 }
