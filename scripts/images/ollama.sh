@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ollama/ollama:<version> without a registry: the real server built from the Go module
 # github.com/ollama/ollama (cgo, CPU only), plus the tiny model mcp-stack-tiny made locally with PyPI
-# gguf and `ollama create`. See images/ollama/Dockerfile.
+# gguf and `ollama create` (added to a pulled upstream image too). See images/ollama/*Dockerfile.
 set -euo pipefail
 # shellcheck source=scripts/images/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -55,30 +55,28 @@ gguf_python() {
   echo "$venv/bin/python"
 }
 
-# Creates the tiny model with the real server into $1/models and checks that it streams a chat.
-create_model() {
-  local ctx=$1 py port pid
+has_tiny_model() {
+  docker run --rm --network none --entrypoint sh "$OLLAMA_IMAGE" -c \
+    "test -f /root/.ollama/models/manifests/registry.ollama.ai/library/$TINY_MODEL/latest" >/dev/null 2>&1
+}
+
+# The tiny model goes on top of whichever image has the tag, built here or pulled from upstream, so the
+# stack's tests get the same model everywhere and never need a model registry.
+ensure_tiny_model() {
+  if has_tiny_model; then
+    log "$OLLAMA_IMAGE: has $TINY_MODEL"
+    return 0
+  fi
+  log "$OLLAMA_IMAGE: adding $TINY_MODEL"
+  local py ctx
   py=$(gguf_python)
-  cp "$REPO_ROOT/images/ollama/Modelfile" "$ctx/Modelfile"
+  ctx=$(mktemp -d)
   "$py" "$REPO_ROOT/images/ollama/make_tiny_model.py" "$ctx/$TINY_MODEL.gguf"
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  export OLLAMA_HOST="127.0.0.1:$port" OLLAMA_MODELS="$ctx/models" OLLAMA_NOPRUNE=1
-  "$work/bin/ollama" serve >"$work/serve.log" 2>&1 &
-  pid=$!
-  # shellcheck disable=SC2064
-  trap "kill $pid 2>/dev/null || true" RETURN
-  local waited=0
-  until curl -fsS "http://$OLLAMA_HOST/api/version" >/dev/null 2>&1; do
-    [ "$waited" -lt 60 ] || { tail -n 20 "$work/serve.log" >&2; return 1; }
-    sleep 1; waited=$((waited + 1))
-  done
-  (cd "$ctx" && "$work/bin/ollama" create "$TINY_MODEL" -f Modelfile) >/dev/null 2>&1
-  local lines
-  lines=$(curl -fsS "http://$OLLAMA_HOST/api/chat" \
-    -d "{\"model\":\"$TINY_MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}],\"options\":{\"num_predict\":8}}" | wc -l)
-  [ "$lines" -ge 2 ] || { log "the tiny model did not stream a chat answer"; tail -n 20 "$work/serve.log" >&2; return 1; }
-  log "tiny model $TINY_MODEL created and streamed $lines NDJSON lines"
-  rm -f "$ctx/Modelfile" "$ctx/$TINY_MODEL.gguf"
+  cp "$REPO_ROOT/images/ollama/Modelfile" "$REPO_ROOT/images/ollama/tiny-model.Dockerfile" "$ctx/"
+  docker build -q --pull=false --build-arg "OLLAMA_IMAGE=$OLLAMA_IMAGE" -f "$ctx/tiny-model.Dockerfile" \
+    -t "$OLLAMA_IMAGE" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  has_tiny_model
 }
 
 build() {
@@ -86,7 +84,6 @@ build() {
   build_binary
   local ctx
   ctx=$(mktemp -d)
-  create_model "$ctx"
   cp "$REPO_ROOT/images/ollama/Dockerfile" "$ctx/"
   cp "$work/bin/ollama" "$ctx/ollama"
   build_image "$OLLAMA_IMAGE" "$ctx"
@@ -94,3 +91,4 @@ build() {
 }
 
 ensure_image "$OLLAMA_IMAGE" build
+ensure_tiny_model
