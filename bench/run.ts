@@ -31,7 +31,7 @@ const timing = {
     warmupS: Number(process.env.BENCH_WARMUP_S ?? (quick ? 1 : 2)),
     durationS: Number(process.env.BENCH_DURATION_S ?? (quick ? 3 : 6)),
     leakRequests: Number(process.env.BENCH_LEAK_REQUESTS ?? (quick ? 20_000 : 100_000)),
-    leakMaxS: Number(process.env.BENCH_LEAK_MAX_S ?? (quick ? 30 : 75))
+    leakMaxS: Number(process.env.BENCH_LEAK_MAX_S ?? (quick ? 30 : 90))
 };
 if (quick) COUNTS.splice(0, COUNTS.length, 1_000);
 

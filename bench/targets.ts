@@ -1,6 +1,5 @@
 // The servers under test: our service in each of its modes, the bare-SDK baseline of the same mode,
 // and the raw node:http ceiling. Every one runs as its own process pinned to the server core.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { startPinned, type ServerProcess } from './lib/proc.ts';
@@ -41,7 +40,7 @@ function baseline(id: string, label: string, file: string, port: number, extraAr
     };
 }
 
-export const bareStateless = baseline('bare-v2-stateless', 'bare SDK v2, 2026-07-28 stateless (createMcpHandler)', 'v2-stateless.ts', 8101);
+export const bareStateless = baseline('bare-v2-stateless', 'bare SDK v2 createMcpHandler (a server per request; 2025 requests via its stateless fallback)', 'v2-stateless.ts', 8101);
 export const bareSession = (replies: 'sse' | 'json') =>
     baseline('bare-v2-session', `bare SDK v2, 2025 session (NodeStreamableHTTPServerTransport, ${replies} replies)`, 'v2-session.ts', 8102, [replies]);
 export const bareLegacySse = baseline('bare-legacy-sse', 'bare SDK legacy SSE (server-legacy SSEServerTransport)', 'legacy-sse.ts', 8103);
@@ -52,10 +51,13 @@ export const ceiling = baseline('ceiling', 'raw node:http JSON-RPC responder (ce
 export const BENCH_TOKEN = 'bench-token-0123456789abcdef0123456789abcdef';
 const AUTH = { Authorization: `Bearer ${BENCH_TOKEN}` };
 
-/** The built service if present (what the image runs), else the TypeScript source (Node strips types). */
+/**
+ * The TypeScript source, run directly (Node strips the types once at load; the running code is the same as dist/).
+ * Not dist/ by default: a dist/ left from an earlier build may be older than the source being measured.
+ * BENCH_SERVICE_ENTRY=services/mcp/dist/main.js measures a build instead.
+ */
 export function serviceEntry(): string {
-    const dist = join(SERVICE_DIR, 'dist', 'main.js');
-    return process.env.BENCH_SERVICE_ENTRY ?? (existsSync(dist) ? dist : join(SERVICE_DIR, 'src', 'main.ts'));
+    return process.env.BENCH_SERVICE_ENTRY ?? join(SERVICE_DIR, 'src', 'main.ts');
 }
 
 /**

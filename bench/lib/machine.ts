@@ -1,8 +1,7 @@
 // What the run happened on: cores, CPU, kernel, load, and the versions of everything measured.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BENCH_DIR, SERVICE_DIR } from './paths.ts';
 import { LOAD_CORE, run, SERVER_CORE } from './proc.ts';
 
@@ -32,24 +31,18 @@ const PACKAGES = [
     'zod'
 ];
 
-export async function machineInfo(): Promise<MachineInfo> {
-    const require = createRequire(join(BENCH_DIR, 'package.json'));
-    const packages: Record<string, string> = {};
-    for (const name of PACKAGES) {
-        try {
-            const manifest = require.resolve(`${name}/package.json`);
-            packages[name] = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-        } catch {
-            // Some SDK packages do not export package.json; find it next to the resolved entry instead.
-            try {
-                let dir = require.resolve(name);
-                while (!dir.endsWith(name.split('/').pop()!)) dir = join(dir, '..');
-                packages[name] = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-            } catch {
-                packages[name] = 'not installed';
-            }
-        }
+/** The version installed where Node would resolve it from bench/ (some packages do not export package.json). */
+function installedVersion(name: string): string | undefined {
+    for (let dir = BENCH_DIR; ; dir = dirname(dir)) {
+        const manifest = join(dir, 'node_modules', name, 'package.json');
+        if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+        if (dirname(dir) === dir) return undefined;
     }
+}
+
+export async function machineInfo(): Promise<MachineInfo> {
+    const packages: Record<string, string> = {};
+    for (const name of PACKAGES) packages[name] = installedVersion(name) ?? 'not installed';
     const wrk = await run('wrk', ['--version'], { pin: false }).catch(() => ({ stdout: 'wrk not installed', stderr: '' }));
     let serviceVersion: string | undefined;
     try {
