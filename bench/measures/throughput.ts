@@ -20,6 +20,8 @@ export interface LeakCheck {
     mode: string;
     target: string;
     requests: number;
+    /** RSS once half the requests were sent: a leak keeps growing in the second half, heap sizing levels off. */
+    rssMidBytes?: number;
     /** The time cap stopped the check before it reached the requested count (a starved machine). */
     cappedAfterS?: number;
     rssBeforeBytes: number;
@@ -96,8 +98,12 @@ async function leakCheck(mode: string, p: PreparedTarget, rps: number, count: nu
     let round = 0;
     const started = Date.now();
     const left = () => maxS - (Date.now() - started) / 1000;
+    let mid: number | undefined;
     while (sent < count && left() > 0.5) {
-        const remaining = count - sent;
+        if (mid === undefined && sent >= count / 2) mid = await settledRss(p.server.pid, 1_000);
+        // Aim at the half-way mark first, so the middle reading is taken near 50,000.
+        const target = mid === undefined ? count / 2 : count;
+        const remaining = Math.max(1, target - sent);
         if (p.protocol === 'sse') {
             const result = await applyLoad(p, 16, left(), `${mode}-${p.target.id}-leak${round}`, remaining);
             sent += result.requests;
@@ -115,8 +121,8 @@ async function leakCheck(mode: string, p: PreparedTarget, rps: number, count: nu
     const growth = after / before - 1;
     const capped = sent < count ? Math.round((Date.now() - started) / 1000) : undefined;
     log(
-        `  RSS ${p.target.id} before ${(before / 2 ** 20).toFixed(1)} MiB, after ${sent} requests ${(after / 2 ** 20).toFixed(1)} MiB (${(growth * 100).toFixed(1)}%)` +
+        `  RSS ${p.target.id} before ${(before / 2 ** 20).toFixed(1)} MiB, half-way ${mid ? (mid / 2 ** 20).toFixed(1) : '—'} MiB, after ${sent} requests ${(after / 2 ** 20).toFixed(1)} MiB (${(growth * 100).toFixed(1)}%)` +
             (capped ? ` — stopped by the ${maxS} s cap before ${count}` : '')
     );
-    return { mode, target: p.target.id, requests: sent, cappedAfterS: capped, rssBeforeBytes: before, rssAfterBytes: after, growth };
+    return { mode, target: p.target.id, requests: sent, rssMidBytes: mid, cappedAfterS: capped, rssBeforeBytes: before, rssAfterBytes: after, growth };
 }
