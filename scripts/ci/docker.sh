@@ -23,6 +23,11 @@ start_engine() {
     local logfile="$MCP_STACK_CACHE/dockerd.log"
     log "starting dockerd (log: $logfile)"
     rm -f /var/run/docker.pid
+    # dockerd uses a system containerd whenever its socket file exists; one left by a killed
+    # containerd would hang the start, so without that process let dockerd run its own.
+    if [ -S /run/containerd/containerd.sock ] && ! pgrep -x containerd >/dev/null 2>&1; then
+      rm -f /run/containerd/containerd.sock
+    fi
     # setsid: the daemon outlives this script and the shell that ran it.
     setsid dockerd >>"$logfile" 2>&1 </dev/null &
   fi
