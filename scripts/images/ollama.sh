@@ -12,7 +12,7 @@ GGUF_VERSION=0.19.0
 TINY_MODEL=mcp-stack-tiny
 work="$MCP_STACK_CACHE/ollama-$OLLAMA_VERSION"
 
-export GOMODCACHE="$MCP_STACK_CACHE/go/mod" GOCACHE="$MCP_STACK_CACHE/go/build-cache" GOFLAGS=-mod=mod
+export GOMODCACHE="$MCP_STACK_CACHE/go/mod" GOCACHE="$MCP_STACK_CACHE/go/build-cache" GOFLAGS="-mod=mod -buildvcs=false"
 
 build_binary() {
   [ -x "$work/bin/ollama" ] && return 0
@@ -50,7 +50,7 @@ gguf_python() {
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import gguf' 2>/dev/null; then
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --cert "$CA_BUNDLE" "gguf==$GGUF_VERSION"
+    "$venv/bin/pip" install -q --cert "$CA_BUNDLE" "gguf==$GGUF_VERSION" >&2
   fi
   echo "$venv/bin/python"
 }
