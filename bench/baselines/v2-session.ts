@@ -1,15 +1,42 @@
 // Bare SDK v2, 2025 session mode: one McpServer + NodeStreamableHTTPServerTransport per session,
 // kept in a map by Mcp-Session-Id. Plain node:http, no middleware.
-// argv: port [json] — "json" answers POSTs with a JSON body instead of an SSE stream, to match the
-// reply shape of the server it is compared with.
+// argv: port [json|sse] [eventstore] — "json" answers POSTs with a JSON body instead of an SSE stream, to match
+// the reply shape of the server it is compared with; "eventstore" adds a minimal in-memory EventStore
+// (resumability, as the service has by default) for diagnosing what that costs.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { McpServer } from '@modelcontextprotocol/server';
+import { McpServer, type EventStore, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import { registerBaselineTools } from './tools.ts';
 
 const port = Number(process.argv[2] ?? 8102);
 const enableJsonResponse = process.argv[3] === 'json';
+const withEventStore = process.argv[4] === 'eventstore';
+
+/** Keeps every event per session, unbounded: a diagnostic stand-in, not for production. */
+function memoryEventStore(): EventStore {
+    const events = new Map<string, { streamId: string; message: JSONRPCMessage }>();
+    let counter = 0;
+    return {
+        async storeEvent(streamId, message) {
+            const id = `${++counter}_${streamId}`;
+            events.set(id, { streamId, message });
+            return id;
+        },
+        async getStreamIdForEventId(eventId) {
+            return events.get(eventId)?.streamId;
+        },
+        async replayEventsAfter(lastEventId, { send }) {
+            const streamId = events.get(lastEventId)?.streamId ?? '';
+            let after = false;
+            for (const [id, e] of events) {
+                if (after && e.streamId === streamId) await send(id, e.message);
+                if (id === lastEventId) after = true;
+            }
+            return streamId;
+        }
+    };
+}
 const transports = new Map<string, NodeStreamableHTTPServerTransport>();
 
 function buildServer(): McpServer {
@@ -39,6 +66,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const transport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: randomUUID,
         enableJsonResponse,
+        ...(withEventStore ? { eventStore: memoryEventStore() } : {}),
         onsessioninitialized: (id) => {
             transports.set(id, transport);
         }

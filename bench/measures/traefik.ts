@@ -78,6 +78,9 @@ export async function measureTraefik(timing: { warmupS: number; durationS: numbe
             }
         }
 
+        // The dev container starts cold (node --watch, nothing JIT-compiled): warm both paths well before measuring.
+        for (const p of paths) await runWrk({ label: `traefik-${p.path}-warmup`, url: p.url, body, headers, expect: call.expect, connections: 16, durationS: 5 });
+
         const points: TraefikPoint[] = [];
         for (const connections of [16, 64]) {
             for (const p of paths) {
