@@ -18,6 +18,8 @@ export interface MachineInfo {
     loadCore: string;
     packages: Record<string, string>;
     serviceVersion?: string;
+    /** The commit the measured service source is at, with "+changes" when services/mcp has uncommitted edits. */
+    serviceRevision?: string;
 }
 
 const PACKAGES = [
@@ -50,7 +52,11 @@ export async function machineInfo(): Promise<MachineInfo> {
     } catch {
         serviceVersion = undefined;
     }
+    const head = await run('git', ['log', '-1', '--format=%h', '--', 'services/mcp'], { pin: false, cwd: SERVICE_DIR }).catch(() => undefined);
+    const dirty = await run('git', ['status', '--porcelain', '--', '.'], { pin: false, cwd: SERVICE_DIR }).catch(() => undefined);
+    const serviceRevision = head?.code === 0 ? `${head.stdout.trim()}${dirty?.stdout.trim() ? '+changes' : ''}` : undefined;
     return {
+        serviceRevision,
         cores: cpus().length,
         cpuModel: cpus()[0]?.model ?? 'unknown',
         memoryGiB: Math.round(totalmem() / 2 ** 30),

@@ -100,7 +100,7 @@ export function markdown(results: Results): string {
             `Whole run ${Math.round(results.wallSeconds)} s.`
     );
     lines.push('');
-    lines.push(`Versions: ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')}; service ${m.serviceVersion ?? '?'}.`);
+    lines.push(`Versions: ${Object.entries(m.packages).map(([k, v]) => `${k} ${v}`).join(', ')}; service ${m.serviceVersion ?? '?'} at ${m.serviceRevision ?? '?'}.`);
     if (results.oursToolCall) lines.push('', `Tool called: ${results.oursToolCall}`);
     for (const note of results.notes) lines.push('', note);
     lines.push('');
