@@ -52,7 +52,7 @@ export async function machineInfo(): Promise<MachineInfo> {
     } catch {
         serviceVersion = undefined;
     }
-    const head = await run('git', ['log', '-1', '--format=%h', '--', 'services/mcp'], { pin: false, cwd: SERVICE_DIR }).catch(() => undefined);
+    const head = await run('git', ['log', '-1', '--format=%h', '--', '.'], { pin: false, cwd: SERVICE_DIR }).catch(() => undefined);
     const dirty = await run('git', ['status', '--porcelain', '--', '.'], { pin: false, cwd: SERVICE_DIR }).catch(() => undefined);
     const serviceRevision = head?.code === 0 ? `${head.stdout.trim()}${dirty?.stdout.trim() ? '+changes' : ''}` : undefined;
     return {
