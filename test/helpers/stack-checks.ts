@@ -1,7 +1,6 @@
 /** Checks shared by the dev and prod stack tests. */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ClientTarget } from './mcp-clients.ts';
 import { resultText } from './mcp-clients.ts';
 
 /**
@@ -69,5 +68,3 @@ export async function askWithProgressV2(
     question,
   );
 }
-
-export type { ClientTarget };
