@@ -2,7 +2,8 @@
 // The dev stack (compose.yaml) runs as its own Compose project with a throwaway self-signed certificate, the
 // bench token and the rate limit off; the mcp and traefik containers are pinned to the server core and wrk
 // to the load core. Direct = the mcp container's own address; through Traefik = the traefik container's
-// address on :443 (so Docker's userland port proxy is not part of either figure). Same Host header both ways.
+// websecure port, read from its TRAEFIK_ENTRYPOINTS_WEBSECURE_ADDRESS (so Docker's userland port proxy is not part
+// of either figure). Same Host header both ways.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,13 +57,14 @@ export async function measureTraefik(timing: { warmupS: number; durationS: numbe
         const traefikIp = await containerIp(traefikId);
         if (!mcpIp || !traefikIp) return { measured: false, reason: 'could not find the containers\' addresses' };
         await run('docker', ['update', '--cpuset-cpus', SERVER_CORE, mcpId, traefikId], { pin: false });
+        const httpsPort = await websecurePort(traefikId);
 
         const call = oursDefault.call;
         const headers = { ...modernToolCallHeaders(call, oursDefault.auth), Host: HOST };
         const body = modernToolCallBody(call);
         const paths = [
             { path: 'direct' as const, url: `http://${mcpIp}:8000/mcp` },
-            { path: 'traefik+tls' as const, url: `https://${traefikIp}:443/mcp` }
+            { path: 'traefik+tls' as const, url: `https://${traefikIp}:${httpsPort}/mcp` }
         ];
         // Wait until both paths answer the call correctly (the mcp container may still be starting; Traefik
         // picks the router up from the Docker provider a moment after the container is healthy).
@@ -95,12 +97,20 @@ export async function measureTraefik(timing: { warmupS: number; durationS: numbe
             how:
                 `Dev stack (compose.yaml, project ${PROJECT}) with the mcp dev image (node src/main.ts), 2026-07-28 tools/call ${call.name}, ` +
                 `mcp and traefik containers pinned to core ${SERVER_CORE} together (Traefik's CPU is taken from the same core), wrk on the other; ` +
-                `direct = http://<mcp container>:8000, Traefik = https://<traefik container>:443 (TLS terminated by Traefik, self-signed throwaway certificate, access log on as the stack ships it).`,
+                `direct = http://<mcp container>:8000, Traefik = https://<traefik container>:${httpsPort} (TLS terminated by Traefik, self-signed throwaway certificate, access log on as the stack ships it).`,
             points
         };
     } finally {
         await compose(['down', '-v', '--remove-orphans'], 120_000);
     }
+}
+
+/** The port Traefik's websecure entry point listens on inside its container (compose sets it by environment). */
+async function websecurePort(id: string): Promise<number> {
+    const r = await dockerApi<{ Config?: { Env?: string[] } }>('GET', `/containers/${id}/json`);
+    const address = (r.json.Config?.Env ?? []).find((e) => e.startsWith('TRAEFIK_ENTRYPOINTS_WEBSECURE_ADDRESS='))?.split('=')[1];
+    const port = Number(/:(\d+)$/.exec(address ?? '')?.[1] ?? 443);
+    return Number.isInteger(port) && port > 0 ? port : 443;
 }
 
 async function containerIp(id: string): Promise<string | undefined> {
