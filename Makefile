@@ -57,7 +57,7 @@ dev: certs ## Build and start the dev stack (Traefik+TLS, mcp, Ollama, Inspector
 
 .PHONY: urls
 urls: ## Print the dev stack's URLs (with the published HTTPS port)
-	@port=$$($(DEV_COMPOSE) port traefik 443 2>/dev/null | sed 's/.*://'); \
+	@port=$$($(DEV_COMPOSE) port traefik 8443 2>/dev/null | sed 's/.*://'); \
 	[ -n "$$port" ] || { echo "the dev stack is not running: make dev"; exit 1; }; \
 	sfx=$$([ "$$port" = 443 ] || echo ":$$port"); \
 	echo ""; \

@@ -84,8 +84,8 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     });
     await stack.up();
     const traefik = stack.container('traefik');
-    httpPort = traefik.getMappedPort(80);
-    const httpsPort = traefik.getMappedPort(443);
+    httpPort = traefik.getMappedPort(8000);
+    const httpsPort = traefik.getMappedPort(8443);
     mcpUrl = `https://mcp.localhost:${httpsPort}`;
     inspectorUrl = `https://inspector.localhost:${httpsPort}`;
     await waitForRoute(tls.fetch, `${mcpUrl}/healthz`);
