@@ -68,7 +68,12 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
       await serveStateless(statelessNode, req, res);
       return;
     }
-    const legacy = req.method !== 'POST' || (await isLegacyRequest(await toWebRequest(req, req.body), req.body));
+    // Only a session-less POST needs classifying: GET/DELETE and anything carrying Mcp-Session-Id belong to a 2025
+    // session (2026-07-28 has no sessions), and classifying means building a web Request, a cost on every call.
+    const legacy =
+      req.method !== 'POST' ||
+      req.headers['mcp-session-id'] !== undefined ||
+      (await isLegacyRequest(await toWebRequest(req, req.body), req.body));
     if (legacy) await sessions.handleStreamable(req, res);
     else await serveStateless(modernNode, req, res);
   });
