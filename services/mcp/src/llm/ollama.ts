@@ -2,11 +2,8 @@
 import { Ollama } from 'ollama';
 import type { Logger } from 'pino';
 import type { OllamaLlmConfig } from '../config/llm.ts';
-import { callWithPolicy, connectionFailure, sentence, withoutCredentials, type CallPolicy } from './policy.ts';
-import { LlmError, type ChatRequest, type HealthStatus, type LlmProvider } from './types.ts';
-
-// Below the service's own 3 s readiness deadline, so /readyz shows our reason rather than a generic timeout.
-const HEALTH_TIMEOUT_MS = 2_500;
+import { callWithPolicy, connectionFailure, probeHealth, withoutCredentials, type CallPolicy } from './policy.ts';
+import { LlmError, type ChatRequest, type LlmProvider } from './types.ts';
 
 export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
@@ -30,14 +27,10 @@ export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): L
         jsonErrorBodies(fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal })),
     });
 
-  const listModelsWith = (callPolicy: CallPolicy, signal?: AbortSignal) =>
-    callWithPolicy(callPolicy, signal, async (attemptSignal) => {
-      const { models } = await clientFor(attemptSignal).list();
-      return models.map((model) => model.name);
-    });
-  const listModels = (signal?: AbortSignal) => listModelsWith(policy, signal);
-  // A probe answers now or says why: no retries, a short deadline.
-  const healthPolicy: CallPolicy = { ...policy, maxRetries: 0, timeoutMs: HEALTH_TIMEOUT_MS };
+  const modelNames = async (signal: AbortSignal) => {
+    const { models } = await clientFor(signal).list();
+    return models.map((model) => model.name);
+  };
 
   return {
     name: 'ollama',
@@ -66,19 +59,12 @@ export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): L
       );
     },
 
-    listModels,
+    listModels: (signal) => callWithPolicy(policy, signal, modelNames),
 
-    async health(): Promise<HealthStatus> {
-      try {
-        const names = await listModelsWith(healthPolicy);
-        return hasModel(names, config.model) ? { ok: true } : { ok: false, reason: notPulled };
-      } catch (error) {
-        if (error instanceof LlmError && error.kind === 'timeout') {
-          return { ok: false, reason: `${sentence(label)} did not answer the health check within ${HEALTH_TIMEOUT_MS / 1000} s` };
-        }
-        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-      }
-    },
+    health: () =>
+      probeHealth(policy, modelNames, (names) =>
+        hasModel(names, config.model) ? { ok: true } : { ok: false, reason: notPulled },
+      ),
   };
 }
 

@@ -3,11 +3,8 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { Logger } from 'pino';
 import { LLM_DEFAULTS, type OpenAiLlmConfig } from '../config/llm.ts';
-import { callWithPolicy, connectionFailure, sentence, withoutCredentials, type CallPolicy } from './policy.ts';
-import { LlmError, type ChatRequest, type HealthStatus, type LlmProvider } from './types.ts';
-
-// Below the service's own 3 s readiness deadline, so /readyz shows our reason rather than a generic timeout.
-const HEALTH_TIMEOUT_MS = 2_500;
+import { callWithPolicy, connectionFailure, probeHealth, sentence, withoutCredentials, type CallPolicy } from './policy.ts';
+import { LlmError, type ChatRequest, type LlmProvider } from './types.ts';
 
 export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
@@ -36,14 +33,10 @@ export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): L
     },
   });
 
-  const listModelsWith = (callPolicy: CallPolicy, signal?: AbortSignal) =>
-    callWithPolicy(callPolicy, signal, async (attemptSignal) => {
-      const page = await client.models.list({ signal: attemptSignal });
-      return page.data.map((model) => model.id);
-    });
-  const listModels = (signal?: AbortSignal) => listModelsWith(policy, signal);
-  // A probe answers now or says why: no retries, a short deadline.
-  const healthPolicy: CallPolicy = { ...policy, maxRetries: 0, timeoutMs: HEALTH_TIMEOUT_MS };
+  const modelIds = async (signal: AbortSignal) => {
+    const page = await client.models.list({ signal });
+    return page.data.map((model) => model.id);
+  };
 
   return {
     name: 'openai',
@@ -90,21 +83,13 @@ export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): L
       );
     },
 
-    listModels,
+    listModels: (signal) => callWithPolicy(policy, signal, modelIds),
 
-    async health(): Promise<HealthStatus> {
-      try {
-        const ids = await listModelsWith(healthPolicy);
-        // Some compatible servers list nothing useful; only an explicit list without our model is a problem.
-        if (ids.length > 0 && !ids.includes(config.model)) return { ok: false, reason: notListed };
-        return { ok: true };
-      } catch (error) {
-        if (error instanceof LlmError && error.kind === 'timeout') {
-          return { ok: false, reason: `${sentence(label)} did not answer the health check within ${HEALTH_TIMEOUT_MS / 1000} s` };
-        }
-        return { ok: false, reason: error instanceof Error ? error.message : String(error) };
-      }
-    },
+    // Some compatible servers list nothing useful; only an explicit list without our model is a problem.
+    health: () =>
+      probeHealth(policy, modelIds, (ids) =>
+        ids.length > 0 && !ids.includes(config.model) ? { ok: false, reason: notListed } : { ok: true },
+      ),
   };
 }
 

@@ -1,7 +1,7 @@
 // Timeout, cancellation and retry rules shared by every provider, so both behave the same way.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { LlmError, type LlmProviderId } from './types.ts';
+import { LlmError, type HealthStatus, type LlmProviderId } from './types.ts';
 
 export interface CallPolicy {
   provider: LlmProviderId;
@@ -12,6 +12,28 @@ export interface CallPolicy {
   logger: Logger;
   /** Turns whatever the client library threw into an actionable LlmError. */
   classify(error: unknown): LlmError;
+}
+
+// Below the service's own 3 s readiness deadline, so /readyz shows our reason rather than a generic timeout.
+export const HEALTH_TIMEOUT_MS = 2_500;
+
+/**
+ * A readiness probe: one attempt with a short deadline (a probe answers now or says why), then `judge` reads the
+ * answer. Never throws: every failure becomes the reason /readyz shows.
+ */
+export async function probeHealth<T>(
+  policy: CallPolicy,
+  probe: (signal: AbortSignal) => Promise<T>,
+  judge: (answer: T) => HealthStatus,
+): Promise<HealthStatus> {
+  try {
+    return judge(await callWithPolicy({ ...policy, maxRetries: 0, timeoutMs: HEALTH_TIMEOUT_MS }, undefined, probe));
+  } catch (error) {
+    if (error instanceof LlmError && error.kind === 'timeout') {
+      return { ok: false, reason: `${sentence(policy.label)} did not answer the health check within ${HEALTH_TIMEOUT_MS / 1000} s` };
+    }
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+  }
 }
 
 const BASE_BACKOFF_MS = 250;
