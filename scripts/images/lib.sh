@@ -37,8 +37,7 @@ ensure_base_image() {
   if [ ! -s "$tarball" ]; then
     command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
     local mirror
-    mirror=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-    : "${mirror:=http://deb.debian.org/debian}"
+    mirror=$(debian_mirror) || return 1
     local rootfs
     rootfs=$(mktemp -d "$MCP_STACK_CACHE/rootfs-XXXXXX")
     log "debootstrap --variant=minbase bookworm (from $mirror)"
