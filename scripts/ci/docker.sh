@@ -12,10 +12,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 engine_answers() { docker info >/dev/null 2>&1; }
 
 start_engine() {
-  if ! command -v dockerd >/dev/null 2>&1; then
-    log "installing Debian's docker.io"
-    apt_install docker.io
-  fi
   # A socket left by a dead daemon makes `docker info` fail but is no reason to start a second one.
   if pgrep -x dockerd >/dev/null 2>&1; then
     log "dockerd is running but not answering yet; waiting for it"
@@ -52,8 +48,14 @@ install_compose_v2() {
   apt_install -t trixie docker-compose
 }
 
-engine_answers || start_engine
+# Packages first, engine second: trixie's Compose pulls in trixie's docker.io (engine 26), so installing it before
+# dockerd starts means a fresh machine runs the same engine as one where both were installed earlier.
+if ! command -v dockerd >/dev/null 2>&1; then
+  log "installing Debian's docker.io"
+  apt_install docker.io
+fi
 compose_v2 || install_compose_v2
 compose_v2 || { log "docker compose v2 still missing"; exit 1; }
+engine_answers || start_engine
 docker version --format 'engine {{.Server.Version}}, client {{.Client.Version}}' >&2
 docker compose version >&2
