@@ -43,6 +43,8 @@ export interface RecordedRequest {
   path: string;
   body: unknown;
   authorization: string | undefined;
+  /** When the request arrived (ms since the epoch). */
+  receivedAt: number;
   /** The request's headers as received (lower-case names). */
   headers: IncomingHttpHeaders;
   /** Status the server answered with (0 if it never sent headers). */
@@ -223,6 +225,7 @@ export async function startFake(name: string, options: FakeOptions, hooks: FakeH
       path: url.pathname,
       body,
       authorization: req.headers.authorization,
+      receivedAt: Date.now(),
       headers: req.headers,
       status: 0,
       completed: false,
