@@ -138,20 +138,24 @@ describe('REST façade: provider down', () => {
     }
   });
 
-  it('answers 502 when OpenAI rejects the key', async () => {
-    const fake = await providerCases[1]!.startFake();
-    const deps = buildDeps(llmEnv('openai', fake.url, { OPENAI_API_KEY: 'sk-not-the-right-one' }));
-    const app = await listenApp(deps);
-    try {
-      const result = await post(app.baseUrl, '/api/tools/ask', { question: 'hello' });
-      assert.equal(result.status, 502);
-      assert.equal(result.body.detail, `OpenAI-compatible server at ${fake.url}/v1 rejected the API key (401): check OPENAI_API_KEY`);
-      assert.doesNotMatch(JSON.stringify(result.body), /sk-not-the-right-one/);
-    } finally {
-      await app.close();
-      await fake.close();
-    }
-  });
+  for (const name of ['openai', 'anthropic'] as const) {
+    it(`answers 502 when ${name} rejects the key`, async () => {
+      const pc = providerCase(name);
+      const keyVariable = `${name.toUpperCase()}_API_KEY`;
+      const fake = await pc.startFake();
+      const deps = buildDeps(llmEnv(name, fake.url, { [keyVariable]: 'sk-not-the-right-one' }));
+      const app = await listenApp(deps);
+      try {
+        const result = await post(app.baseUrl, '/api/tools/ask', { question: 'hello' });
+        assert.equal(result.status, 502);
+        assert.equal(result.body.detail, `${pc.label(fake.url)} rejected the API key (401): check ${keyVariable}`);
+        assert.doesNotMatch(JSON.stringify(result.body), /sk-not-the-right-one/);
+      } finally {
+        await app.close();
+        await fake.close();
+      }
+    });
+  }
 });
 
 describe('OpenAPI document', () => {
