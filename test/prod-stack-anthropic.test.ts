@@ -93,11 +93,12 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
   test('/readyz turns ready through the models endpoint, without a generation request', async () => {
     // The probe result is cached for a few seconds and the test server started after the stack: poll.
     let last = '';
-    for (let i = 0; i < 50; i++) {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
       const res = await tls.fetch(`${mcpUrl}/readyz`);
       last = `${res.status} ${await res.text()}`;
       if (res.status === 200) break;
-      await delay(200);
+      await delay(500);
     }
     assert.match(last, /^200 /, last);
     assert.deepEqual(JSON.parse(last.slice(4)).llm, { provider: 'anthropic', model });
