@@ -39,7 +39,7 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
 
     // Compose secrets come from files; the service runs as uid 1000, so they must be readable by it.
     const secretsDir = await mkdtemp(join(tmpdir(), `${project}-secrets-`));
-    for (const [name, value] of [['openai_api_key', apiKey], ['mcp_auth_token', token]] as const) {
+    for (const [name, value] of [['llm_api_key', apiKey], ['mcp_auth_token', token]] as const) {
       await writeFile(join(secretsDir, name), `${value}\n`);
       await chmod(join(secretsDir, name), 0o644);
     }
@@ -118,18 +118,18 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
     for (const id of ids) {
       const state = await inspectContainer(id);
       const env = Object.fromEntries(state.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-      assert.equal(env.OPENAI_API_KEY_FILE, '/run/secrets/openai_api_key');
+      assert.equal(env.OPENAI_API_KEY_FILE, '/run/secrets/llm_api_key');
       assert.equal(env.MCP_AUTH_TOKEN_FILE, '/run/secrets/mcp_auth_token');
       assert.ok(!env.OPENAI_API_KEY, 'OPENAI_API_KEY must not be set');
       assert.ok(!env.MCP_AUTH_TOKEN, 'MCP_AUTH_TOKEN must not be set');
       const mounts = state.Mounts.map((m) => m.Destination);
-      assert.ok(mounts.includes('/run/secrets/openai_api_key'), mounts.join(', '));
+      assert.ok(mounts.includes('/run/secrets/llm_api_key'), mounts.join(', '));
       // Nothing Docker knows about the container (env, labels, command) contains either secret.
       const { stdout } = await docker(['inspect', id]);
       assert.ok(!stdout.includes(apiKey), 'the API key appears in docker inspect');
       assert.ok(!stdout.includes(token), 'the token appears in docker inspect');
       // The process can read its secret (it is uid 1000; the file must be readable for it).
-      const read = await execIn(id, ['node', '-e', "process.stdout.write(require('fs').readFileSync('/run/secrets/openai_api_key','utf8').trim())"]);
+      const read = await execIn(id, ['node', '-e', "process.stdout.write(require('fs').readFileSync('/run/secrets/llm_api_key','utf8').trim())"]);
       assert.equal(read.stdout, apiKey);
     }
   });

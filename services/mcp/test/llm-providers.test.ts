@@ -1,9 +1,10 @@
-// Both providers, through the real `ollama` and `openai` clients, against the wire-protocol test servers.
+// Every provider, through its real client (`ollama`, `openai`, `@anthropic-ai/sdk`), against the wire-protocol test
+// servers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LlmError } from '../src/llm/types.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
-import { closedPort, providerCases, providerFor } from './helpers/llm-fixtures.ts';
+import { closedPort, isGeneration, providerCase, providerCases, providerFor, TEST_ANTHROPIC_KEY } from './helpers/llm-fixtures.ts';
 
 const question = [{ role: 'user' as const, content: 'Why is the sky blue?' }];
 
@@ -17,7 +18,7 @@ async function failure(promise: Promise<unknown>): Promise<LlmError> {
   assert.fail('expected the call to fail');
 }
 
-const chatRequests = (fake: FakeServer) => fake.requests.filter((r) => /\/(api\/chat|chat\/completions)$/.test(r.path));
+const chatRequests = (fake: FakeServer) => fake.requests.filter((r) => isGeneration(r.path));
 
 for (const pc of providerCases) {
   describe(`${pc.name} provider`, () => {
@@ -103,23 +104,18 @@ for (const pc of providerCases) {
       const provider = providerFor(pc.config(fake.url, { model: 'no-such-model' }));
       const error = await failure(provider.chat({ messages: question }));
       assert.equal(error.kind, 'model_not_found');
-      if (pc.name === 'ollama') {
-        assert.equal(
-          error.message,
-          `model no-such-model is not pulled in Ollama at ${fake.url}: run make pull-model (or: ollama pull no-such-model)`,
-        );
-      } else {
-        assert.equal(
-          error.message,
-          `OpenAI-compatible server at ${fake.url}/v1 does not know model no-such-model (404): check OPENAI_MODEL`,
-        );
-      }
+      const expected = {
+        ollama: `model no-such-model is not pulled in Ollama at ${fake.url}: run make pull-model (or: ollama pull no-such-model)`,
+        openai: `OpenAI-compatible server at ${fake.url}/v1 does not know model no-such-model (404): check OPENAI_MODEL`,
+        anthropic: `Anthropic API at ${fake.url} does not know model no-such-model (404): check ANTHROPIC_MODEL`,
+      }[pc.name];
+      assert.equal(error.message, expected);
       assert.equal(chatRequests(fake).length, 1);
       const health = await provider.health();
       const reason =
-        pc.name === 'ollama'
-          ? error.message
-          : `OpenAI-compatible server at ${fake.url}/v1 does not list model no-such-model in /models: check OPENAI_MODEL`;
+        pc.name === 'openai'
+          ? `OpenAI-compatible server at ${fake.url}/v1 does not list model no-such-model in /models: check OPENAI_MODEL`
+          : error.message;
       assert.deepEqual(health, { ok: false, reason });
     });
 
@@ -128,7 +124,7 @@ for (const pc of providerCases) {
       const provider = providerFor(pc.config(`http://127.0.0.1:${port}`, { maxRetries: 1 }));
       const error = await failure(provider.chat({ messages: question }));
       assert.equal(error.kind, 'unreachable');
-      const label = pc.name === 'ollama' ? `Ollama at http://127.0.0.1:${port}` : `OpenAI-compatible server at http://127.0.0.1:${port}/v1`;
+      const label = pc.label(`http://127.0.0.1:${port}`);
       assert.ok(
         error.message.startsWith(`${label} is not reachable (connection refused): check`),
         error.message,
@@ -143,8 +139,7 @@ for (const pc of providerCases) {
       fresh();
       fake.setFault({ kind: 'delay', ms: 10_000 });
       const health = await providerFor(pc.config(fake.url)).health();
-      const label = pc.name === 'ollama' ? `Ollama at ${fake.url}` : `OpenAI-compatible server at ${fake.url}/v1`;
-      assert.deepEqual(health, { ok: false, reason: `${label} did not answer the health check within 2.5 s` });
+      assert.deepEqual(health, { ok: false, reason: `${pc.label(fake.url)} did not answer the health check within 2.5 s` });
       const probe = await fake.waitForRequest((r) => /tags|models/.test(r.path));
       assert.equal(probe.aborted, true, 'the probe request was abandoned, not left hanging');
     });
@@ -163,7 +158,7 @@ for (const pc of providerCases) {
       const error = await failure(providerFor(pc.config(fake.url, { timeoutMs: 1_000 })).chat({ messages: question }));
       assert.equal(error.kind, 'timeout');
       assert.match(error.message, /did not finish within 1 s \(LLM_TIMEOUT_SECONDS\)/);
-      const request = await fake.waitForRequest((r) => /chat/.test(r.path));
+      const request = await fake.waitForRequest((r) => isGeneration(r.path));
       assert.equal(request.aborted, true);
       assert.equal(chatRequests(fake).length, 1, 'a timeout is not retried');
     });
@@ -183,33 +178,146 @@ for (const pc of providerCases) {
       });
       const error = await failure(call);
       assert.equal(error.kind, 'cancelled');
-      const request = await fake.waitForRequest((r) => /chat/.test(r.path));
+      const request = await fake.waitForRequest((r) => isGeneration(r.path));
       assert.equal(request.aborted, true);
       assert.equal(request.completed, false);
       assert.equal(chatRequests(fake).length, 1);
     });
+
+    it('retries an error reported inside the stream before any text, never after text was streamed', async () => {
+      fresh();
+      fake.setFault({ kind: 'stream-error', afterTokens: 0 });
+      const tokens: string[] = [];
+      const result = await providerFor(pc.config(fake.url)).chat({ messages: question, onToken: (t) => tokens.push(t) });
+      assert.match(result.text, /sky blue/);
+      assert.equal(tokens.join(''), result.text, 'nothing streamed twice');
+      assert.equal(chatRequests(fake).length, 2);
+
+      fresh();
+      fake.setFault({ kind: 'stream-error', afterTokens: 2 });
+      const streamed: string[] = [];
+      const error = await failure(
+        providerFor(pc.config(fake.url)).chat({ messages: question, onToken: (t) => streamed.push(t) }),
+      );
+      assert.equal(streamed.length, 2, 'the text before the failure reached the caller');
+      assert.equal(error.kind, 'upstream');
+      assert.ok(error.message.startsWith(pc.label(fake.url)), error.message);
+      assert.equal(chatRequests(fake).length, 1, 'no retry once text was streamed');
+    });
+
+    if (pc.name !== 'ollama') {
+      it('waits as long as retry-after asks before retrying a 429', async () => {
+        fresh();
+        fake.setFault({ kind: 'rate-limit', times: 1, retryAfterSeconds: 1 });
+        await providerFor(pc.config(fake.url)).chat({ messages: question });
+        const [limited, retried] = chatRequests(fake);
+        assert.deepEqual([limited?.status, retried?.status], [429, 200]);
+        const waited = retried!.receivedAt - limited!.receivedAt;
+        assert.ok(waited >= 950, `retried after ${waited} ms, retry-after said 1 s`);
+      });
+
+      // Ollama truncates an over-long prompt instead of refusing it.
+      it('names an input longer than the context window, without retrying', async () => {
+        fresh();
+        fake.setFault({ kind: 'prompt-too-long' });
+        const error = await failure(providerFor(pc.config(fake.url)).chat({ messages: question }));
+        assert.equal(error.kind, 'context_too_long');
+        assert.match(error.message, /longer than model .* accepts \(400: .*\): send a shorter text$/);
+        assert.equal(chatRequests(fake).length, 1);
+      });
+    }
   });
 }
 
-describe('openai provider: API key', () => {
-  it('reports a rejected key without retrying, and never shows the key', async () => {
-    const pc = providerCases.find((c) => c.name === 'openai')!;
-    const fake = await pc.startFake();
+for (const pc of providerCases.filter((c) => c.name !== 'ollama')) {
+  describe(`${pc.name} provider: API key`, () => {
+    it('reports a rejected key without retrying, and never shows the key', async () => {
+      const fake = await pc.startFake();
+      try {
+        const provider = providerFor(pc.config(fake.url, { apiKey: 'sk-wrong-secret-value' }));
+        const error = await failure(provider.chat({ messages: question }));
+        assert.equal(error.kind, 'auth');
+        const variable = pc.name === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY';
+        assert.equal(error.message, `${pc.label(fake.url)} rejected the API key (401): check ${variable}`);
+        assert.equal(fake.requests.length, 1, '401 is not retried');
+        assert.equal(fake.requests[0]?.authorization, 'Bearer sk-wrong-secret-value');
+        const health = await provider.health();
+        assert.deepEqual(health, { ok: false, reason: error.message });
+        assert.doesNotMatch(JSON.stringify(health), /sk-wrong/);
+      } finally {
+        await fake.close();
+      }
+    });
+  });
+}
+
+describe('anthropic provider: Messages API specifics', () => {
+  const pc = providerCase('anthropic');
+  let fake: FakeServer;
+  before(async () => {
+    fake = await pc.startFake();
+  });
+  after(() => fake.close());
+
+  it('sends the system prompt as the top-level field, max_tokens from ANTHROPIC_MAX_TOKENS, and the API version', async () => {
+    fake.requests.length = 0;
+    const result = await providerFor(pc.config(fake.url)).chat({
+      messages: [{ role: 'system', content: 'Answer briefly.' }, ...question],
+    });
+    assert.equal(result.text, 'This is the test server answering: Why is the sky blue?');
+    const [request] = chatRequests(fake);
+    const body = request?.body as { system?: unknown; messages: { role: string }[]; max_tokens: number };
+    assert.equal(body.system, 'Answer briefly.');
+    assert.deepEqual(body.messages.map((m) => m.role), ['user']);
+    assert.equal(body.max_tokens, 1024);
+    assert.match(String(request?.headers['anthropic-version']), /^\d{4}-\d{2}-\d{2}$/);
+  });
+
+  it('stops at ANTHROPIC_MAX_TOKENS (stop_reason max_tokens) and returns what was written', async () => {
+    const result = await providerFor(pc.config(fake.url, { maxTokens: 3 })).chat({ messages: question });
+    assert.equal(result.text, 'This is the');
+  });
+
+  it('retries an overloaded API (529), and names the overload when it persists', async () => {
+    fake.requests.length = 0;
+    fake.setFault({ kind: 'server-error', times: 1, status: 529 });
+    const ok = await providerFor(pc.config(fake.url)).chat({ messages: question });
+    assert.match(ok.text, /sky blue/);
+    assert.deepEqual(chatRequests(fake).map((r) => r.status), [529, 200]);
+
+    fake.requests.length = 0;
+    fake.setFault({ kind: 'server-error', times: 5, status: 529 });
+    const error = await failure(providerFor(pc.config(fake.url, { maxRetries: 1 })).chat({ messages: question }));
+    assert.equal(error.kind, 'upstream');
+    assert.equal(
+      error.message,
+      `Anthropic API at ${fake.url} is overloaded (529): try again in a moment (gave up after 2 attempts)`,
+    );
+    fake.setFault({ kind: 'none' });
+  });
+
+  it('names an overload reported inside the stream after text as such', async () => {
+    fake.setFault({ kind: 'stream-error', afterTokens: 1 });
+    const error = await failure(providerFor(pc.config(fake.url)).chat({ messages: question }));
+    assert.equal(error.message, `Anthropic API at ${fake.url} is overloaded (overloaded_error) mid-stream: try again in a moment`);
+    fake.setFault({ kind: 'none' });
+  });
+
+  it('reads no credentials or base URL of its own from the environment', async () => {
+    // The SDK would fall back to these variables; the service decides everything in its config.
+    const saved = { base: process.env.ANTHROPIC_BASE_URL, token: process.env.ANTHROPIC_AUTH_TOKEN };
+    process.env.ANTHROPIC_BASE_URL = 'http://127.0.0.1:9';
+    process.env.ANTHROPIC_AUTH_TOKEN = 'sk-ant-from-env';
     try {
-      const provider = providerFor(pc.config(fake.url, { apiKey: 'sk-wrong-secret-value' }));
-      const error = await failure(provider.chat({ messages: question }));
-      assert.equal(error.kind, 'auth');
-      assert.equal(
-        error.message,
-        `OpenAI-compatible server at ${fake.url}/v1 rejected the API key (401): check OPENAI_API_KEY`,
-      );
-      assert.equal(fake.requests.length, 1, '401 is not retried');
-      assert.equal(fake.requests[0]?.authorization, 'Bearer sk-wrong-secret-value');
-      const health = await provider.health();
-      assert.deepEqual(health, { ok: false, reason: error.message });
-      assert.doesNotMatch(JSON.stringify(health), /sk-wrong/);
+      fake.requests.length = 0;
+      const provider = providerFor(pc.config(fake.url));
+      await provider.chat({ messages: question });
+      assert.equal(chatRequests(fake)[0]?.authorization, `Bearer ${TEST_ANTHROPIC_KEY}`);
     } finally {
-      await fake.close();
+      for (const [name, value] of [['ANTHROPIC_BASE_URL', saved.base], ['ANTHROPIC_AUTH_TOKEN', saved.token]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
 });

@@ -6,7 +6,7 @@ import type { AppDeps } from '../src/deps.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { listenApp } from './helpers/in-process-app.ts';
 import { buildDeps, llmEnv, metricValue, TEST_AUTH_TOKEN } from './helpers/llm-deps.ts';
-import { closedPort, providerCases } from './helpers/llm-fixtures.ts';
+import { closedPort, isGeneration, providerCase, providerCases } from './helpers/llm-fixtures.ts';
 
 const auth = { Authorization: `Bearer ${TEST_AUTH_TOKEN}` };
 const json = { ...auth, 'Content-Type': 'application/json' };
@@ -79,7 +79,7 @@ for (const pc of providerCases) {
 
       const text = await post(app.baseUrl, '/api/tools/ask', 'question=hi', { ...auth, 'Content-Type': 'text/plain' });
       assert.equal(text.status, 415);
-      assert.equal(fake.requests.filter((r) => /chat/.test(r.path)).length, 1, 'only the valid ask reached the model');
+      assert.equal(fake.requests.filter((r) => isGeneration(r.path)).length, 1, 'only the valid ask reached the model');
     });
 
     it('maps LLM failures to 502/504 problems with the actionable message', async () => {
@@ -109,10 +109,10 @@ for (const pc of providerCases) {
         signal: controller.signal,
       });
       // Hang up once the upstream stream has started.
-      while (!fake.requests.some((r) => /chat/.test(r.path))) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (!fake.requests.some((r) => isGeneration(r.path))) await new Promise((resolve) => setTimeout(resolve, 10));
       controller.abort();
       await assert.rejects(call);
-      const upstream = await fake.waitForRequest((r) => /chat/.test(r.path));
+      const upstream = await fake.waitForRequest((r) => isGeneration(r.path));
       assert.equal(upstream.aborted, true);
       fake.setFault({ kind: 'none' });
     });
@@ -138,20 +138,24 @@ describe('REST façade: provider down', () => {
     }
   });
 
-  it('answers 502 when OpenAI rejects the key', async () => {
-    const fake = await providerCases[1]!.startFake();
-    const deps = buildDeps(llmEnv('openai', fake.url, { OPENAI_API_KEY: 'sk-not-the-right-one' }));
-    const app = await listenApp(deps);
-    try {
-      const result = await post(app.baseUrl, '/api/tools/ask', { question: 'hello' });
-      assert.equal(result.status, 502);
-      assert.equal(result.body.detail, `OpenAI-compatible server at ${fake.url}/v1 rejected the API key (401): check OPENAI_API_KEY`);
-      assert.doesNotMatch(JSON.stringify(result.body), /sk-not-the-right-one/);
-    } finally {
-      await app.close();
-      await fake.close();
-    }
-  });
+  for (const name of ['openai', 'anthropic'] as const) {
+    it(`answers 502 when ${name} rejects the key`, async () => {
+      const pc = providerCase(name);
+      const keyVariable = `${name.toUpperCase()}_API_KEY`;
+      const fake = await pc.startFake();
+      const deps = buildDeps(llmEnv(name, fake.url, { [keyVariable]: 'sk-not-the-right-one' }));
+      const app = await listenApp(deps);
+      try {
+        const result = await post(app.baseUrl, '/api/tools/ask', { question: 'hello' });
+        assert.equal(result.status, 502);
+        assert.equal(result.body.detail, `${pc.label(fake.url)} rejected the API key (401): check ${keyVariable}`);
+        assert.doesNotMatch(JSON.stringify(result.body), /sk-not-the-right-one/);
+      } finally {
+        await app.close();
+        await fake.close();
+      }
+    });
+  }
 });
 
 describe('OpenAPI document', () => {

@@ -1,7 +1,7 @@
 // End to end through the real service process (src/main.ts) and real SDK clients: the ask tool streams progress
 // before its result, cancellation and disconnects abort the upstream request (seen by the test server), failures
 // are isError results while the service keeps serving, /readyz says why, and the same call works via REST.
-// Both provider paths: Ollama and OpenAI wire-protocol test servers.
+// Every provider path: the Ollama, OpenAI and Anthropic wire-protocol test servers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
@@ -9,14 +9,14 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as StreamableV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { llmEnv } from './helpers/llm-deps.ts';
-import { providerCases } from './helpers/llm-fixtures.ts';
+import { isGeneration, providerCase, providerCases, TEST_ANTHROPIC_KEY } from './helpers/llm-fixtures.ts';
 import { readSse } from './helpers/sse.ts';
 import { authHeaders, initializeBody, MCP_ACCEPT, startService, type RunningService } from './helpers/start-service.ts';
 
 const textOf = (result: object) =>
   (('content' in result ? (result.content as { type: string; text: string }[]) : []) ?? []).map((c) => c.text).join('');
 
-const isChat = (path: string) => /\/(api\/chat|chat\/completions)$/.test(path);
+const isChat = isGeneration;
 
 for (const pc of providerCases) {
   describe(`ask end to end through the service (${pc.name})`, () => {
@@ -223,30 +223,132 @@ describe('the service when the model is missing or the key is wrong', () => {
     }
   });
 
-  it('OpenAI with a wrong key: ask says so, the key never reaches the logs', async () => {
-    const fake = await providerCases[1]!.startFake();
-    const svc = await startService(llmEnv('openai', fake.url, { OPENAI_API_KEY: 'sk-wrong-key-do-not-log-me' }));
-    try {
-      const client = new ClientV2({ name: 'e2e', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
-      await client.connect(new StreamableV2(new URL(svc.mcpUrl), { requestInit: { headers: authHeaders() } }));
-      const result = await client.callTool({ name: 'ask', arguments: { question: 'hi' } });
-      assert.equal(result.isError, true);
-      assert.equal(textOf(result), `OpenAI-compatible server at ${fake.url}/v1 rejected the API key (401): check OPENAI_API_KEY`);
-      assert.equal(fake.requests.filter((r) => isChat(r.path)).length, 1, '401 is not retried');
-      const ready = await fetch(`${svc.baseUrl}/readyz`);
-      assert.equal(ready.status, 503);
-      await client.close();
-    } finally {
-      await svc.stop();
-      await fake.close();
-    }
-    assert.doesNotMatch(svc.output(), /sk-wrong-key-do-not-log-me/);
+  for (const pc of providerCases.filter((c) => c.name !== 'ollama')) {
+    const keyVariable = pc.name === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY';
+    it(`${pc.name} with a wrong key: ask says so, the key never reaches the logs`, async () => {
+      const fake = await pc.startFake();
+      const svc = await startService(llmEnv(pc.name, fake.url, { [keyVariable]: 'sk-wrong-key-do-not-log-me' }));
+      try {
+        const client = new ClientV2({ name: 'e2e', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+        await client.connect(new StreamableV2(new URL(svc.mcpUrl), { requestInit: { headers: authHeaders() } }));
+        const result = await client.callTool({ name: 'ask', arguments: { question: 'hi' } });
+        assert.equal(result.isError, true);
+        assert.equal(textOf(result), `${pc.label(fake.url)} rejected the API key (401): check ${keyVariable}`);
+        assert.equal(fake.requests.filter((r) => isChat(r.path)).length, 1, '401 is not retried');
+        const ready = await fetch(`${svc.baseUrl}/readyz`);
+        assert.equal(ready.status, 503);
+        assert.doesNotMatch(await ready.text(), /sk-wrong/);
+        await client.close();
+      } finally {
+        await svc.stop();
+        await fake.close();
+      }
+      assert.doesNotMatch(svc.output(), /sk-wrong-key-do-not-log-me/);
+    });
+  }
+
+  for (const provider of ['openai', 'anthropic'] as const) {
+    it(`refuses to start with LLM_PROVIDER=${provider} and no key`, async () => {
+      const { runToExit } = await import('./helpers/start-service.ts');
+      const { code, output } = await runToExit({ LLM_PROVIDER: provider });
+      const variable = `${provider.toUpperCase()}_API_KEY`;
+      assert.equal(code, 2);
+      assert.match(output, new RegExp(`config error: ${variable}: LLM_PROVIDER=${provider} needs an API key`));
+    });
+  }
+});
+
+// Each cause the Messages API reports, through the real service process: the MCP client gets an isError result
+// naming it, the REST client a problem+json with the status that fits, and nothing quotes the key.
+describe('anthropic failures over MCP and REST', () => {
+  const pc = providerCase('anthropic');
+  let fake: FakeServer;
+  let svc: RunningService;
+  let client: ClientV2;
+  before(async () => {
+    fake = await pc.startFake();
+    svc = await startService(llmEnv('anthropic', fake.url, { LLM_MAX_RETRIES: '1' }));
+    client = new ClientV2({ name: 'e2e', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    await client.connect(new StreamableV2(new URL(svc.mcpUrl), { requestInit: { headers: authHeaders() } }));
+  });
+  after(async () => {
+    await client.close();
+    const { code } = await svc.stop();
+    await fake.close();
+    assert.equal(code, 0);
+    assert.doesNotMatch(svc.output(), new RegExp(TEST_ANTHROPIC_KEY));
   });
 
-  it('refuses to start with LLM_PROVIDER=openai and no key', async () => {
-    const { runToExit } = await import('./helpers/start-service.ts');
-    const { code, output } = await runToExit({ LLM_PROVIDER: 'openai' });
-    assert.equal(code, 2);
-    assert.match(output, /config error: OPENAI_API_KEY: LLM_PROVIDER=openai needs an API key/);
+  const cases = [
+    {
+      cause: 'bad key',
+      fault: { kind: 'unauthorized' },
+      status: 502,
+      text: (url: string) => `Anthropic API at ${url} rejected the API key (401): check ANTHROPIC_API_KEY`,
+    },
+    {
+      cause: 'overloaded',
+      fault: { kind: 'server-error', times: 2, status: 529 },
+      status: 502,
+      text: (url: string) => `Anthropic API at ${url} is overloaded (529): try again in a moment (gave up after 2 attempts)`,
+    },
+    {
+      cause: 'rate limited',
+      fault: { kind: 'rate-limit', times: 2, retryAfterSeconds: 0 },
+      status: 503,
+      text: (url: string) =>
+        `Anthropic API at ${url} is rate limiting requests (429: This request would exceed the rate limit for your ` +
+        'organization of 50 requests per minute. Please retry after the time in the retry-after header.) (gave up after 2 attempts)',
+    },
+    {
+      cause: 'context too long',
+      fault: { kind: 'prompt-too-long' },
+      status: 413,
+      text: (url: string) =>
+        `Anthropic API at ${url} refused the input as longer than model claude-haiku-5-5 accepts ` +
+        '(400: prompt is too long: 204096 tokens > 200000 maximum): send a shorter text',
+    },
+  ] as const;
+
+  for (const { cause, fault, status, text } of cases) {
+    it(`${cause}: isError over MCP, ${status} problem over REST, both naming it`, async () => {
+      fake.setFault(fault);
+      const result = await client.callTool({ name: 'ask', arguments: { question: 'hi' } });
+      assert.equal(result.isError, true);
+      assert.equal(textOf(result), text(fake.url));
+      fake.setFault(fault); // counted faults start again for the REST call
+      const response = await fetch(`${svc.baseUrl}/api/tools/summarize`, {
+        method: 'POST',
+        headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ text: 'A text to summarize.' }),
+      });
+      assert.equal(response.status, status);
+      assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      const problem = (await response.json()) as { detail: string };
+      assert.equal(problem.detail, text(fake.url));
+      assert.doesNotMatch(JSON.stringify(problem), new RegExp(TEST_ANTHROPIC_KEY));
+      fake.setFault({ kind: 'none' });
+    });
+  }
+
+  it('a model the API does not know: isError, and /readyz says why without generating anything', async () => {
+    const other = await startService(llmEnv('anthropic', fake.url, { ANTHROPIC_MODEL: 'claude-nonexistent' }));
+    try {
+      fake.requests.length = 0;
+      const ready = await fetch(`${other.baseUrl}/readyz`);
+      assert.equal(ready.status, 503);
+      const expected = `Anthropic API at ${fake.url} does not know model claude-nonexistent (404): check ANTHROPIC_MODEL`;
+      assert.equal(((await ready.json()) as { reason: string }).reason, expected);
+      assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.path}`), ['GET /v1/models/claude-nonexistent']);
+      const response = await fetch(`${other.baseUrl}/api/tools/ask`, {
+        method: 'POST',
+        headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ question: 'hi' }),
+      });
+      assert.equal(response.status, 503);
+      assert.equal(((await response.json()) as { detail: string }).detail, expected);
+    } finally {
+      await other.stop();
+    }
   });
 });

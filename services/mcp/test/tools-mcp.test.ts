@@ -7,7 +7,7 @@ import type { AppDeps } from '../src/deps.ts';
 import { PROVIDER_RESOURCE_URI, registerCatalog } from '../src/mcp/catalog.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { buildDeps, llmEnv, metricValue } from './helpers/llm-deps.ts';
-import { providerCases } from './helpers/llm-fixtures.ts';
+import { isGeneration, providerCases } from './helpers/llm-fixtures.ts';
 
 async function connect(deps: AppDeps) {
   const server = new McpServer({ name: 'mcp-stack', version: deps.version });
@@ -112,7 +112,7 @@ for (const pc of providerCases) {
         { signal: controller.signal, onprogress: () => controller.abort() },
       );
       await assert.rejects(call);
-      const upstream = await fake.waitForRequest((r) => /chat/.test(r.path));
+      const upstream = await fake.waitForRequest((r) => isGeneration(r.path));
       assert.equal(upstream.aborted, true, 'the test server saw the client go away');
       assert.equal(upstream.completed, false);
       // The tool's metrics record the cancellation once the handler has unwound.
@@ -130,7 +130,7 @@ for (const pc of providerCases) {
       assert.deepEqual(JSON.parse(content.text), {
         provider: pc.name,
         model: pc.model,
-        baseUrl: pc.name === 'ollama' ? fake.url : `${fake.url}/v1`,
+        baseUrl: pc.baseUrl(fake.url),
         timeoutSeconds: 120,
         maxRetries: 1,
       });

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { httpUrl, oneOf, parseFields, readSecret, text, wholeNumber, type Env, type Secret } from './env.ts';
 
-export const LLM_PROVIDERS = ['ollama', 'openai'] as const;
+export const LLM_PROVIDERS = ['ollama', 'openai', 'anthropic'] as const;
 export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
 
 export const LLM_DEFAULTS = {
@@ -12,6 +12,9 @@ export const LLM_DEFAULTS = {
   ollamaModel: 'llama3.2:1b',
   openaiBaseUrl: 'https://api.openai.com/v1',
   openaiModel: 'gpt-4o-mini',
+  anthropicBaseUrl: 'https://api.anthropic.com',
+  anthropicModel: 'claude-haiku-5-5',
+  anthropicMaxTokens: 1024,
   timeoutSeconds: 120,
   maxRetries: 2,
 } as const;
@@ -34,7 +37,16 @@ export interface OpenAiLlmConfig extends LlmCommon {
   model: string;
   apiKey: Secret;
 }
-export type LlmConfig = OllamaLlmConfig | OpenAiLlmConfig;
+export interface AnthropicLlmConfig extends LlmCommon {
+  provider: 'anthropic';
+  /** The API root without /v1 (https://api.anthropic.com, or a gateway in front of it). */
+  baseUrl: string;
+  model: string;
+  /** Upper bound on one answer's length in tokens: the Messages API requires one. */
+  maxTokens: number;
+  apiKey: Secret;
+}
+export type LlmConfig = OllamaLlmConfig | OpenAiLlmConfig | AnthropicLlmConfig;
 
 const baseUrl = (name: string, example: string) =>
   httpUrl(`${name} must be an http(s) URL such as ${example}`, { trimTrailingSlash: true });
@@ -45,6 +57,21 @@ const llmFields = {
   OLLAMA_MODEL: text,
   OPENAI_BASE_URL: baseUrl('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
   OPENAI_MODEL: text,
+  ANTHROPIC_BASE_URL: baseUrl('ANTHROPIC_BASE_URL', 'https://api.anthropic.com').pipe(
+    z
+      .string()
+      // The key has its own variables; a URL with credentials in it would end up in logs and server_info.
+      .refine((value) => !/^https?:\/\/[^/]*@/.test(value), {
+        message: 'ANTHROPIC_BASE_URL must not contain user:password@: put the key in ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE',
+      })
+      // The client appends /v1/messages itself.
+      .refine((value) => !/\/v1$/.test(value), {
+        message: 'ANTHROPIC_BASE_URL is the API root without /v1, such as https://api.anthropic.com',
+      })
+      .optional(),
+  ),
+  ANTHROPIC_MODEL: text,
+  ANTHROPIC_MAX_TOKENS: wholeNumber('ANTHROPIC_MAX_TOKENS', 1, 1_000_000, LLM_DEFAULTS.anthropicMaxTokens),
   LLM_TIMEOUT_SECONDS: wholeNumber('LLM_TIMEOUT_SECONDS', 1, 3600, LLM_DEFAULTS.timeoutSeconds),
   LLM_MAX_RETRIES: wholeNumber('LLM_MAX_RETRIES', 0, 10, LLM_DEFAULTS.maxRetries),
 } satisfies Record<string, z.ZodType>;
@@ -66,17 +93,30 @@ export function readLlmConfig(env: Env, problems: string[]): LlmConfig | undefin
       ...common,
     };
   }
-  // The key is only read (and required) when OpenAI is the provider.
+  // A hosted provider's key is only read (and required) when that provider is chosen.
+  const keyName = e.LLM_PROVIDER === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY';
   const secretProblems: string[] = [];
-  const apiKey = readSecret(env, 'OPENAI_API_KEY', 'API key', secretProblems);
+  const apiKey = readSecret(env, keyName, 'API key', secretProblems);
   problems.push(...secretProblems);
   if (secretProblems.length > 0) return undefined;
   if (!apiKey) {
     problems.push(
-      'OPENAI_API_KEY: LLM_PROVIDER=openai needs an API key: set OPENAI_API_KEY or OPENAI_API_KEY_FILE ' +
-        '(a local OpenAI-compatible server that ignores keys accepts any non-empty value)',
+      e.LLM_PROVIDER === 'openai'
+        ? 'OPENAI_API_KEY: LLM_PROVIDER=openai needs an API key: set OPENAI_API_KEY or OPENAI_API_KEY_FILE ' +
+            '(a local OpenAI-compatible server that ignores keys accepts any non-empty value)'
+        : 'ANTHROPIC_API_KEY: LLM_PROVIDER=anthropic needs an API key: set ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE',
     );
     return undefined;
+  }
+  if (e.LLM_PROVIDER === 'anthropic') {
+    return {
+      provider: 'anthropic',
+      baseUrl: e.ANTHROPIC_BASE_URL ?? LLM_DEFAULTS.anthropicBaseUrl,
+      model: e.ANTHROPIC_MODEL ?? LLM_DEFAULTS.anthropicModel,
+      maxTokens: e.ANTHROPIC_MAX_TOKENS as number,
+      apiKey,
+      ...common,
+    };
   }
   return {
     provider: 'openai',

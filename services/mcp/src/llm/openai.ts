@@ -130,6 +130,13 @@ function classifyOpenAiError(error: unknown, label: string, model: string): LlmE
         return new LlmError('model_not_found', 'openai', `${Label} does not know model ${model} (404): check OPENAI_MODEL`, {
           cause: error,
         });
+      case status === 400 && (error as APIError & { code?: unknown }).code === 'context_length_exceeded':
+        return new LlmError(
+          'context_too_long',
+          'openai',
+          `${Label} refused the input as longer than model ${model} accepts (400${detail}): send a shorter text`,
+          { cause: error },
+        );
       case status === 429:
         return new LlmError('rate_limited', 'openai', `${Label} is rate limiting requests (429${detail})`, {
           cause: error,

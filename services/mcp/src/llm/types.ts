@@ -1,5 +1,7 @@
-// The one interface the tools see. Each implementation wraps an official client (npm `ollama`, npm `openai`).
-export type LlmProviderId = 'ollama' | 'openai';
+// The one interface the tools see. Each implementation wraps an official client (npm `ollama`, npm `openai`,
+// npm `@anthropic-ai/sdk`).
+export const LLM_PROVIDER_IDS = ['ollama', 'openai', 'anthropic'] as const;
+export type LlmProviderId = (typeof LLM_PROVIDER_IDS)[number];
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -44,6 +46,7 @@ export type LlmErrorKind =
   | 'timeout' // LLM_TIMEOUT_SECONDS elapsed
   | 'auth' // 401/403: fix the key
   | 'model_not_found' // pull or fix the model name
+  | 'context_too_long' // the input is longer than the model's context window: send less
   | 'bad_request' // other 4xx
   | 'bad_response' // garbage on the wire, stream cut short
   | 'cancelled'; // the caller went away

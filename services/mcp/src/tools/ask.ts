@@ -1,5 +1,6 @@
 // ask: one question to the configured model; the answer streams to the caller as progress while it is written.
 import { z } from 'zod';
+import { LLM_PROVIDER_IDS } from '../llm/types.ts';
 import { forwardTokens } from './stream-progress.ts';
 import { defineTool } from './types.ts';
 
@@ -7,7 +8,7 @@ export const ask = defineTool({
   name: 'ask',
   title: 'Ask the model',
   description:
-    'Sends a question to the configured LLM (Ollama or an OpenAI-compatible API) and returns its answer. ' +
+    'Sends a question to the configured LLM (Ollama, an OpenAI-compatible API or Anthropic) and returns its answer. ' +
     'The answer streams as progress notifications while the model writes it.',
   inputSchema: z.object({
     question: z.string().trim().min(1, 'question must not be empty').max(8_000).describe('The question or instruction for the model.'),
@@ -15,7 +16,7 @@ export const ask = defineTool({
   }),
   outputSchema: z.object({
     answer: z.string().describe("The model's full answer."),
-    provider: z.enum(['ollama', 'openai']),
+    provider: z.enum(LLM_PROVIDER_IDS),
     model: z.string(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },

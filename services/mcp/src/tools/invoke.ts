@@ -27,6 +27,7 @@ const LLM_STATUS: Record<LlmErrorKind, { status: number; title: string }> = {
   timeout: { status: 504, title: 'LLM provider timed out' },
   upstream: { status: 502, title: 'LLM provider failed' },
   auth: { status: 502, title: 'LLM provider refused our credentials' },
+  context_too_long: { status: 413, title: 'Input too long for the model' },
   bad_request: { status: 502, title: 'LLM provider rejected the request' },
   bad_response: { status: 502, title: 'LLM provider sent a malformed response' },
   cancelled: { status: 499, title: 'Cancelled by the client' },

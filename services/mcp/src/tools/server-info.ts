@@ -1,5 +1,6 @@
 // server_info: which service, version, provider and model answer. Nothing secret (no keys, no tokens).
 import { z } from 'zod';
+import { LLM_PROVIDER_IDS } from '../llm/types.ts';
 import { defineTool } from './types.ts';
 
 export const serverInfo = defineTool({
@@ -11,7 +12,7 @@ export const serverInfo = defineTool({
     name: z.string(),
     version: z.string(),
     environment: z.string(),
-    provider: z.enum(['ollama', 'openai']),
+    provider: z.enum(LLM_PROVIDER_IDS),
     model: z.string(),
     llmBaseUrl: z.string().describe('Where the provider is reached (credentials removed).'),
     node: z.string(),

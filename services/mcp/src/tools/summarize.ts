@@ -1,6 +1,6 @@
 // summarize: text in, summary out, at the length asked for. The prompt text is shared with the MCP prompt.
 import { z } from 'zod';
-import type { ChatMessage } from '../llm/types.ts';
+import { LLM_PROVIDER_IDS, type ChatMessage } from '../llm/types.ts';
 import { forwardTokens } from './stream-progress.ts';
 import { defineTool } from './types.ts';
 
@@ -35,7 +35,7 @@ export const summarize = defineTool({
   outputSchema: z.object({
     summary: z.string(),
     length: z.enum(SUMMARY_LENGTHS),
-    provider: z.enum(['ollama', 'openai']),
+    provider: z.enum(LLM_PROVIDER_IDS),
     model: z.string(),
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },

@@ -1,9 +1,9 @@
-// Shared plumbing of the wire-protocol TEST SERVERS (fake-ollama.ts, fake-openai.ts). These are stand-ins made
+// Shared plumbing of the wire-protocol TEST SERVERS (fake-ollama.ts, fake-openai.ts, fake-anthropic.ts). These are stand-ins made
 // for tests: they speak the real HTTP protocols byte for byte, but the "model" only echoes. Faults are set from
 // code (server.setFault) or over HTTP (POST /__fake/fault), and every request is recorded, including whether the
 // client went away before the response was complete (GET /__fake/requests).
 import { EventEmitter, once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -25,7 +25,17 @@ export type Fault =
   /** An HTML error page instead of the API's JSON, as a proxy in front of the API sends it. */
   | { kind: 'proxy-error'; times: number; status?: number }
   /** Close the TCP connection without an answer (connection reset). */
-  | { kind: 'reset'; times: number };
+  | { kind: 'reset'; times: number }
+  /**
+   * 200, stream `afterTokens` tokens, then the protocol's own in-stream error (an `error` SSE event, an error
+   * line) and end. Once per fault: the next generation request answers normally.
+   */
+  | { kind: 'stream-error'; afterTokens: number; times?: number }
+  /**
+   * The API's own "input is longer than the model's context window" answer (400), every time. OpenAI and
+   * Anthropic only: Ollama truncates the prompt instead of refusing it, so its test server has no such answer.
+   */
+  | { kind: 'prompt-too-long' };
 
 export interface RecordedRequest {
   id: number;
@@ -33,6 +43,10 @@ export interface RecordedRequest {
   path: string;
   body: unknown;
   authorization: string | undefined;
+  /** When the request arrived (ms since the epoch). */
+  receivedAt: number;
+  /** The request's headers as received (lower-case names). */
+  headers: IncomingHttpHeaders;
   /** Status the server answered with (0 if it never sent headers). */
   status: number;
   /** The response was sent completely. */
@@ -49,6 +63,8 @@ export interface FakeOptions {
   reply?: string;
   /** Pause between streamed tokens, so that streaming is observable. */
   tokenDelayMs?: number;
+  /** The only API key accepted (servers that check keys); any key when unset. */
+  apiKey?: string;
 }
 
 export interface FakeServer {
@@ -89,9 +105,38 @@ export function answerFor(state: FakeState, messages: unknown): string {
   if (state.reply !== undefined) return state.reply;
   const list = Array.isArray(messages) ? (messages as { role?: string; content?: unknown }[]) : [];
   const lastUser = [...list].reverse().find((message) => message.role === 'user');
-  const question = typeof lastUser?.content === 'string' ? lastUser.content : '';
+  const question = textOf(lastUser?.content);
   const short = question.length > 200 ? `${question.slice(0, 200)}...` : question;
   return `This is the test server answering: ${short}`;
+}
+
+/** A message's text: a plain string, or the text parts of a list of content blocks ({type: 'text', text}). */
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part: { type?: unknown; text?: unknown }) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : ''))
+    .join('');
+}
+
+/**
+ * Whether the generation request in hand should fail mid-stream, and after how many tokens (stream-error fault).
+ * Consumes one use of the fault.
+ */
+export function takeStreamError(state: FakeState): number | undefined {
+  const fault = state.fault;
+  if (fault.kind !== 'stream-error') return undefined;
+  const left = fault.times ?? 1;
+  if (left <= 0) return undefined;
+  fault.times = left - 1;
+  return fault.afterTokens;
+}
+
+/** The key a client presented: `x-api-key`, or `Authorization: Bearer <key>`. */
+export function presentedKey(req: IncomingMessage): string | undefined {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header) return header;
+  return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
 }
 
 /** Splits text into word-sized tokens that concatenate back to the same text. */
@@ -180,6 +225,8 @@ export async function startFake(name: string, options: FakeOptions, hooks: FakeH
       path: url.pathname,
       body,
       authorization: req.headers.authorization,
+      receivedAt: Date.now(),
+      headers: req.headers,
       status: 0,
       completed: false,
       aborted: false,

@@ -9,6 +9,7 @@ import {
   runStandalone,
   sendJson,
   startFake,
+  takeStreamError,
   tokenize,
   type Exchange,
   type FakeOptions,
@@ -167,9 +168,15 @@ async function chat(exchange: Exchange, state: FakeState): Promise<boolean> {
   }
   const tokens = tokenize(text);
   const hangAfter = state.fault.kind === 'hang' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
+  const failAfter = takeStreamError(state) ?? Number.POSITIVE_INFINITY;
   for (const [index, token] of tokens.entries()) {
     if (index >= hangAfter) {
       await new Promise((resolve) => gone.addEventListener('abort', resolve, { once: true }));
+      return true;
+    }
+    if (index >= failAfter) {
+      // Ollama reports a failure after the 200 as an {"error": ...} line.
+      res.end(`${JSON.stringify({ error: 'llama runner process has terminated: exit status 2' })}\n`);
       return true;
     }
     if (index > 0 && !(await pause(state.tokenDelayMs, gone))) return true;

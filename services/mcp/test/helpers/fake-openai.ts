@@ -10,6 +10,7 @@ import {
   runStandalone,
   sendJson,
   startFake,
+  takeStreamError,
   tokenize,
   type Exchange,
   type FakeOptions,
@@ -17,12 +18,8 @@ import {
   type FakeState,
 } from './fake-llm-common.ts';
 
-export interface FakeOpenAiOptions extends FakeOptions {
-  /** The only key accepted (as "Authorization: Bearer <key>"); any key when unset. */
-  apiKey?: string;
-}
-
-export function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<FakeServer> {
+/** `apiKey`: the only key accepted (as "Authorization: Bearer <key>"); any key when unset. */
+export function startFakeOpenAi(options: FakeOptions = {}): Promise<FakeServer> {
   const { apiKey, ...rest } = options;
   return startFake('OpenAI', { models: ['gpt-4o-mini'], ...rest }, {
     handle: (exchange, state) => handle(exchange, state, apiKey),
@@ -94,6 +91,19 @@ async function completions(exchange: Exchange, state: FakeState): Promise<boolea
     sendJson(res, 404, apiError(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'));
     return true;
   }
+  if (state.fault.kind === 'prompt-too-long') {
+    sendJson(
+      res,
+      400,
+      apiError(
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+        'invalid_request_error',
+        'context_length_exceeded',
+        'messages',
+      ),
+    );
+    return true;
+  }
 
   const text = answerFor(state, messages);
   const tokens = tokenize(text);
@@ -123,9 +133,15 @@ async function completions(exchange: Exchange, state: FakeState): Promise<boolea
   }
   res.write(chunk({ role: 'assistant', content: '', refusal: null }, null));
   const hangAfter = state.fault.kind === 'hang' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
+  const failAfter = takeStreamError(state) ?? Number.POSITIVE_INFINITY;
   for (const [index, token] of tokens.entries()) {
     if (index >= hangAfter) {
       await new Promise((resolve) => gone.addEventListener('abort', resolve, { once: true }));
+      return true;
+    }
+    if (index >= failAfter) {
+      // What OpenAI sends when generation fails after the 200: an error object as a data line.
+      res.end(`data: ${JSON.stringify(apiError('The server had an error while processing your request. Sorry about that!', 'server_error', null))}\n\n`);
       return true;
     }
     if (index > 0 && !(await pause(state.tokenDelayMs, gone))) return true;

@@ -3,22 +3,23 @@ import { loadConfig } from '../../src/config/index.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createMetrics } from '../../src/runtime/metrics.ts';
 import { createLlmProvider } from '../../src/llm/index.ts';
-import { silentLogger, TEST_OPENAI_KEY } from './llm-fixtures.ts';
+import { silentLogger, TEST_ANTHROPIC_KEY, TEST_OPENAI_KEY } from './llm-fixtures.ts';
+import { FAKE_ANTHROPIC_MODEL } from './fake-anthropic.ts';
 
 export const TEST_AUTH_TOKEN = 'test-token-0123456789abcdef';
 
 /** Env for one provider pointing at a test server URL (the fake's base URL, without /v1). */
-export function llmEnv(provider: 'ollama' | 'openai', fakeUrl: string, extra: Record<string, string> = {}) {
-  return provider === 'ollama'
-    ? { LLM_PROVIDER: 'ollama', OLLAMA_BASE_URL: fakeUrl, OLLAMA_MODEL: 'llama3.2:1b', LLM_MAX_RETRIES: '1', ...extra }
-    : {
-        LLM_PROVIDER: 'openai',
-        OPENAI_BASE_URL: `${fakeUrl}/v1`,
-        OPENAI_MODEL: 'gpt-4o-mini',
-        OPENAI_API_KEY: TEST_OPENAI_KEY,
-        LLM_MAX_RETRIES: '1',
-        ...extra,
-      };
+export function llmEnv(
+  provider: 'ollama' | 'openai' | 'anthropic',
+  fakeUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const byProvider: Record<string, string> = {
+    ollama: { OLLAMA_BASE_URL: fakeUrl, OLLAMA_MODEL: 'llama3.2:1b' },
+    openai: { OPENAI_BASE_URL: `${fakeUrl}/v1`, OPENAI_MODEL: 'gpt-4o-mini', OPENAI_API_KEY: TEST_OPENAI_KEY },
+    anthropic: { ANTHROPIC_BASE_URL: fakeUrl, ANTHROPIC_MODEL: FAKE_ANTHROPIC_MODEL, ANTHROPIC_API_KEY: TEST_ANTHROPIC_KEY },
+  }[provider] as Record<string, string>;
+  return { LLM_PROVIDER: provider, ...byProvider, LLM_MAX_RETRIES: '1', ...extra };
 }
 
 export function buildDeps(env: Record<string, string>): AppDeps {

@@ -1,0 +1,156 @@
+/**
+ * The production stack with LLM_PROVIDER=anthropic: compose.prod.yaml alone, the service image built from the real
+ * Dockerfile, the key in the `llm_api_key` secret file, and the provider switched by environment only. No real
+ * Anthropic API can be reached here: the Messages API is the service tests' wire-protocol test server
+ * (fake-anthropic.ts) in a `node` container on the stack's internal network (see helpers/anthropic-server.ts).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { startAnthropicTestServer, type AnthropicTestServer } from './helpers/anthropic-server.ts';
+import { ComposeStack } from './helpers/compose.ts';
+import { docker, inspectContainer, requireDockerEngine, runOk, uniqueName } from './helpers/docker.ts';
+import { serviceImage, splitImageRef } from './helpers/image.ts';
+import { connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
+import { repoRoot, testEnvDir } from './helpers/paths.ts';
+import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
+import { createLocalTlsClient, type LocalTlsClient } from './helpers/tls.ts';
+
+const token = randomBytes(24).toString('hex');
+const apiKey = `sk-ant-test-${randomBytes(16).toString('hex')}`;
+const model = 'claude-haiku-5-5';
+let stack: ComposeStack | undefined;
+let llm: AnthropicTestServer | undefined;
+let tls: LocalTlsClient;
+let mcpUrl = '';
+
+describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
+  before(async () => {
+    await requireDockerEngine();
+    const project = uniqueName('mcpit-claude');
+    const certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
+    await runOk('bash', ['scripts/certs.sh', certDir], { cwd: repoRoot, env: { ...process.env, CERTS_TOOL: 'openssl' } });
+    tls = createLocalTlsClient(await readFile(join(certDir, 'ca.crt')));
+
+    // Only the one key secret: no OpenAI key file exists in this deployment.
+    const secretsDir = await mkdtemp(join(tmpdir(), `${project}-secrets-`));
+    for (const [name, value] of [['llm_api_key', apiKey], ['mcp_auth_token', token]] as const) {
+      await writeFile(join(secretsDir, name), `${value}\n`);
+      await chmod(join(secretsDir, name), 0o644);
+    }
+
+    const image = splitImageRef(await serviceImage());
+    const llmName = `${project}-claude`;
+    stack = new ComposeStack({
+      project,
+      files: ['compose.prod.yaml'],
+      envFile: join(testEnvDir, 'prod.env'),
+      env: {
+        MCP_IMAGE: image.repository,
+        IMAGE_TAG: image.tag,
+        TLS_CERT_DIR: certDir,
+        SECRETS_DIR: secretsDir,
+        MCP_REPLICAS: '1',
+        LLM_PROVIDER: 'anthropic',
+        ANTHROPIC_BASE_URL: `http://${llmName}:8081`,
+        ANTHROPIC_MODEL: model,
+        ANTHROPIC_MAX_TOKENS: '256',
+      },
+    });
+    await stack.up();
+    llm = await startAnthropicTestServer({ name: llmName, network: `${project}_backend`, model, apiKey });
+    const traefik = stack.container('traefik');
+    mcpUrl = `https://mcp.localhost:${traefik.getMappedPort(8443)}`;
+    await waitForRoute(tls.fetch, `${mcpUrl}/healthz`);
+  });
+
+  after(async () => {
+    // The test server first: compose cannot remove a network that still has endpoints.
+    await llm?.remove();
+    await stack?.down();
+    await tls?.close();
+  });
+
+  test('the provider comes from the environment and the key from the llm_api_key secret file', async () => {
+    const ids = await stack!.containerIds('mcp');
+    assert.ok(ids.length >= 1);
+    for (const id of ids) {
+      const state = await inspectContainer(id);
+      const env = Object.fromEntries(state.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      assert.equal(env.LLM_PROVIDER, 'anthropic');
+      assert.equal(env.ANTHROPIC_API_KEY_FILE, '/run/secrets/llm_api_key');
+      assert.ok(!env.ANTHROPIC_API_KEY, 'ANTHROPIC_API_KEY must not be set');
+      assert.ok(state.Mounts.some((m) => m.Destination === '/run/secrets/llm_api_key'));
+      const { stdout } = await docker(['inspect', id]);
+      assert.ok(!stdout.includes(apiKey), 'the API key appears in docker inspect');
+    }
+  });
+
+  test('/readyz turns ready through the models endpoint, without a generation request', async () => {
+    // The probe result is cached for a few seconds and the test server started after the stack: poll.
+    let last = '';
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const res = await tls.fetch(`${mcpUrl}/readyz`);
+      last = `${res.status} ${await res.text()}`;
+      if (res.status === 200) break;
+      await delay(500);
+    }
+    assert.match(last, /^200 /, last);
+    assert.deepEqual(JSON.parse(last.slice(4)).llm, { provider: 'anthropic', model });
+    const requests = await llm!.requests();
+    assert.ok(requests.some((r) => r.method === 'GET' && r.path === `/v1/models/${model}` && r.status === 200), JSON.stringify(requests.map((r) => r.path)));
+  });
+
+  test('`ask` streams through Traefik from the Messages API, with the key from the secret', async () => {
+    const target = { baseUrl: mcpUrl, fetch: tls.fetch, token };
+    const modern = await connectV2(target, { pin: '2026-07-28' });
+    const legacy = await connectLegacySse(target);
+    try {
+      for (const [question, outcome] of [
+        ['What is MCP?', await askWithProgressV2(modern.client, 'What is MCP?')],
+        ['Say something short.', await askWithProgress(legacy.client, 'Say something short.')],
+      ] as const) {
+        assert.equal(outcome.provider, 'anthropic');
+        assert.equal(outcome.model, model);
+        assert.equal(outcome.answer, `This is the test server answering: ${question}`);
+        assert.ok(outcome.progress.length >= 1, 'progress before the result');
+        assert.ok(outcome.answer.startsWith(outcome.progress.join('')), `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`);
+      }
+    } finally {
+      await modern.close();
+      await legacy.close();
+    }
+    const generations = (await llm!.requests()).filter((r) => r.path === '/v1/messages');
+    assert.equal(generations.length, 2, JSON.stringify(generations.map((r) => r.status)));
+    for (const request of generations) {
+      assert.equal(request.status, 200);
+      assert.equal(request.completed, true);
+      assert.equal(request.headers.authorization ?? `Bearer ${request.headers['x-api-key']}`, `Bearer ${apiKey}`);
+      assert.ok(request.headers['anthropic-version'], 'anthropic-version header sent');
+      assert.deepEqual(
+        { model: (request.body as { model: string }).model, max_tokens: (request.body as { max_tokens: number }).max_tokens, stream: (request.body as { stream: boolean }).stream },
+        { model, max_tokens: 256, stream: true },
+      );
+    }
+  });
+
+  test('an overloaded API (529) is retried, then answers', async () => {
+    await llm!.setFault({ kind: 'server-error', times: 1, status: 529 });
+    const target = { baseUrl: mcpUrl, fetch: tls.fetch, token };
+    const modern = await connectV2(target, { pin: '2026-07-28' });
+    try {
+      const outcome = await askWithProgressV2(modern.client, 'Busy?');
+      assert.equal(outcome.answer, 'This is the test server answering: Busy?');
+    } finally {
+      await modern.close();
+      await llm!.setFault({ kind: 'none' });
+    }
+    const statuses = (await llm!.requests()).filter((r) => r.path === '/v1/messages').map((r) => r.status);
+    assert.deepEqual(statuses.slice(-2), [529, 200]);
+  });
+});
