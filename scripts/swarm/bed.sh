@@ -4,6 +4,7 @@
 #   bed.sh up            three dockerd (1 manager, 2 workers), each in its own network namespace, joined
 #   bed.sh load IMG...   copy local images from the main engine into every node (docker save | docker load)
 #   bed.sh down          remove everything `up` made, also after a crash: processes, mounts, cgroups, netns, veths
+#   bed.sh kill N        node N dies at once: SIGKILL to its dockerd, containerd, shims and tasks (power loss)
 #   bed.sh status        print what exists
 #
 # Layout: the nodes' namespaces hang on a bridge that lives in a namespace of its own, so node-to-node traffic
@@ -205,10 +206,20 @@ status() {
   true
 }
 
+# Power loss of node $1: every process of the node dies at once; its namespace stays, silent, like a dead host.
+kill_node() {
+  local n=${1:?node number} pids=()
+  mapfile -t pids < <(node_pids "$n" | sort -u | awk -v a=$$ -v b=$PPID '$1 > 1 && $1 != a && $1 != b')
+  [ ${#pids[@]} -gt 0 ] || die "node$n has no processes"
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  log "node$n killed (${#pids[@]} processes)"
+}
+
 case "${1:-}" in
   up) up ;;
+  kill) kill_node "${2:-}" ;;
   load) shift; load "$@" ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|load IMAGE...|down|status" >&2; exit 2 ;;
+  *) echo "usage: $0 up|load IMAGE...|kill N|down|status" >&2; exit 2 ;;
 esac
