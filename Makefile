@@ -164,7 +164,11 @@ swarm-update: ## Rolling update of mcp to another release: make swarm-update IMA
 
 .PHONY: swarm-check-update
 swarm-check-update:
-	@state=$$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' $(STACK)_mcp); \
+	@# `stack deploy` returns once the tasks run; the update may still be monitoring them: wait for its outcome.
+	@for i in $$(seq 600); do \
+	  state=$$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' $(STACK)_mcp); \
+	  case "$$state" in updating|rollback_started) sleep 1 ;; *) break ;; esac; \
+	done; \
 	image=$$(docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' $(STACK)_mcp); \
 	case "$$state" in \
 	  rollback_*) echo "swarm: the update of $(STACK)_mcp failed and was rolled back ($$state); running $$image"; exit 1 ;; \

@@ -17,7 +17,7 @@ import { repoRoot } from './helpers/paths.ts';
 // biome-ignore lint/suspicious/noExplicitAny: compose JSON is untyped
 type Service = Record<string, any>;
 // biome-ignore lint/suspicious/noExplicitAny: compose JSON is untyped
-type Project = { services: Record<string, Service>; [key: string]: any };
+type Project = any;
 
 let prod: Project;
 let swarm: Project;
@@ -66,6 +66,12 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
         // The only environment difference: the Swarm provider replaces the docker provider.
         for (const key of Object.keys(expectedEnv)) if (key.startsWith('TRAEFIK_PROVIDERS_DOCKER_')) delete expectedEnv[key];
         for (const [key, value] of Object.entries(s.environment)) if (key.startsWith('TRAEFIK_PROVIDERS_SWARM_')) expectedEnv[key] = value;
+        // …and dead tasks on other nodes are given up on quickly (then retried elsewhere).
+        // …dead tasks on other nodes are given up on quickly (then retried elsewhere), and task changes apply at once.
+        assert.equal(p.environment.TRAEFIK_SERVERSTRANSPORT_FORWARDINGTIMEOUTS_DIALTIMEOUT, undefined);
+        assert.equal(p.environment.TRAEFIK_PROVIDERS_PROVIDERSTHROTTLEDURATION, undefined);
+        expectedEnv.TRAEFIK_SERVERSTRANSPORT_FORWARDINGTIMEOUTS_DIALTIMEOUT = '3s';
+        expectedEnv.TRAEFIK_PROVIDERS_PROVIDERSTHROTTLEDURATION = '200ms';
       }
       assert.deepEqual(s.environment ?? {}, expectedEnv);
       assert.deepEqual((s.secrets ?? []).filter((x: Service) => !x.source.startsWith('tls_')), p.secrets ?? []);
@@ -117,8 +123,11 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
     assert.equal(l['traefik.http.services.mcp-stateless.loadbalancer.strategy'], undefined);
     assert.equal(l['traefik.http.services.mcp-stateless.loadbalancer.server.port'], '8000');
     assert.equal(l['traefik.http.routers.mcp-stateless.middlewares'], `${l['traefik.http.routers.mcp.middlewares']},mcp-stateless-retry`);
+    assert.equal(l['traefik.http.middlewares.mcp-stateless-retry.retry.status'], '502-504');
+    assert.equal(l['traefik.http.middlewares.mcp-stateless-retry.retry.retrynonidempotentmethod'], 'true');
+    assert.ok(!Object.keys(l).some((k) => k.startsWith('traefik.http.routers.mcp.') && l[k].includes('retry')), 'sessions are never retried elsewhere');
     assert.equal(swarm.services.mcp.labels, undefined, 'container labels are invisible to the Swarm provider');
-    const rule = new RegExp(/`(\^[^`]+)`\)$/.exec(STATELESS_VERSION_RULE)![1]);
+    const rule = new RegExp(String(/`(\^[^`]+)`\)$/.exec(STATELESS_VERSION_RULE)?.[1]));
     for (const v of ['2026-07-28', '2027-01-01']) assert.match(v, rule);
     for (const v of ['2025-11-25', '2025-06-18', '2024-11-05']) assert.doesNotMatch(v, rule);
   });

@@ -89,6 +89,7 @@ up() {
     # has its own host name. PREFER_OFFLINE_IMAGE: use the loaded image instead of asking a registry first.
     # --no-new-privileges: Swarm services cannot set security_opt; the engine-wide default gives every task
     # the no-new-privileges hardening compose.prod.yaml sets per container (docs/scaling.md says to do the same).
+    # shellcheck disable=SC2016 # expanded by the inner shell: $0 is the node name, $@ dockerd's arguments
     setsid nsenter --net="/run/netns/$ns" unshare --uts sh -c '
       hostname "$0"; exec env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd "$@"' "$prefix-node$n" \
       --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
@@ -115,11 +116,15 @@ load() {
   [ $# -gt 0 ] || die "usage: $0 load IMAGE..."
   local start=$SECONDS pids=()
   for image in "$@"; do docker image inspect "$image" >/dev/null || die "image $image is not on the main engine"; done
+  # One export, three imports in parallel (exporting once per node would triple the main engine's work).
+  local archive="$bed_dir/images.tar"
+  docker save -o "$archive" "$@"
   for n in "${nodes[@]}"; do
-    (docker save "$@" | on "$n" load -q >/dev/null) &
+    on "$n" load -q -i "$archive" >/dev/null &
     pids+=($!)
   done
   for pid in "${pids[@]}"; do wait "$pid" || die "loading images into a node failed"; done
+  rm -f "$archive"
   log "loaded $* into ${#nodes[@]} nodes in $((SECONDS - start)) s"
 }
 
@@ -139,27 +144,27 @@ node_pids() {
   true
 }
 
+# Leave the swarm, remove the containers and stop dockerd, gracefully where it still answers.
+stop_node() {
+  local n=$1 sock pidfile waited=0
+  sock=$(node_sock "$n")
+  pidfile=$(node_dir "$n")/dockerd.pid
+  if [ -S "$(node_dir "$n")/docker.sock" ] && timeout 10 docker -H "$sock" info >/dev/null 2>&1; then
+    timeout 20 docker -H "$sock" swarm leave --force >/dev/null 2>&1 || true
+    local ids
+    ids=$(timeout 10 docker -H "$sock" ps -aq 2>/dev/null || true)
+    # shellcheck disable=SC2086 # one argument per container id
+    [ -z "$ids" ] || timeout 30 docker -H "$sock" rm -f $ids >/dev/null 2>&1 || true
+  fi
+  [ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+  while [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && [ $waited -lt 40 ]; do sleep 0.25; waited=$((waited + 1)); done
+}
+
 down() {
-  local n
-  for n in "${nodes[@]}"; do
-    [ -S "$(node_dir "$n")/docker.sock" ] || continue
-    if timeout 10 docker -H "$(node_sock "$n")" info >/dev/null 2>&1; then
-      timeout 20 docker -H "$(node_sock "$n")" swarm leave --force >/dev/null 2>&1 || true
-      local ids
-      ids=$(timeout 10 docker -H "$(node_sock "$n")" ps -aq 2>/dev/null || true)
-      [ -z "$ids" ] || timeout 30 docker -H "$(node_sock "$n")" rm -f $ids >/dev/null 2>&1 || true
-    fi
-  done
-  for n in "${nodes[@]}"; do
-    local pidfile
-    pidfile=$(node_dir "$n")/dockerd.pid
-    [ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
-  done
-  for n in "${nodes[@]}"; do
-    local pidfile waited=0
-    pidfile=$(node_dir "$n")/dockerd.pid
-    while [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && [ $waited -lt 40 ]; do sleep 0.25; waited=$((waited + 1)); done
-  done
+  local n start=$SECONDS stoppers=()
+  for n in "${nodes[@]}"; do stop_node "$n" & stoppers+=($!); done
+  wait "${stoppers[@]}" || true
+  log "engines stopped after $((SECONDS - start)) s"
   # Whatever survived (a killed dockerd leaves its containers and shims running): kill by PID, twice.
   for round in 1 2; do
     local pids=()
@@ -185,6 +190,7 @@ down() {
   for ns in $(ip netns list | awk -v p="$prefix-" 'index($1, p) == 1 { print $1 }'); do ip netns del "$ns" 2>/dev/null || true; done
   ip link del "$prefix-host" 2>/dev/null || true
   rm -rf "$bed_dir"
+  log "mounts, cgroups, namespaces and data removed after $((SECONDS - start)) s"
   local left
   left=$(status 2>&1 || true)
   if [ -n "$left" ]; then log "teardown incomplete:"; echo "$left" >&2; return 1; fi

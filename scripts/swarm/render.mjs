@@ -148,9 +148,14 @@ function addStatelessRouter(labels, router) {
   if (!rule) throw new Error(`router ${router} has no rule`);
   labels[`traefik.http.routers.${twin}.rule`] = `(${rule}) && ${STATELESS_VERSION_RULE}`;
   labels[`traefik.http.routers.${twin}.service`] = twin;
-  // A task that is already gone refuses the connection: Traefik tries another task (the request never reached
-  // the first one). Only on the stateless router, where any task can answer.
-  labels[`traefik.http.middlewares.${twin}-retry.retry.attempts`] = '3';
+  // A task on its way out answers 503 (draining: the call did not run), refuses or drops the connection (Traefik
+  // answers 502), or no longer answers at all (504): Traefik sends the request to another task, POST included.
+  // Only on the stateless router, where any task can answer. (A task that dies in the middle of a call may
+  // have run it: the retry then runs it again, as a client's own retry would.)
+  const retry = `traefik.http.middlewares.${twin}-retry.retry`;
+  labels[`${retry}.attempts`] = '3';
+  labels[`${retry}.status`] = '502-504';
+  labels[`${retry}.retrynonidempotentmethod`] = 'true';
   const middlewares = labels[`traefik.http.routers.${twin}.middlewares`];
   labels[`traefik.http.routers.${twin}.middlewares`] = [middlewares, `${twin}-retry`].filter(Boolean).join(',');
 }

@@ -62,7 +62,7 @@ function make(args: string[]) {
 
 /** Running mcp tasks: node name, task id, container id, image. */
 async function mcpTasks(): Promise<{ node: string; id: string; image: string }[]> {
-  const out = await manager(['service', 'ps', `${stack}_mcp`, '--filter', 'desired-state=running', '--format', '{{.Node}}\t{{.ID}}\t{{.Image}}\t{{.CurrentState}}']);
+  const out = await manager(['service', 'ps', `${stack}_mcp`, '--no-trunc', '--filter', 'desired-state=running', '--format', '{{.Node}}\t{{.ID}}\t{{.Image}}\t{{.CurrentState}}']);
   return out.stdout
     .split('\n')
     .filter((l) => l.includes('Running'))
@@ -84,7 +84,8 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
     }
     await delay(250);
   }
-  throw new Error(`${what}: not within ${timeoutMs / 1000} s ${lastError}`);
+  const tasks = await manager(['service', 'ps', `${stack}_mcp`, '--format', '{{.Name}} {{.Node}} {{.Image}} {{.DesiredState}} {{.CurrentState}} {{.Error}}']).catch((e) => ({ stdout: String(e) }));
+  throw new Error(`${what}: not within ${timeoutMs / 1000} s ${lastError}\nmcp tasks:\n${tasks.stdout}`);
 }
 
 /** The TLS client: mcp.localhost is the edge node's address (the user's DNS record); the certificate is checked. */
@@ -107,8 +108,14 @@ function edgeClient(caPem: Buffer): Agent {
 function statelessLoad(callers: number, clientRetry: boolean) {
   let stopped = false;
   const stats = { calls: 0, failedFirstTry: 0, failed: 0, errors: [] as string[] };
+  let connected = 0;
+  let allConnected: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
+    allConnected = resolve;
+  });
   const workers = Array.from({ length: callers }, async () => {
     const conn = await connectV2(target, { pin: '2026-07-28' });
+    if (++connected === callers) allConnected();
     try {
       while (!stopped) {
         const call = () => conn.client.callTool({ name: 'server_info', arguments: {} }, { timeout: 30_000 });
@@ -139,6 +146,11 @@ function statelessLoad(callers: number, clientRetry: boolean) {
   });
   return {
     stats,
+    /** Every caller connected and calling (connecting is not what the tests measure). */
+    async ready() {
+      await Promise.race([ready, Promise.all(workers)]);
+      await delay(1000);
+    },
     async stop() {
       stopped = true;
       await Promise.all(workers);
@@ -172,7 +184,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     const variants: Record<string, string> = {
       [tags.next]: `FROM ${mcpRepo}:${tags.base}\nLABEL org.mcp-stack.test.release=next\n`,
       // Never healthy: the rolling update must notice and roll back by itself.
-      [tags.broken]: `FROM ${mcpRepo}:${tags.base}\nHEALTHCHECK --interval=2s --timeout=1s --start-period=0s --retries=2 CMD ["node", "-e", "process.exit(1)"]\n`,
+      [tags.broken]: `FROM ${mcpRepo}:${tags.base}\nHEALTHCHECK --interval=2s --timeout=1s --start-period=1s --retries=2 CMD ["node", "-e", "process.exit(1)"]\n`,
     };
     for (const [tag, dockerfile] of Object.entries(variants)) await runOk('docker', ['build', '-q', '-t', `${mcpRepo}:${tag}`, '-'], { input: dockerfile });
     report(`images: service image and 2 variants built in ${((performance.now() - built) / 1000).toFixed(1)} s`);
@@ -201,6 +213,8 @@ describe('production stack on a real 3-node Docker Swarm', () => {
       OPENAI_MODEL: 'none',
       MCP_UPDATE_MONITOR: '10s',
       MCP_UPDATE_DELAY: '2s',
+      // Every test caller comes from the host's one address: the per-client rate limit would count them as one.
+      MCP_RATE_LIMIT_PER_MINUTE: '0',
     };
     // The images the stack runs, as the rendering names them (TRAEFIK_IMAGE, SOCKET_PROXY_IMAGE and their defaults).
     const rendered = await runOk('make', ['--no-print-directory', 'swarm-config', `STACK=${stack}`, 'ENV_FILE=test/env/prod.env', 'SWARM_FILES=test/swarm/bed.compose.yaml'], { cwd: repoRoot, env: makeEnv });
@@ -291,11 +305,12 @@ describe('production stack on a real 3-node Docker Swarm', () => {
 
   test('2026-07-28 stateless calls spread over every replica', async () => {
     const load = statelessLoad(8, false);
+    await load.ready();
     await delay(3000);
     const stats = await load.stop();
     assert.equal(stats.failed, 0, stats.errors.join('\n'));
     // Traefik's access log names the task address that answered each request of the stateless router.
-    const traefik = await containerOf(1, (await manager(['service', 'ps', `${stack}_traefik`, '-q', '--filter', 'desired-state=running'])).stdout.trim().split('\n')[0]);
+    const traefik = await containerOf(1, (await manager(['service', 'ps', `${stack}_traefik`, '-q', '--no-trunc', '--filter', 'desired-state=running'])).stdout.trim().split('\n')[0]);
     const logs = await onNode(1, ['logs', '--since', '30s', traefik]);
     const upstreams = new Set<string>();
     for (const line of (logs.stdout + logs.stderr).split('\n')) {
@@ -328,7 +343,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     }
     // Nothing else holds them: Traefik and the socket proxy have no such file, the service spec has no value.
     for (const service of ['traefik', 'socket-proxy']) {
-      const task = (await manager(['service', 'ps', `${stack}_${service}`, '-q', '--filter', 'desired-state=running'])).stdout.trim().split('\n')[0];
+      const task = (await manager(['service', 'ps', `${stack}_${service}`, '-q', '--no-trunc', '--filter', 'desired-state=running'])).stdout.trim().split('\n')[0];
       const id = await containerOf(1, task);
       const inspect = await onNode(1, ['inspect', id]);
       assert.ok(!inspect.stdout.includes('/run/secrets/mcp_auth_token') && !inspect.stdout.includes('openai_api_key'), `${service} has no mcp secret`);
@@ -343,13 +358,19 @@ describe('production stack on a real 3-node Docker Swarm', () => {
 
   test('a rolling update to a new image tag under 16 concurrent 2026-07-28 callers completes with 0 failed calls', async () => {
     const load = statelessLoad(16, false);
-    await delay(1000);
-    const start = performance.now();
-    const updated = await make(['swarm-update', `IMAGE_TAG=${tags.next}`]);
-    const seconds = (performance.now() - start) / 1000;
-    await delay(2000);
-    const stats = await load.stop();
-    assert.equal(updated.code, 0, `make swarm-update failed:\n${updated.stdout}\n${updated.stderr}`);
+    let updated: Awaited<ReturnType<typeof make>>;
+    let seconds = 0;
+    try {
+      await load.ready();
+      const start = performance.now();
+      updated = await make(['swarm-update', `IMAGE_TAG=${tags.next}`]);
+      seconds = (performance.now() - start) / 1000;
+      await delay(2000);
+    } finally {
+      await load.stop();
+    }
+    const stats = load.stats;
+    assert.equal(updated!.code, 0, `make swarm-update failed:\n${updated.stdout}\n${updated.stderr}`);
     const tasks = await mcpTasks();
     assert.equal(tasks.length, 3);
     for (const t of tasks) assert.match(t.image, new RegExp(`:${tags.next}$`));
@@ -359,12 +380,19 @@ describe('production stack on a real 3-node Docker Swarm', () => {
 
   test('an update to an image whose health check fails rolls back by itself', async () => {
     const load = statelessLoad(4, false);
-    const start = performance.now();
-    const updated = await make(['swarm-update', `IMAGE_TAG=${tags.broken}`]);
-    const seconds = (performance.now() - start) / 1000;
-    const stats = await load.stop();
-    assert.notEqual(updated.code, 0, 'make swarm-update must fail when the update is rolled back');
-    assert.match(updated.stdout + updated.stderr, /rolled back/);
+    let updated: Awaited<ReturnType<typeof make>>;
+    let seconds = 0;
+    try {
+      await load.ready();
+      const start = performance.now();
+      updated = await make(['swarm-update', `IMAGE_TAG=${tags.broken}`]);
+      seconds = (performance.now() - start) / 1000;
+    } finally {
+      await load.stop();
+    }
+    const stats = load.stats;
+    assert.notEqual(updated!.code, 0, 'make swarm-update must fail when the update is rolled back');
+    assert.match(updated!.stdout + updated!.stderr, /rolled back/);
     const state = await manager(['service', 'inspect', '--format', '{{.UpdateStatus.State}} {{.Spec.TaskTemplate.ContainerSpec.Image}}', `${stack}_mcp`]);
     assert.match(state.stdout.trim(), new RegExp(`^rollback_completed ${mcpRepo}:${tags.next}$`));
     const { value: tasks } = await waitFor('3 tasks on the previous image', 60_000, async () => {
@@ -379,41 +407,52 @@ describe('production stack on a real 3-node Docker Swarm', () => {
   test('draining a worker: its tasks run elsewhere, stateless callers lose no call', async () => {
     const drained = nodeName(2);
     const load = statelessLoad(16, true);
-    await delay(1000);
-    const start = performance.now();
-    await manager(['node', 'update', '--availability', 'drain', drained]);
-    const { seconds } = await waitFor('tasks off the drained node', 120_000, async () => {
-      const t = await mcpTasks();
-      return t.length === 3 && t.every((x) => x.node !== drained);
-    });
-    await delay(2000);
-    const stats = await load.stop();
-    await manager(['node', 'update', '--availability', 'active', drained]);
+    let seconds = 0;
+    try {
+      await load.ready();
+      await manager(['node', 'update', '--availability', 'drain', drained]);
+      ({ seconds } = await waitFor('tasks off the drained node', 120_000, async () => {
+        const t = await mcpTasks();
+        return t.length === 3 && t.every((x) => x.node !== drained);
+      }));
+      await delay(2000);
+    } finally {
+      await load.stop();
+      await manager(['node', 'update', '--availability', 'active', drained]);
+    }
+    const stats = load.stats;
     report(`drain ${drained}: 3 tasks running on the other nodes after ${seconds.toFixed(1)} s; ${stats.calls} calls, ${stats.failedFirstTry} failed first try, ${stats.failed} failed after one client retry`);
     assert.equal(stats.failed, 0, stats.errors.join('\n'));
   });
 
   test('killing a worker: its tasks are rescheduled, stateless callers see no failure a client retry does not hide', async () => {
-    const before = await mcpTasks();
+    const placed = await mcpTasks();
     // The worker with the most mcp tasks dies (after the drain, node 3 holds some).
     const counts = new Map<string, number>();
-    for (const t of before) if (t.node !== nodeName(1)) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
+    for (const t of placed) if (t.node !== nodeName(1)) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
     const [victim, lost] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
     const load = statelessLoad(16, true);
-    await delay(1000);
-    const start = performance.now();
-    await bed(['kill', String(nodeNumber(victim))]);
-    const down = await waitFor('the dead node marked Down', 60_000, async () => {
-      const out = await manager(['node', 'inspect', '--format', '{{.Status.State}}', victim]);
-      return out.stdout.trim() === 'down';
-    });
-    const { seconds } = await waitFor('3 mcp tasks running on the live nodes', 120_000, async () => {
-      const t = await mcpTasks();
-      return t.length === 3 && t.every((x) => x.node !== victim);
-    });
-    const total = (performance.now() - start) / 1000;
-    await delay(3000);
-    const stats = await load.stop();
+    let down = { seconds: 0 };
+    let seconds = 0;
+    let total = 0;
+    try {
+      await load.ready();
+      const start = performance.now();
+      await bed(['kill', String(nodeNumber(victim))]);
+      down = await waitFor('the dead node marked Down', 60_000, async () => {
+        const out = await manager(['node', 'inspect', '--format', '{{.Status.State}}', victim]);
+        return out.stdout.trim() === 'down';
+      });
+      ({ seconds } = await waitFor('3 mcp tasks running on the live nodes', 120_000, async () => {
+        const t = await mcpTasks();
+        return t.length === 3 && t.every((x) => x.node !== victim);
+      }));
+      total = (performance.now() - start) / 1000;
+      await delay(3000);
+    } finally {
+      await load.stop();
+    }
+    const stats = load.stats;
     report(
       `kill ${victim} (${lost} mcp task(s)): node Down after ${down.seconds.toFixed(1)} s, 3 tasks running again after ${total.toFixed(1)} s (${seconds.toFixed(1)} s of polling); ` +
         `${stats.calls} calls, ${stats.failedFirstTry} failed first try (hidden by one client retry), ${stats.failed} failed after the retry`,
