@@ -124,6 +124,7 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
     assert.equal(l['traefik.http.services.mcp-stateless.loadbalancer.server.port'], '8000');
     assert.equal(l['traefik.http.routers.mcp-stateless.middlewares'], `${l['traefik.http.routers.mcp.middlewares']},mcp-stateless-retry`);
     assert.equal(l['traefik.http.middlewares.mcp-stateless-retry.retry.status'], '502-504');
+    for (const svc of ['mcp', 'mcp-stateless']) assert.equal(l[`traefik.http.services.${svc}.loadbalancer.passivehealthcheck.maxfailedattempts`], '1');
     assert.equal(l['traefik.http.middlewares.mcp-stateless-retry.retry.retrynonidempotentmethod'], 'true');
     assert.ok(!Object.keys(l).some((k) => k.startsWith('traefik.http.routers.mcp.') && l[k].includes('retry')), 'sessions are never retried elsewhere');
     assert.equal(swarm.services.mcp.labels, undefined, 'container labels are invisible to the Swarm provider');

@@ -153,7 +153,7 @@ function addStatelessRouter(labels, router) {
   // Only on the stateless router, where any task can answer. (A task that dies in the middle of a call may
   // have run it: the retry then runs it again, as a client's own retry would.)
   const retry = `traefik.http.middlewares.${twin}-retry.retry`;
-  labels[`${retry}.attempts`] = '3';
+  labels[`${retry}.attempts`] = '4';
   labels[`${retry}.status`] = '502-504';
   labels[`${retry}.retrynonidempotentmethod`] = 'true';
   const middlewares = labels[`traefik.http.routers.${twin}.middlewares`];
