@@ -138,3 +138,62 @@ bench: deps ## Benchmarks: ours vs the bare SDK per mode, FastMCP and a raw ceil
 	@command -v wrk >/dev/null || { echo "bench: installing wrk (Debian package)"; apt-get install -y wrk; }
 	bash bench/peers/setup.sh
 	taskset -c $${BENCH_LOAD_CORE:-1} node bench/run.ts
+
+# ---------------------------------------------------------------- swarm: several hosts (docs/scaling.md)
+# Run against a Swarm manager: on it, or from anywhere with DOCKER_HOST=ssh://user@manager (or a docker context).
+# The stack file is rendered from compose.prod.yaml + deploy/swarm/compose.swarm.yaml (scripts/swarm/render.mjs),
+# with the same variables as prod (.env, or ENV_FILE=.env.production); SWARM_FILES adds override files of your own.
+STACK         ?= mcp-stack
+SWARM_RENDER   = node scripts/swarm/render.mjs --stack $(STACK) $(if $(ENV_FILE),--env-file $(ENV_FILE)) $(foreach f,$(SWARM_FILES),-f $(f))
+# e.g. SWARM_DEPLOY_FLAGS=--resolve-image=never on nodes that already hold the images (no registry).
+SWARM_DEPLOY_FLAGS ?=
+
+.PHONY: swarm-config
+swarm-config: ## Print the Swarm stack file rendered from compose.prod.yaml (what swarm-deploy deploys)
+	@$(SWARM_RENDER)
+
+.PHONY: swarm-deploy
+swarm-deploy: ## Deploy (or update) the production stack on a Swarm and wait until it converged (docs/scaling.md)
+	$(SWARM_RENDER) | docker stack deploy --detach=false $(SWARM_DEPLOY_FLAGS) -c - $(STACK)
+	@$(MAKE) --no-print-directory swarm-check-update
+
+.PHONY: swarm-update
+swarm-update: ## Rolling update of mcp to another release: make swarm-update IMAGE_TAG=1.4.3 (rolls back by itself on failure)
+	@[ "$(origin IMAGE_TAG)" != file ] || { echo "usage: make swarm-update IMAGE_TAG=<release>"; exit 2; }
+	IMAGE_TAG=$(IMAGE_TAG) $(SWARM_RENDER) | docker stack deploy --detach=false $(SWARM_DEPLOY_FLAGS) -c - $(STACK)
+	@$(MAKE) --no-print-directory swarm-check-update
+
+.PHONY: swarm-check-update
+swarm-check-update:
+	@# `stack deploy` returns once the tasks run; the update may still be monitoring them: wait for its outcome.
+	@for i in $$(seq 600); do \
+	  state=$$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' $(STACK)_mcp); \
+	  case "$$state" in updating|rollback_started) sleep 1 ;; *) break ;; esac; \
+	done; \
+	image=$$(docker service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' $(STACK)_mcp); \
+	case "$$state" in \
+	  rollback_*) echo "swarm: the update of $(STACK)_mcp failed and was rolled back ($$state); running $$image"; exit 1 ;; \
+	  paused) echo "swarm: the update of $(STACK)_mcp is paused: docker service ps $(STACK)_mcp"; exit 1 ;; \
+	  *) echo "swarm: $(STACK)_mcp runs $$image ($${state:-deployed})" ;; \
+	esac
+
+.PHONY: swarm-rollback
+swarm-rollback: ## Roll mcp back to its previous release (the spec before the last update)
+	docker service rollback --detach=false $(STACK)_mcp
+
+.PHONY: swarm-ps
+swarm-ps: ## Show the stack's services and where each task runs
+	docker stack services $(STACK)
+	docker stack ps --no-trunc --format 'table {{.Name}}\t{{.Node}}\t{{.CurrentState}}\t{{.DesiredState}}\t{{.Error}}' $(STACK)
+
+.PHONY: swarm-logs
+swarm-logs: ## Follow a service's logs from every node (SERVICE=traefik; default mcp)
+	docker service logs -f --tail=200 $(STACK)_$(or $(SERVICE),mcp)
+
+.PHONY: swarm-rm
+swarm-rm: ## Remove the stack (secrets and configs too; the ACME directory on the edge node stays)
+	docker stack rm --detach=false $(STACK)
+
+.PHONY: test-swarm
+test-swarm: deps ## A real 3-node Swarm on this machine (root; network namespaces): deploy, update, rollback, node loss
+	cd test && node --test --test-timeout=1500000 swarm/cluster.test.ts
