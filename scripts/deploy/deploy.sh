@@ -21,7 +21,7 @@ pool_timeout=${POOL_TIMEOUT:-60}
 stop_timeout=${STOP_TIMEOUT:-30}
 compose=(docker compose -f compose.prod.yaml --env-file "$env_file")
 
-log() { printf 'deploy: %s\n' "$*" >&2; }
+log() { printf 'deploy: %s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 python3 scripts/deploy/check.py --env-file "$env_file"
@@ -57,14 +57,26 @@ log "updating $project: ${#old[@]} running replica(s) -> $image x $replicas, one
 backend_ip() {
   docker inspect --format "{{with index .NetworkSettings.Networks \"${project}_backend\"}}{{.IPAddress}}{{end}}" "$1"
 }
-# Traefik's view of the mcp service, asked from inside the stack (the API listens on :8080, never published):
-# prints the server URLs Traefik marks UP.
+# Traefik's view of the mcp service, asked from inside the stack (the API listens on :8080, never published).
+# Prints "#ok" and then the server URLs Traefik routes to: those in the service's configuration that its health
+# check has not marked DOWN (serverStatus lists only checked servers and is rebuilt on every configuration change,
+# so an absent entry means "not checked yet", not "gone"). Prints nothing when Traefik could not be asked.
 pool() {
   docker exec "$1" node -e '
     fetch("http://traefik:8080/api/http/services/mcp@docker")
-      .then((r) => (r.ok ? r.json() : { serverStatus: {} }))
-      .then((s) => { for (const [url, st] of Object.entries(s.serverStatus ?? {})) if (st === "UP") console.log(url); })
-      .catch(() => {});'
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+      .then((s) => {
+        console.log("#ok");
+        for (const { url } of s.loadBalancer?.servers ?? []) if (s.serverStatus?.[url] !== "DOWN") console.log(url);
+      })
+      .catch(() => {});' 2>/dev/null || true
+}
+# in_pool ID URL: 0 when Traefik routes to URL, 1 when it does not, 2 when Traefik could not be asked.
+in_pool() {
+  local out
+  out=$(pool "$1")
+  grep -qx '#ok' <<<"$out" || return 2
+  grep -qxF "$2" <<<"$out"
 }
 health() { docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$1" 2>/dev/null || echo gone; }
 
@@ -93,7 +105,7 @@ for o in "${old[@]}"; do
   done
   url="http://$(backend_ip "$new"):8000"
   waited=0
-  until pool "$new" | grep -qxF "$url"; do
+  until in_pool "$new" "$url"; do
     [ "$waited" -ge "$pool_timeout" ] && remove_new "$new" "is healthy but not in Traefik's pool after ${pool_timeout}s"
     sleep 1
     waited=$((waited + 1))
@@ -104,7 +116,10 @@ for o in "${old[@]}"; do
   docker exec "$o" node -e 'require("fs").writeFileSync("/tmp/leaving", "")' \
     || log "could not mark ${o:0:12} as leaving; stopping it anyway"
   waited=0
-  while pool "$new" | grep -qxF "$old_url"; do
+  while :; do
+    rc=0
+    in_pool "$new" "$old_url" || rc=$?
+    [ "$rc" = 1 ] && break
     if [ "$waited" -ge "$pool_timeout" ]; then log "old replica ${o:0:12} still in Traefik's pool after ${pool_timeout}s"; break; fi
     sleep 1
     waited=$((waited + 1))
