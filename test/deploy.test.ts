@@ -51,8 +51,8 @@ async function documentedSequence(): Promise<{ values: string; steps: string[] }
   const doc = await readFile(join(repoRoot, 'docs', 'deployment.md'), 'utf8');
   const blocks = [...doc.matchAll(/<!-- deploy-sequence(:values)? -->\n```sh\n([\s\S]*?)```/g)];
   const values = blocks.find((b) => b[1] === ':values');
-  const steps = blocks.filter((b) => !b[1]).map((b) => b[2]);
-  assert.ok(values && steps.length >= 4, 'docs/deployment.md lost its deploy-sequence blocks');
+  const steps = blocks.filter((b) => !b[1]).map((b) => b[2] ?? '');
+  assert.ok(values?.[2] && steps.length >= 4, 'docs/deployment.md lost its deploy-sequence blocks');
   return { values: values[2], steps };
 }
 
@@ -130,7 +130,8 @@ class Load {
         } catch (error) {
           this.modernFailed.push(`${new Date().toISOString()} ${String(error)}`);
         }
-        await delay(20);
+        // About 10 calls a second: constant, without saturating a shared 2-core machine.
+        await delay(100);
       }
     } finally {
       await connected.close().catch(() => undefined);
@@ -288,7 +289,7 @@ describe('production as documented, and updates without downtime', { concurrency
     const replicas = await mcpContainers();
     assert.equal(replicas.length, 2, JSON.stringify(replicas));
     assert.ok(replicas.every((r) => r.image === `${imageRepo}:${newTag}` && !oldIds.includes(r.id)), JSON.stringify(replicas));
-    assert.ok(load.modernOk > 50, load.summary());
+    assert.ok(load.modernOk > 100, load.summary());
     assert.deepEqual(load.modernFailed, [], load.summary());
     assert.deepEqual(load.legacyFailed, [], load.summary());
     assert.ok(load.legacyOk > 5, load.summary());
