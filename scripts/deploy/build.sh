@@ -38,10 +38,21 @@ args=(-f services/mcp/Dockerfile --target runtime
 [ -n "$node_image" ] && args+=(--build-arg "NODE_IMAGE=$node_image")
 
 echo "build: $ref from commit ${revision} (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH, $created)" >&2
-# `docker buildx build` is the only way to pass rewrite-timestamp; plain `docker build` is the fallback.
+# `docker buildx build` is the only way to pass rewrite-timestamp. The image goes through a tarball and
+# `docker load`: the builder's exporter straight into the engine (moby) refuses rewrite-timestamp ("conflicts with
+# unpack") where it supports it at all. A builder that cannot export a tarball gets the plain path.
 if docker buildx version >/dev/null 2>&1; then
+  tar_dir=$(mktemp -d)
+  trap 'rm -rf "$tar_dir"' EXIT
   # shellcheck disable=SC2086
-  docker buildx build "${args[@]}" --output "type=docker,name=$ref,rewrite-timestamp=true" ${BUILD_FLAGS:-} .
+  if docker buildx build "${args[@]}" --output "type=docker,name=$ref,dest=$tar_dir/image.tar,rewrite-timestamp=true" \
+    ${BUILD_FLAGS:-} . && [ -s "$tar_dir/image.tar" ]; then
+    docker load --input "$tar_dir/image.tar"
+  else
+    echo "build: this builder cannot export a tarball; building straight into the engine" >&2
+    # shellcheck disable=SC2086
+    docker buildx build "${args[@]}" --output "type=docker,name=$ref" ${BUILD_FLAGS:-} .
+  fi
 else
   echo "build: docker buildx is not installed (Debian: apt-get install docker-buildx); plain docker build" >&2
   # shellcheck disable=SC2086
