@@ -183,9 +183,24 @@ describe('compose.prod.yaml production defaults', () => {
     assert.equal((await render({ TLS_MODE: 'file' })).name, 'mcp-stack-prod');
   });
 
-  test('acme-storage exists with TLS_MODE=acme only', async () => {
+  test('acme-storage exists with TLS_MODE=acme only, and hands the ACME volume to Traefik\'s uid', async () => {
     assert.ok('acme-storage' in (await render({ TLS_MODE: 'acme', ACME_EMAIL: 'ops@example.com' })).services);
     assert.ok(!('acme-storage' in (await render({ TLS_MODE: 'file' })).services));
+    // It really runs (CHOWN is its one capability) and leaves the volume to uid 65532.
+    const project = `mcp-deploy-check-acme-${randomBytes(3).toString('hex')}`;
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DOMAIN: 'mcp.example.com', IMAGE_TAG: '1', TLS_MODE: 'acme', ACME_EMAIL: 'ops@example.com' };
+    const compose = (args: string[]) =>
+      run('docker', ['compose', '-p', project, '-f', 'compose.prod.yaml', '--env-file', '.env.example', ...args], { env });
+    try {
+      const up = await compose(['up', '--no-deps', 'acme-storage']);
+      assert.equal(up.code, 0, up.stderr);
+      const exited = await runOk('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Status}}']);
+      assert.match(exited.stdout, /Exited \(0\)/);
+      const owner = await runOk('docker', ['run', '--rm', '--entrypoint', 'stat', '-v', `${project}_letsencrypt:/v`, 'node:24-bookworm-slim', '-c', '%u', '/v']);
+      assert.equal(owner.stdout.trim(), '65532');
+    } finally {
+      await compose(['down', '--volumes']);
+    }
   });
 
   test('the HTTP redirect targets HTTPS_PORT, and the public URL is not pinned to port 443', async () => {
