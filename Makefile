@@ -41,11 +41,6 @@ images-offline: ## Build every image the stack uses without any registry (air-ga
 # ---------------------------------------------------------------- stack: local dev (compose.yaml)
 # GPU=1 adds compose.gpu.yaml (NVIDIA GPU for Ollama).
 DEV_COMPOSE := $(COMPOSE) -f compose.yaml $(if $(GPU),-f compose.gpu.yaml)
-# Production image built by `make build` (prod compose reads MCP_IMAGE and IMAGE_TAG too).
-MCP_IMAGE ?= mcp-stack/mcp
-IMAGE_TAG ?= local
-VERSION   ?= $(shell node -p "require('./services/mcp/package.json').version" 2>/dev/null || echo 0.0.0)
-REVISION  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 .PHONY: dev
 dev: certs ## Build and start the dev stack (Traefik+TLS, mcp, Ollama, Inspector), wait until healthy, print the URLs
@@ -95,13 +90,8 @@ pull-model: ## Download OLLAMA_MODEL into the Ollama volume, showing progress (O
 	$(DEV_COMPOSE) run --rm ollama-pull
 
 .PHONY: build
-build: ## Build the dev images and the production image (MCP_IMAGE:IMAGE_TAG, default mcp-stack/mcp:local)
-	$(DEV_COMPOSE) build
-	docker build -f services/mcp/Dockerfile --target runtime \
-	  $(if $(NODE_IMAGE),--build-arg NODE_IMAGE=$(NODE_IMAGE)) \
-	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
-	  --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) \
-	  -t $(MCP_IMAGE):$(IMAGE_TAG) .
+build: ## Build the production image only, reproducibly, as MCP_IMAGE:IMAGE_TAG from .env (docs/deployment.md)
+	bash scripts/deploy/build.sh
 
 .PHONY: config
 config: ## Render and validate every compose combination: dev, dev+GPU, prod (ACME and file TLS), staging
@@ -120,9 +110,9 @@ config: ## Render and validate every compose combination: dev, dev+GPU, prod (AC
 	@echo "config: dev, dev+gpu, prod (acme, file), staging render; prod has no Ollama and fails fast without its variables"
 
 .PHONY: smoke
-smoke: ## Probe a live stack like a deploy pipeline: /healthz + first SSE event of /sse (URL=https://mcp.localhost [TOKEN=...])
-	@[ -n "$(URL)" ] || { echo "usage: make smoke URL=https://mcp.example.com [TOKEN=...|TOKEN_FILE=...] [CACERT=...]"; exit 2; }
-	bash scripts/smoke.sh "$(URL)"
+smoke: ## Probe a live stack like a deploy pipeline: /healthz + first SSE event of /sse (URL=... or the deployment in .env)
+	@# Without URL: the deployment .env (or ENV_FILE) describes — its DOMAIN, HTTPS_PORT, CA and token.
+	@if [ -n "$(URL)" ]; then bash scripts/smoke.sh "$(URL)"; else bash scripts/deploy/smoke.sh; fi
 
 .PHONY: clean
 clean: ## Remove the dev stack with its volumes (the Ollama model too), its locally built images, and dist/
@@ -131,6 +121,25 @@ clean: ## Remove the dev stack with its volumes (the Ollama model too), its loca
 	$(DEV_COMPOSE) down --volumes --remove-orphans; \
 	[ -z "$$built" ] || docker image rm -f $$built
 	rm -rf services/mcp/dist
+
+# ---------------------------------------------------------------- production deploy (compose.prod.yaml, docs/deployment.md)
+# Every target reads the deployment's env file: .env, or ENV_FILE=.env.staging. Variables given on the command line
+# (make deploy IMAGE_TAG=1.4.3) win over the file, as they do for Compose.
+.PHONY: deploy-check
+deploy-check: ## Preflight of the deployment in .env: variables, secret files, certificate (file mode), ports, project name
+	python3 scripts/deploy/check.py
+
+.PHONY: deploy
+deploy: ## Deploy or update production from .env (deploy-check first; replicas replaced one at a time, no downtime)
+	bash scripts/deploy/deploy.sh
+
+.PHONY: reload-certs
+reload-certs: ## After replacing tls.crt/tls.key in TLS_CERT_DIR: make the running Traefik load them (no restart)
+	touch traefik/dynamic/tls.yml
+
+.PHONY: prod-ps
+prod-ps: ## Show the production stack's containers (the deployment in .env)
+	docker compose -f compose.prod.yaml --env-file $${ENV_FILE:-.env} ps -a
 
 # ---------------------------------------------------------------- benchmarks (not part of `make test`)
 .PHONY: bench

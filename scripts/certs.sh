@@ -6,11 +6,34 @@
 #   FORCE=1 scripts/certs.sh      make a new certificate even if the current one is still good
 #   CERTS_TOOL=openssl            ignore an installed mkcert (tests: keep a developer's mkcert root out of them)
 #
+# Production/staging with TLS_MODE=file (docs/deployment.md), for any host name:
+#   scripts/certs.sh --domain mcp.example.com [DIR]
+#       a certificate for that name from a CA of its own in DIR (ca.key, 0600), name-constrained to that name
+#   scripts/certs.sh --domain mcp.example.com --ca-cert corp-ca.crt --ca-key corp-ca.key [DIR]
+#       the same, signed by an existing CA (its key is only read; ca.crt in DIR is a copy of its certificate)
+#   Run again (FORCE=1 to force) to replace the certificate: Traefik serves the new one without a restart.
+#   Run as root, the key is made 0600 and owned by Traefik's uid 65532; otherwise it is left 0644 in a 0755 DIR.
+#
 # Writes DIR/tls.crt + DIR/tls.key (what Traefik loads) and DIR/ca.crt (the CA to trust, see the README).
 # - mkcert installed: mkcert signs with its own CA (`mkcert -install` puts that CA in your trust stores).
 # - otherwise: openssl makes a local CA in DIR (ca.key never leaves DIR). That CA is name-constrained to
 #   localhost and loopback addresses, so even once trusted it cannot vouch for any other site.
 set -euo pipefail
+
+domain='' ca_cert='' ca_key=''
+while [ $# -gt 0 ]; do
+  case $1 in
+    --domain) domain=${2:?--domain needs a host name}; shift 2 ;;
+    --ca-cert) ca_cert=${2:?--ca-cert needs a file}; shift 2 ;;
+    --ca-key) ca_key=${2:?--ca-key needs a file}; shift 2 ;;
+    --) shift; break ;;
+    -*) echo "certs: unknown option $1" >&2; exit 2 ;;
+    *) break ;;
+  esac
+done
+if [ -n "$domain" ]; then
+  exec bash "$(dirname "$0")/certs-domain.sh" "$domain" "${1:-${TLS_CERT_DIR:-certs}}" "$ca_cert" "$ca_key"
+fi
 
 dir=${1:-${TLS_CERT_DIR:-certs}}
 names=(localhost '*.localhost' mcp.localhost inspector.localhost traefik.localhost)

@@ -27,7 +27,7 @@ const stack = 'mcp-render-test';
 describe('Swarm rendering agrees with compose.prod.yaml', () => {
   before(async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mcp-swarm-render-'));
-    for (const name of ['openai_api_key', 'mcp_auth_token', 'tls.crt', 'tls.key']) await writeFile(join(dir, name), 'x\n');
+    for (const name of ['llm_api_key', 'mcp_auth_token', 'tls.crt', 'tls.key']) await writeFile(join(dir, name), 'x\n');
     const env = {
       ...process.env,
       DOMAIN: 'mcp.example.com',

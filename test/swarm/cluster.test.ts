@@ -193,7 +193,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     await runOk('bash', ['scripts/certs.sh', certDir], { cwd: repoRoot, env: { ...process.env, CERTS_TOOL: 'openssl' } });
     const secretsDir = join(workDir, 'secrets');
     await runOk('mkdir', ['-p', secretsDir]);
-    for (const [name, value] of [['openai_api_key', apiKey], ['mcp_auth_token', token]] as const) await writeFile(join(secretsDir, name), `${value}\n`);
+    for (const [name, value] of [['llm_api_key', apiKey], ['mcp_auth_token', token]] as const) await writeFile(join(secretsDir, name), `${value}\n`);
     const acmeDir = join(workDir, 'letsencrypt');
     await runOk('mkdir', ['-p', acmeDir]);
     await chown(acmeDir, 65532, 65532);
@@ -331,7 +331,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
       const id = await containerOf(n, task.id);
       assert.ok(id, `container of task ${task.id} on ${task.node}`);
       mcpContainers.push(id);
-      const read = await onNode(n, ['exec', id, 'node', '-e', "const f=require('fs');process.stdout.write(['openai_api_key','mcp_auth_token'].map(s=>f.readFileSync('/run/secrets/'+s,'utf8').trim()).join(' '))"]);
+      const read = await onNode(n, ['exec', id, 'node', '-e', "const f=require('fs');process.stdout.write(['llm_api_key','mcp_auth_token'].map(s=>f.readFileSync('/run/secrets/'+s,'utf8').trim()).join(' '))"]);
       assert.equal(read.stdout, `${apiKey} ${token}`, 'the task reads both secrets from files');
       const inspect = await onNode(n, ['inspect', id]);
       assert.ok(!inspect.stdout.includes(apiKey) && !inspect.stdout.includes(token), 'no secret in docker inspect (env, labels, command)');
@@ -349,7 +349,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
       const task = (await manager(['service', 'ps', `${stack}_${service}`, '-q', '--no-trunc', '--filter', 'desired-state=running'])).stdout.trim().split('\n')[0];
       const id = await containerOf(1, task);
       const inspect = await onNode(1, ['inspect', id]);
-      assert.ok(!inspect.stdout.includes('/run/secrets/mcp_auth_token') && !inspect.stdout.includes('openai_api_key'), `${service} has no mcp secret`);
+      assert.ok(!inspect.stdout.includes('/run/secrets/mcp_auth_token') && !inspect.stdout.includes('llm_api_key'), `${service} has no mcp secret`);
     }
     const spec = await manager(['service', 'inspect', `${stack}_mcp`]);
     assert.ok(!spec.stdout.includes(apiKey) && !spec.stdout.includes(token));
