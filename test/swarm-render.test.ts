@@ -110,8 +110,9 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
     assert.ok(d.update_config.monitor, 'update monitor period');
     assert.equal(d.rollback_config.order, 'start-first');
     assert.equal(d.restart_policy.condition, 'any');
-    // The health check gating start-first comes from the image (services/mcp/Dockerfile), not disabled here.
-    assert.equal(swarm.services.mcp.healthcheck, undefined);
+    // The health check gating start-first is production's own (compose.prod.yaml), not dropped or replaced here.
+    assert.ok(swarm.services.mcp.healthcheck?.test, 'mcp has a health check');
+    assert.deepEqual(swarm.services.mcp.healthcheck, prod.services.mcp.healthcheck);
   });
 
   test('mcp: 2025 sessions and legacy SSE keep client-IP affinity; 2026-07-28 requests spread over every task', () => {

@@ -183,8 +183,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     await runOk('docker', ['build', '-q', '-f', 'services/mcp/Dockerfile', '--target', 'runtime', '-t', `${mcpRepo}:${tags.base}`, '.'], { cwd: repoRoot, timeoutMs: 900_000 });
     const variants: Record<string, string> = {
       [tags.next]: `FROM ${mcpRepo}:${tags.base}\nLABEL org.mcp-stack.test.release=next\n`,
-      // Never healthy: the rolling update must notice and roll back by itself.
-      [tags.broken]: `FROM ${mcpRepo}:${tags.base}\nHEALTHCHECK --interval=2s --timeout=1s --start-period=1s --retries=2 CMD ["node", "-e", "process.exit(1)"]\n`,
+      // Never healthy: its process never answers /healthz (the stack's health check, from compose.prod.yaml, probes
+      // it), so the rolling update must notice and roll back by itself.
+      [tags.broken]: `FROM ${mcpRepo}:${tags.base}\nCMD ["node", "-e", "setInterval(() => {}, 1 << 30)"]\n`,
     };
     for (const [tag, dockerfile] of Object.entries(variants)) await runOk('docker', ['build', '-q', '-t', `${mcpRepo}:${tag}`, '-'], { input: dockerfile });
     report(`images: service image and 2 variants built in ${((performance.now() - built) / 1000).toFixed(1)} s`);
