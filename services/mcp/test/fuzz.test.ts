@@ -151,7 +151,7 @@ describe('JSON-RPC fuzz of /mcp and /messages', () => {
       for (let i = 0; i < CASES_PER_TARGET; i++) {
         const { body, type } = fuzzCase(rng);
         const controller = new AbortController();
-        const res = await fetch(target.url, { method: 'POST', headers: { ...target.headers, 'Content-Type': type }, body, signal: controller.signal });
+        const res = await fetch(target.url, { method: 'POST', headers: { ...target.headers, 'Content-Type': type }, body: typeof body === 'string' ? body : new Uint8Array(body), signal: controller.signal });
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status >= 500) serverErrors.push(`${target.name} case ${i}: ${res.status} ${(await res.text()).slice(0, 200)} <- ${String(body).slice(0, 120)}`);
         // Streams a fuzzed request may open (SSE answers, listen) are not read to the end: drop them.

@@ -7,6 +7,7 @@ import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import {
   isInitializeRequest,
   isJSONRPCErrorResponse,
+  isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
   type JSONRPCMessage,
@@ -20,7 +21,7 @@ import type { Config } from '../config/index.ts';
 import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
 import type { Lifecycle } from '../runtime/lifecycle.ts';
 import type { McpTransportKind, Metrics } from '../runtime/metrics.ts';
-import { BoundedEventStore } from './event-store.ts';
+import { BoundedEventStore, EventStoreBudget } from './event-store.ts';
 import type { ServerFactory } from './server-factory.ts';
 
 type SessionKind = Extract<McpTransportKind, 'streamable-session' | 'legacy-sse'>;
@@ -55,9 +56,15 @@ export class SessionManager {
   #pending = 0;
   readonly #opts: SessionManagerOptions;
   readonly #reaper: NodeJS.Timeout;
+  readonly #eventBudget: EventStoreBudget;
 
   constructor(opts: SessionManagerOptions) {
     this.#opts = opts;
+    const { mcp } = opts.config;
+    this.#eventBudget = new EventStoreBudget(
+      { maxBytesPerSession: mcp.eventStoreMaxBytesPerSession, maxBytesTotal: mcp.eventStoreMaxBytesTotal },
+      (bytes) => opts.metrics.eventStoreBytes.set(bytes),
+    );
     const idleMs = opts.config.mcp.sessionIdleSeconds * 1000;
     this.#reaper = setInterval(() => this.reapIdle(), Math.max(250, Math.min(idleMs / 2, 30_000)));
     this.#reaper.unref();
@@ -131,9 +138,10 @@ export class SessionManager {
     this.#pending++;
     let registered = false;
     const server = factory({ era: 'legacy' });
+    const eventStore = new BoundedEventStore({ maxEvents: config.mcp.eventStoreMaxEvents, budget: this.#eventBudget });
     const transport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      eventStore: new BoundedEventStore(config.mcp.eventStoreMaxEvents),
+      eventStore,
       retryInterval: SSE_RETRY_MS,
       keepAliveMs: config.mcp.keepaliveSeconds * 1000,
       maxRequestBodySize: config.security.maxBodyBytes,
@@ -149,6 +157,7 @@ export class SessionManager {
       },
     });
     transport.onclose = () => {
+      eventStore.dispose();
       const id = transport.sessionId;
       if (id) this.#forget(id);
     };
@@ -205,6 +214,12 @@ export class SessionManager {
       return;
     }
     session.lastActivity = Date.now();
+    // The frozen legacy transport answers an invalid message in plain text ("Invalid message: [object Object]"):
+    // check it here and answer in the contract's format. 2024-11-05 has no batches on this endpoint.
+    if (!isJsonRpcMessage(req.body)) {
+      sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Invalid Request: the body must be one JSON-RPC 2.0 request, notification or response.');
+      return;
+    }
     await (session.transport as SSEServerTransport).handlePostMessage(req, res, req.body);
   }
 
@@ -260,6 +275,14 @@ export class SessionManager {
         pending.set(message.id, this.#opts.lifecycle.begin());
       }
       onmessage?.(message, extra);
+      const cancelled = cancelledRequestId(message);
+      if (cancelled !== undefined && pending.has(cancelled)) {
+        // A cancelled request gets no response (the MCP spec says so, and the SDK sends none): without this it
+        // would stay in flight, and its POST stream open, until the session closed.
+        pending.get(cancelled)?.();
+        pending.delete(cancelled);
+        if (transport instanceof NodeStreamableHTTPServerTransport) transport.closeSSEStream(cancelled);
+      }
     };
     const send = transport.send.bind(transport);
     transport.send = async (message, options) => {
@@ -317,4 +340,15 @@ export class SessionManager {
     clearInterval(this.#reaper);
     await Promise.all([...this.#sessions.values()].map((s) => this.#close(s, reason)));
   }
+}
+
+function isJsonRpcMessage(body: unknown): body is JSONRPCMessage {
+  return isJSONRPCRequest(body) || isJSONRPCNotification(body) || isJSONRPCResultResponse(body) || isJSONRPCErrorResponse(body);
+}
+
+/** The request a notifications/cancelled message cancels, if it is one. */
+function cancelledRequestId(message: JSONRPCMessage): string | number | undefined {
+  if (!('method' in message) || message.method !== 'notifications/cancelled' || 'id' in message) return undefined;
+  const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
+  return typeof requestId === 'string' || typeof requestId === 'number' ? requestId : undefined;
 }

@@ -17,7 +17,7 @@ export { createDocsRouter } from './docs.ts';
 // Built once: the tool list never changes while the process runs.
 const toolDescriptions = tools.map(describeTool);
 
-export function createRestRouter(deps: AppDeps): Router {
+export function createRestRouter(deps: AppDeps, options: { shuttingDown?: () => boolean } = {}): Router {
   const router = Router();
   const openApi = JSON.stringify(
     buildOpenApiDocument(tools, { version: deps.version, authRequired: !deps.config.auth.disabled }),
@@ -30,7 +30,7 @@ export function createRestRouter(deps: AppDeps): Router {
     res.json({ tools: toolDescriptions });
   });
   router.all(TOOLS_PATH, (req, res) => methodNotAllowed(req, res, 'GET'));
-  router.post(`${TOOLS_PATH}/:name`, (req, res) => runTool(req, res, deps));
+  router.post(`${TOOLS_PATH}/:name`, (req, res) => runTool(req, res, deps, options.shuttingDown));
   router.all(`${TOOLS_PATH}/:name`, (req, res) => methodNotAllowed(req, res, 'POST'));
   return router;
 }
@@ -44,7 +44,7 @@ function methodNotAllowed(req: Request, res: Response, allowed: string) {
   });
 }
 
-async function runTool(req: Request, res: Response, deps: AppDeps) {
+async function runTool(req: Request, res: Response, deps: AppDeps, shuttingDown?: () => boolean) {
   const name = String(req.params.name);
   const tool = findTool(name);
   if (!tool) {
@@ -81,7 +81,7 @@ async function runTool(req: Request, res: Response, deps: AppDeps) {
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  const run = await invokeTool(tool, parsed.data, deps, { signal: controller.signal, via: 'rest' });
+  const run = await invokeTool(tool, parsed.data, deps, { signal: controller.signal, via: 'rest', shuttingDown });
   if (res.headersSent || controller.signal.aborted) return;
   if (run.outcome === 'ok') {
     res.json(run.result.structured);
