@@ -39,14 +39,14 @@ async function main(): Promise<void> {
   const deps: AppDeps = { config, logger, metrics, llm: createLlmProvider(config.llm, logger), version: readVersion() };
   const built = createApp(deps);
 
-  // Slow clients: the headers must arrive within MCP_HEADERS_TIMEOUT_SECONDS and the whole request (body
-  // included) within MCP_REQUEST_TIMEOUT_SECONDS. Both bound receiving the request only, so SSE responses that
-  // stay open for hours are not affected.
+  // Slow clients: the headers must arrive within MCP_HEADERS_TIMEOUT_SECONDS (Node enforces it). Node's own
+  // requestTimeout is off: it runs until the response ends, so it would cut SSE streams; the body deadline
+  // (MCP_REQUEST_TIMEOUT_SECONDS) is enforced by the app for requests that have a body (middleware/slow-body.ts).
   const server = createServer(
     {
       keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
       headersTimeout: config.security.headersTimeoutSeconds * 1000,
-      requestTimeout: Math.max(config.security.requestTimeoutSeconds, config.security.headersTimeoutSeconds) * 1000,
+      requestTimeout: 0,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
     },
     built.app,

@@ -125,11 +125,11 @@ describe('JSON-RPC fuzz of /mcp and /messages', () => {
     const legacy = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
     const frames = readSse(legacy.body!);
     let endpoint: string | undefined;
-    for await (const frame of frames) {
-      if (frame.event === 'endpoint') {
-        endpoint = frame.data;
-        break;
-      }
+    // next(), not for-await: leaving a for-await loop cancels the stream, and with it the legacy session.
+    while (endpoint === undefined) {
+      const next = await frames.next();
+      if (next.done) break;
+      if (next.value.event === 'endpoint') endpoint = next.value.data;
     }
     assert.ok(endpoint, 'legacy endpoint event');
     // Keep draining the legacy stream (answers to /messages arrive there) so it never backs up.

@@ -21,6 +21,7 @@ import { PROTECTED_RESOURCE_PATH, bearerAuth, protectedResourceMetadata } from '
 import { errorHandler, jsonBody, requireJsonPost } from './middleware/body.ts';
 import { perClientRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { bodyDeadline } from './middleware/slow-body.ts';
 import { corsPolicy, hostAndOriginGuards, securityHeaders } from './middleware/security.ts';
 
 export interface App {
@@ -38,6 +39,7 @@ export function createApp(deps: AppDeps): App {
   app.set('trust proxy', config.security.trustProxy);
 
   app.use(requestContext(logger, metrics));
+  app.use(bodyDeadline(config.security.requestTimeoutSeconds));
   app.use(securityHeaders());
   app.use(healthRouter({ llm: deps.llm, lifecycle, version: deps.version, logger }));
   const metricsHandler: express.RequestHandler = async (_req, res) => {

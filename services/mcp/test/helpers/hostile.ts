@@ -48,12 +48,19 @@ export async function openRawSession(mcpUrl: string, extra: Record<string, strin
   return { id, headers };
 }
 
-/** Reads SSE frames from `body` until `stop` returns true or the stream ends. */
-export async function readFramesUntil(body: ReadableStream<Uint8Array>, stop: (frame: SseFrame) => boolean): Promise<SseFrame[]> {
-  const frames: SseFrame[] = [];
-  for await (const frame of readSse(body)) {
-    frames.push(frame);
-    if (stop(frame)) break;
+/**
+ * Reads SSE frames until `stop` returns true, leaving the stream open (a legacy session lives as long as its
+ * stream). Returns the frames and the iterator, to read on or cancel later.
+ */
+export async function readFramesUntil(body: ReadableStream<Uint8Array>, stop: (frame: SseFrame) => boolean): Promise<SseFrame[] & { rest: AsyncGenerator<SseFrame> }> {
+  const frames = [] as unknown as SseFrame[] & { rest: AsyncGenerator<SseFrame> };
+  const iterator = readSse(body);
+  frames.rest = iterator;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) break;
+    frames.push(next.value);
+    if (stop(next.value)) break;
   }
   return frames;
 }

@@ -53,20 +53,25 @@ export async function startService(overrides: Record<string, string | undefined>
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  let startTimer: NodeJS.Timeout | undefined;
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
-      if (match) resolve(Number(match[1]));
+      if (match) {
+        // Without this the start deadline below would SIGKILL a service still running 20 s after its start.
+        clearTimeout(startTimer);
+        resolve(Number(match[1]));
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     void exited.then(({ code }) => reject(new Error(`service exited (code ${code}) before listening:\n${output}`)));
-    const timer = setTimeout(() => {
+    startTimer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`service did not report "listening" within 20 s:\n${output}`));
     }, 20_000);
-    timer.unref();
+    startTimer.unref();
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   const logs = () =>

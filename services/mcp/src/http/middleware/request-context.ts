@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../runtime/metrics.ts';
 
 const MAX_LOGGED_HEADER = 128;
-const bounded = (value: string | undefined) => (value !== undefined && value.length > MAX_LOGGED_HEADER ? `${value.slice(0, MAX_LOGGED_HEADER)}…` : value);
+const bounded = (value: string | undefined) => (value !== undefined && value.length > MAX_LOGGED_HEADER ? `${value.slice(0, MAX_LOGGED_HEADER - 1)}…` : value);
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
