@@ -13,6 +13,8 @@ import { createLlmProvider } from './llm/index.ts';
 const KEEP_ALIVE_TIMEOUT_MS = 95_000;
 /** How often Node looks for requests past their headers/request timeout (its default, 30 s, lets them linger). */
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+/** After the grace period: how long aborted calls get to unwind before the process exits. */
+const ABANDONED_SETTLE_MS = 2_000;
 
 function readVersion(): string {
   // src/main.ts and dist/main.js both sit one level below package.json.
@@ -116,6 +118,8 @@ async function shutdown(signal: NodeJS.Signals, server: Server, built: App, deps
   lifecycle.endAllStreams();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
+  // Calls aborted just now finish quickly (and log how they ended); give them a moment before exiting.
+  await lifecycle.waitIdle(ABANDONED_SETTLE_MS);
   await closed;
   logger.info({ signal }, 'shutdown complete');
   await new Promise<void>((resolve) => logger.flush(() => resolve()));

@@ -168,15 +168,16 @@ describe('error contract: REST routes answer application/problem+json', () => {
     assertProblem(await send(`${svc.baseUrl}/api/nothing`, { headers: authHeaders() }), 404, '/api/nothing');
   });
 
-  it('the OpenAPI document matches: a missing body is accepted as {}, so no request body is required', async () => {
+  it('the OpenAPI document matches: a body is required exactly when a missing one ({}) is refused', async () => {
     const doc = JSON.parse((await send(`${svc.baseUrl}/openapi.json`, { headers: authHeaders() })).text) as {
       paths: Record<string, { post?: { requestBody?: { required?: boolean }; responses: Record<string, { content?: Record<string, unknown> }> } }>;
     };
-    const noBody = await send(`${svc.baseUrl}/api/tools/server_info`, { method: 'POST', headers: authHeaders() });
-    assert.equal(noBody.status, 200);
     for (const [path, item] of Object.entries(doc.paths)) {
       if (!item.post) continue;
-      assert.notEqual(item.post.requestBody?.required, true, `${path}: requestBody.required, yet a missing body is accepted`);
+      const noBody = await send(`${svc.baseUrl}${path}`, { method: 'POST', headers: authHeaders() });
+      // 503: the LLM is not there in this test; what matters is whether the input was accepted.
+      const accepted = noBody.status !== 400;
+      assert.equal(item.post.requestBody?.required === true, !accepted, `${path}: requestBody.required=${item.post.requestBody?.required}, missing body -> ${noBody.status}`);
       for (const status of ['401', '413', '415', '429']) {
         const content = item.post.responses[status]?.content;
         assert.ok(content && 'application/problem+json' in content, `${path}: ${status} documented as problem+json`);

@@ -70,7 +70,7 @@ export function createApp(deps: AppDeps): App {
   app.use([MCP_PATH, LEGACY_MESSAGES_PATH], requireJsonPost());
   app.use(jsonBody(config));
   app.use(mcp.router);
-  app.use(createRestRouter(deps, { shuttingDown: () => lifecycle.draining }));
+  app.use(createRestRouter(deps, { shuttingDown: () => lifecycle.draining, beginWork: () => lifecycle.begin() }));
 
   app.use((req, res) => {
     sendError(req, res, 404, JsonRpcCode.MethodNotFound, `Not found: ${req.method} ${req.path}. MCP is served at ${MCP_PATH}.`);

@@ -85,8 +85,8 @@ export function buildOpenApiDocument(
         summary: tool.title,
         description: tool.description,
         tags: ['tools'],
-        // A missing body is read as {} (tools without required fields need none), so the body is optional.
-        requestBody: { required: false, content: { 'application/json': { schema: tool.inputSchema } } },
+        // A missing body is read as {}: optional exactly when {} is a valid input (no required fields).
+        requestBody: { required: hasRequiredFields(tool.inputSchema), content: { 'application/json': { schema: tool.inputSchema } } },
         responses: {
           200: { description: 'The tool result.', content: { 'application/json': { schema: tool.outputSchema } } },
           400: problemResponse('The body is not JSON or does not match the input schema; `errors` lists each field.'),
@@ -135,4 +135,8 @@ export function buildOpenApiDocument(
       },
     },
   };
+}
+
+function hasRequiredFields(schema: JsonSchema): boolean {
+  return Array.isArray(schema.required) && schema.required.length > 0;
 }
