@@ -137,3 +137,8 @@ clean: ## Remove the dev stack with its volumes (the Ollama model too), its loca
 bench: deps ## Benchmarks: ours vs the bare SDK per mode vs a raw ceiling, in one run (~13 min on 2 cores); writes bench/results/latest.md
 	@command -v wrk >/dev/null || { echo "bench: installing wrk (Debian package)"; apt-get install -y wrk; }
 	taskset -c $${BENCH_LOAD_CORE:-1} node bench/run.ts
+
+# ---------------------------------------------------------------- hardening: soak (not part of `make test`)
+.PHONY: soak
+soak: deps ## Soak through the real Traefik: idle streams held, SIGTERM under load, abandoned sessions (~25 min at the defaults); writes bench/results/soak.md (SOAK_ARGS="--streams 2000 --hold-minutes 2" for a shorter run)
+	node bench/soak.ts $(SOAK_ARGS)
