@@ -12,7 +12,7 @@
 //                      [--sessions 100000] [--idle-seconds 60] [--traefik-memory 256m] [--mcp-memory 512m]
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { request as httpRequest, Agent as HttpAgent } from 'node:http';
 import { connect, createServer } from 'node:net';
@@ -88,7 +88,7 @@ async function main() {
   const certDir = mkdtempSync(join(tmpdir(), `${tag}-certs-`));
   spawnSync('bash', ['scripts/certs.sh', certDir], { cwd: ROOT, env: { ...process.env, CERTS_TOOL: 'openssl' }, stdio: 'ignore' });
   const ca = readFileSync(join(certDir, 'ca.crt'));
-  const fake = await startFakeOpenAi({ host: '127.0.0.1', tokenDelayMs: 300, reply: 'one two three four five six seven eight nine ten' });
+  const fake = await startFakeOpenAi({ host: '127.0.0.1', tokenDelayMs: 300, reply: Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ') });
   const apiKey = `sk-soak-${randomBytes(8).toString('hex')}`;
   const [svcPort, edgePort] = [await freePort(), await freePort()];
 
@@ -131,6 +131,7 @@ async function main() {
 
   // ---------------------------------------------------------------- Traefik with compose.base.yaml's entry point
   const dynDir = mkdtempSync(join(tmpdir(), `${tag}-dyn-`));
+  chmodSync(dynDir, 0o755); // Traefik runs as 65532
   writeFileSync(
     join(dynDir, 'route.yml'),
     [
@@ -144,6 +145,7 @@ async function main() {
       '    - { certFile: /certs/tls.crt, keyFile: /certs/tls.key }',
       '',
     ].join('\n'),
+    { mode: 0o644 },
   );
   const traefik = `${tag}-traefik`;
   containers.push(traefik);
@@ -170,6 +172,7 @@ async function main() {
       const req = httpsRequest(
         { host: '127.0.0.1', port: edgePort, servername: 'mcp.localhost', path: '/sse', agent: edgeAgent, headers: { Host: 'mcp.localhost', Authorization: `Bearer ${token}`, Accept: 'text/event-stream' } },
         (res) => {
+          req.setTimeout(0);
           const ended = new Promise<'clean' | 'error'>((done) => {
             res.on('end', () => done('clean'));
             res.on('error', () => done('error'));
@@ -180,6 +183,7 @@ async function main() {
         },
       );
       req.on('error', reject);
+      req.setTimeout(30_000, () => req.destroy(new Error('no response headers within 30 s')));
       req.end();
     });
 
@@ -269,8 +273,11 @@ async function main() {
         req.end(JSON.stringify({ question: 'soak' }));
       }),
   );
-  await sleep(1500); // the calls reach the stand-in LLM, which answers slowly (token by token)
-  const inFlight = fake.requests.filter((r) => r.path.includes('chat') && !r.completed).length;
+  // Signal only once every call is at the stand-in LLM (which answers token by token for ~12 s): they are all
+  // in flight, none still queued in front of the service (those would get the drain's 503).
+  const atLlm = () => fake.requests.filter((r) => r.path.includes('chat') && r.status === 0).length;
+  for (let waited = 0; waited < 120_000 && atLlm() < N.drainCalls; waited += 250) await sleep(250);
+  const inFlight = atLlm();
   const termAt = Date.now();
   await docker(['kill', '--signal', 'TERM', `${tag}-mcp`]);
   const exitCode = Number(await docker(['wait', `${tag}-mcp`]));
