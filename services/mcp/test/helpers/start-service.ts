@@ -53,25 +53,25 @@ export async function startService(overrides: Record<string, string | undefined>
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  let startTimer: NodeJS.Timeout | undefined;
   const port = await new Promise<number>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
       if (match) {
-        // Without this the start deadline below would SIGKILL a service still running 60 s after its start.
-        clearTimeout(startTimer);
+        // The start deadline ends here: left armed, it killed the service 20 s after spawn, mid-test.
+        clearTimeout(timer);
         resolve(Number(match[1]));
       }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     void exited.then(({ code }) => reject(new Error(`service exited (code ${code}) before listening:\n${output}`)));
-    startTimer = setTimeout(() => {
+    timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`service did not report "listening" within 60 s (a loaded machine starts slowly):\n${output}`));
+      reject(new Error(`service did not report "listening" within 60 s:\n${output}`));
     }, 60_000);
-    startTimer.unref();
+    timer.unref();
   });
   const baseUrl = `http://127.0.0.1:${port}`;
   const logs = () =>
