@@ -5,7 +5,12 @@
 //   GET /sse + POST /messages (2024-11-05 HTTP+SSE)          -> a legacy session
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { toNodeHandler } from '@modelcontextprotocol/node';
-import { classifyInboundRequest, createMcpHandler, type McpServerFactory } from '@modelcontextprotocol/server';
+import {
+  classifyInboundRequest,
+  createMcpHandler,
+  PROTOCOL_VERSION_META_KEY,
+  type McpServerFactory,
+} from '@modelcontextprotocol/server';
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
@@ -132,11 +137,17 @@ const header = (req: Request, name: string) => {
 
 /**
  * What isLegacyRequest() answers for this POST, from the body express already parsed: an empty or non-JSON
- * body is legacy; otherwise the SDK's classification decides (its rejections belong to the modern handler).
+ * body is legacy; a message carrying the 2026-07-28 envelope claim never is (the modern handler answers it, even
+ * its errors), which spares the common case a second classification (the handler classifies it anyway);
+ * otherwise the SDK's classification decides.
  */
 function isLegacyPost(req: Request): boolean {
   const body: unknown = req.body;
   if (body === undefined) return true;
+  // (initialize is the exception: with a claim that is not valid it is the 2025 handshake.)
+  const message = body as { method?: unknown; params?: { _meta?: Record<string, unknown> } };
+  const meta = message.params?._meta;
+  if (message.method !== 'initialize' && typeof meta === 'object' && meta !== null && PROTOCOL_VERSION_META_KEY in meta) return false;
   const outcome = classifyInboundRequest({
     httpMethod: 'POST',
     protocolVersionHeader: header(req, 'mcp-protocol-version'),
