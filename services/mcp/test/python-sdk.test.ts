@@ -13,23 +13,27 @@ const PYTHON_MCP_VERSION = '2.3.0';
 const PYVENV = fileURLToPath(new URL('../../../scripts/hardening/pyvenv.sh', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('./python/wrong_token.py', import.meta.url));
 
-describe(`Python SDK (mcp ${PYTHON_MCP_VERSION}) and the bearer token`, () => {
+// Generous deadlines: a cold install (pip) takes minutes; each Python start is slow on a busy machine.
+describe(`Python SDK (mcp ${PYTHON_MCP_VERSION}) and the bearer token`, { timeout: 1_200_000 }, () => {
   let python: string;
   let svc: RunningService;
-  before(async () => {
-    const { stdout } = await run('bash', [PYVENV, 'mcp', PYTHON_MCP_VERSION], { maxBuffer: 1 << 24 });
-    python = join(stdout.trim(), 'python');
-    svc = await startService({ LOG_LEVEL: 'info' });
-  });
+  before(
+    async () => {
+      const { stdout } = await run('bash', [PYVENV, 'mcp', PYTHON_MCP_VERSION], { maxBuffer: 1 << 24 });
+      python = join(stdout.trim(), 'python');
+      svc = await startService({ LOG_LEVEL: 'info' });
+    },
+    { timeout: 900_000 },
+  );
   after(() => svc?.stop());
 
   const connect = async (token: string, mode: string) => {
-    const { stdout } = await run(python, [SCRIPT, svc.mcpUrl, token, mode], { timeout: 60_000 });
+    const { stdout } = await run(python, [SCRIPT, svc.mcpUrl, token, mode], { timeout: 240_000 });
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as { ok: boolean; error?: string };
   };
 
   for (const mode of ['auto', 'legacy']) {
-    it(`mode=${mode}: a wrong token is shown as refused; the right one works`, async () => {
+    it(`mode=${mode}: a wrong token is shown as refused; the right one works`, { timeout: 300_000 }, async () => {
       const wrong = await connect(`${TEST_TOKEN}-wrong`, mode);
       assert.equal(wrong.ok, false);
       assert.match(wrong.error ?? '', /token was refused/i, wrong.error);

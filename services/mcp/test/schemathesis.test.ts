@@ -39,12 +39,14 @@ async function schemathesis(bin: string, args: string[]): Promise<{ code: number
   }
 }
 
-describe(`schemathesis ${SCHEMATHESIS_VERSION} against /openapi.json (--checks all)`, () => {
+// Generous deadlines: a cold install (pip) takes minutes, and a run ~2 min on a busy 2-core machine.
+describe(`schemathesis ${SCHEMATHESIS_VERSION} against /openapi.json (--checks all)`, { timeout: 1_200_000 }, () => {
   let bin: string;
   let fake: FakeServer;
   let svc: RunningService;
   let schemaFile: string;
-  before(async () => {
+  before(
+    async () => {
     bin = await schemathesisBin();
     fake = await startFakeOpenAi();
     svc = await startService({
@@ -59,19 +61,21 @@ describe(`schemathesis ${SCHEMATHESIS_VERSION} against /openapi.json (--checks a
     assert.equal(doc.status, 200);
     schemaFile = join(await mkdtemp(join(tmpdir(), 'mcp-st-')), 'openapi.json');
     await writeFile(schemaFile, await doc.text());
-  });
+    },
+    { timeout: 900_000 },
+  );
   after(async () => {
     await svc?.stop();
     await fake?.close();
   });
 
-  it('with the token: 0 failures', async (t) => {
+  it('with the token: 0 failures', { timeout: 600_000 }, async (t) => {
     const result = await schemathesis(bin, [`${svc.baseUrl}/openapi.json`, '--header', `Authorization: Bearer ${TEST_TOKEN}`, '--max-examples', '40']);
     t.diagnostic(result.output.split('\n').filter((l) => /passed|failed|error|Summary|cases/i.test(l)).slice(-8).join('\n'));
     assert.equal(result.code, 0, result.output.slice(-6000));
   });
 
-  it('without a token: every operation answers the documented 401 problem, 0 failures', async (t) => {
+  it('without a token: every operation answers the documented 401 problem, 0 failures', { timeout: 600_000 }, async (t) => {
     const result = await schemathesis(bin, [schemaFile, '--url', svc.baseUrl, '--max-examples', '10']);
     t.diagnostic(result.output.split('\n').filter((l) => /passed|failed|error|Summary|cases/i.test(l)).slice(-8).join('\n'));
     assert.equal(result.code, 0, result.output.slice(-6000));
