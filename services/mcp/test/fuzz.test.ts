@@ -109,7 +109,7 @@ function fuzzCase(rng: Rng): { body: Buffer | string; type: string } {
 }
 
 describe('JSON-RPC fuzz of /mcp and /messages', () => {
-  it(`seed 0x${SEED.toString(16)}: no 5xx, no crash, sessions survive, memory bounded`, async (t) => {
+  it(`seed 0x${SEED.toString(16)}: no 5xx, no crash, sessions survive, memory bounded`, { timeout: 600_000 }, async (t) => {
     // info, not debug: the access log of every fuzz case would only fill the captured output.
     const svc = await startService({
       LOG_LEVEL: 'info',
