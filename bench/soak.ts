@@ -344,6 +344,9 @@ async function main() {
     baselineMiB: +(baseline.rss / MiB).toFixed(1),
     peakMiB: +(afterCreate.rss / MiB).toFixed(1),
     afterIdleMiB: +(afterIdle.rss / MiB).toFixed(1),
+    // V8 keeps the RSS it grew; the used heap says whether the sessions' objects were actually freed.
+    heapUsedMiB: { baseline: +(baseline.heap / MiB).toFixed(1), peak: +(afterCreate.heap / MiB).toFixed(1), afterIdle: +(afterIdle.heap / MiB).toFixed(1) },
+    sessionsOpenAtPeak: afterCreate.sessions,
     sessionsOpenAfterIdle: afterIdle.sessions,
     withinTenPercent: afterIdle.rss <= baseline.rss * 1.1,
     perSessionKiB: +((afterCreate.rss - baseline.rss) / N.sessions / 1024).toFixed(2),
