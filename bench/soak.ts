@@ -370,6 +370,7 @@ function report(): void {
     `Run ${results.startedAt} to ${results.finishedAt}; parameters: \`${JSON.stringify(results.parameters)}\`.`,
     'Real Traefik (compose.base.yaml entry point, TLS, HTTP/1.1, one connection per stream) in front of the service',
     '(src/main.ts in node:24, APP_ENV=production), each in a container with the memory limit given; loopback only.',
+    `Open-files limit in the containers: ${JSON.stringify(results.openFilesLimit ?? 'unknown')} (Traefik needs two per stream).`,
     '',
     p1
       ? `## Idle streams\n\n${p1.streamsOpen}/${p1.streamsRequested} opened (statuses ${JSON.stringify(p1.openStatuses)}), held ${p1.heldSeconds} s, dropped ${p1.dropped}. ` +
