@@ -206,3 +206,8 @@ swarm-rm: ## Remove the stack (secrets and configs too; the ACME directory on th
 .PHONY: test-swarm
 test-swarm: deps ## A real 3-node Swarm on this machine (root; network namespaces): deploy, update, rollback, node loss
 	cd test && node --test --test-timeout=1500000 swarm/cluster.test.ts
+
+# ---------------------------------------------------------------- hardening: soak (not part of `make test`)
+.PHONY: soak
+soak: deps ## Soak through the real Traefik: idle streams held, SIGTERM under load, abandoned sessions (~25 min at the defaults); writes bench/results/soak.md (SOAK_ARGS="--streams 2000 --hold-minutes 2" for a shorter run)
+	node bench/soak.ts $(SOAK_ARGS)

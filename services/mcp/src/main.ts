@@ -1,6 +1,6 @@
 // Entry point: only wiring. Config -> logger, metrics, LLM provider -> app -> listen; signals -> graceful shutdown.
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import type { AppDeps } from './deps.ts';
@@ -11,7 +11,10 @@ import { createLlmProvider } from './llm/index.ts';
 
 /** Proxies (Traefik, ALBs) keep idle upstream connections for up to 90 s; we must not close them first. */
 const KEEP_ALIVE_TIMEOUT_MS = 95_000;
-const HEADERS_TIMEOUT_MS = 96_000;
+/** How often Node looks for requests past their headers/request timeout (its default, 30 s, lets them linger). */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+/** After the grace period: how long aborted calls get to unwind before the process exits. */
+const ABANDONED_SETTLE_MS = 2_000;
 
 function readVersion(): string {
   // src/main.ts and dist/main.js both sit one level below package.json.
@@ -38,11 +41,19 @@ async function main(): Promise<void> {
   const deps: AppDeps = { config, logger, metrics, llm: createLlmProvider(config.llm, logger), version: readVersion() };
   const built = createApp(deps);
 
-  const server = built.app.listen(config.port, config.bindHost);
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  // SSE streams can stay open for hours; Node's 5-minute request timeout only bounds receiving the request.
-  server.requestTimeout = 300_000;
+  // Slow clients: the headers must arrive within MCP_HEADERS_TIMEOUT_SECONDS (Node enforces it). Node's own
+  // requestTimeout is off: it runs until the response ends, so it would cut SSE streams; the body deadline
+  // (MCP_REQUEST_TIMEOUT_SECONDS) is enforced by the app for requests that have a body (middleware/slow-body.ts).
+  const server = createServer(
+    {
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeout: config.security.headersTimeoutSeconds * 1000,
+      requestTimeout: 0,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    built.app,
+  );
+  server.listen(config.port, config.bindHost);
   server.once('error', (error) => {
     logger.fatal({ err: { message: error.message } }, 'cannot listen');
     process.exit(1);
@@ -107,6 +118,8 @@ async function shutdown(signal: NodeJS.Signals, server: Server, built: App, deps
   lifecycle.endAllStreams();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
+  // Calls aborted just now finish quickly (and log how they ended); give them a moment before exiting.
+  await lifecycle.waitIdle(ABANDONED_SETTLE_MS);
   await closed;
   logger.info({ signal }, 'shutdown complete');
   await new Promise<void>((resolve) => logger.flush(() => resolve()));

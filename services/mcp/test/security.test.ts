@@ -199,12 +199,14 @@ describe('HTTP edge', () => {
       assert.equal(head.status, 200);
     });
 
-    it('/readyz is 503 with the reason while the LLM provider is unreachable', async () => {
+    it('/readyz is 503 while the LLM provider is unreachable: a generic public reason, the details in the log', async () => {
       const res = await fetch(`${svc.baseUrl}/readyz`);
       assert.equal(res.status, 503);
       const body = (await res.json()) as { status: string; reason: string };
       assert.equal(body.status, 'unavailable');
-      assert.match(body.reason, /127\.0\.0\.1:9/);
+      assert.doesNotMatch(body.reason, /127\.0\.0\.1:9/, '/readyz is public: no upstream details');
+      const line = await svc.waitForLog((l) => l.msg === 'not ready');
+      assert.match(String(line.reason), /127\.0\.0\.1:9/);
     });
   });
 });
@@ -246,7 +248,9 @@ describe('rate limit, public metrics', () => {
     }
     assert.deepEqual(statuses, [404, 404, 404, 429, 429]);
     assert.match(last!.headers.get('retry-after') ?? '', /^\d+$/);
-    assert.equal(((await last!.json()) as { error: { code: number } }).error.code, -32000);
+    // /api is the REST façade: its 429 is problem+json (the MCP routes answer a JSON-RPC error instead).
+    assert.match(last!.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.equal(((await last!.json()) as { status: number }).status, 429);
     for (let i = 0; i < 5; i++) assert.equal((await fetch(`${svc.baseUrl}/healthz`)).status, 200);
   });
 

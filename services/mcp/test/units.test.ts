@@ -4,9 +4,10 @@ import { describe, it } from 'node:test';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { loadConfig } from '../src/config/index.ts';
-import { BoundedEventStore } from '../src/mcp/event-store.ts';
+import { BoundedEventStore, EventStoreBudget } from '../src/mcp/event-store.ts';
 import { withCachedJsonSchema } from '../src/mcp/schema-cache.ts';
 
+const roomy = () => new EventStoreBudget({ maxBytesPerSession: 1 << 20, maxBytesTotal: 1 << 26 });
 const note = (n: number): JSONRPCMessage => ({ jsonrpc: '2.0', method: 'notifications/message', params: { n } });
 
 async function replay(store: BoundedEventStore, after: string) {
@@ -21,7 +22,7 @@ async function replay(store: BoundedEventStore, after: string) {
 
 describe('BoundedEventStore', () => {
   it('replays only the events after Last-Event-ID, on the same stream', async () => {
-    const store = new BoundedEventStore(100);
+    const store = new BoundedEventStore({ maxEvents: 100, budget: roomy() });
     const a1 = await store.storeEvent('a', note(1));
     await store.storeEvent('b', note(2));
     await store.storeEvent('a', note(3));
@@ -30,7 +31,7 @@ describe('BoundedEventStore', () => {
   });
 
   it('keeps at most maxEvents, dropping the oldest, and still replays what it holds', async () => {
-    const store = new BoundedEventStore(3);
+    const store = new BoundedEventStore({ maxEvents: 3, budget: roomy() });
     const first = await store.storeEvent('a', note(1));
     for (let n = 2; n <= 6; n++) await store.storeEvent('a', note(n));
     assert.equal(store.size, 3);
@@ -38,7 +39,7 @@ describe('BoundedEventStore', () => {
   });
 
   it('refuses an event id it never issued', async () => {
-    const store = new BoundedEventStore(3);
+    const store = new BoundedEventStore({ maxEvents: 3, budget: roomy() });
     await assert.rejects(replay(store, 'made-up'), /Unknown Last-Event-ID/);
   });
 });

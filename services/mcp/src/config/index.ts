@@ -36,8 +36,14 @@ export interface Config {
     /** Requests per client IP per minute; 0 turns rate limiting off. */
     rateLimitPerMinute: number;
     maxBodyBytes: number;
-    /** Express `trust proxy` value: which hops' X-Forwarded-For to believe when finding the client IP. */
-    trustProxy: string | boolean;
+    /**
+     * Express `trust proxy` value: which hops' X-Forwarded-For / X-Forwarded-Proto to believe. false (the default)
+     * trusts nothing; a number is how many proxies stand in front (the compose files set 1: Traefik).
+     */
+    trustProxy: string | boolean | number;
+    /** Seconds a client gets to send its request headers, and its whole request (body included). */
+    headersTimeoutSeconds: number;
+    requestTimeoutSeconds: number;
     metricsPublic: boolean;
   };
   mcp: {
@@ -51,6 +57,9 @@ export interface Config {
     resumability: boolean;
     /** Events kept per session for Last-Event-ID replay. */
     eventStoreMaxEvents: number;
+    /** Bytes (serialized JSON) those events may take per session, and over all sessions together. */
+    eventStoreMaxBytesPerSession: number;
+    eventStoreMaxBytesTotal: number;
     conformanceFixtures: boolean;
   };
   shutdownGraceSeconds: number;
@@ -91,12 +100,17 @@ const serviceFields = {
   MCP_CONFORMANCE_FIXTURES: bool('MCP_CONFORMANCE_FIXTURES', false),
   MCP_RATE_LIMIT_PER_MINUTE: wholeNumber('MCP_RATE_LIMIT_PER_MINUTE', 0, 1_000_000, 600),
   MCP_MAX_BODY_BYTES: wholeNumber('MCP_MAX_BODY_BYTES', 1024, 100 * 1024 * 1024, 1024 * 1024),
-  MCP_TRUST_PROXY: text.transform((v): string | boolean => {
-    if (v === undefined) return 'loopback, linklocal, uniquelocal';
+  // Unset: trust no proxy (run bare, X-Forwarded-* from anyone who reaches the port would be forgeable).
+  MCP_TRUST_PROXY: text.transform((v): string | boolean | number => {
+    if (v === undefined || v === 'false' || v === '0') return false;
     if (v === 'true') return true;
-    if (v === 'false') return false;
+    if (/^\d+$/.test(v)) return Number(v);
     return v;
   }),
+  MCP_HEADERS_TIMEOUT_SECONDS: wholeNumber('MCP_HEADERS_TIMEOUT_SECONDS', 1, 300, 10),
+  MCP_REQUEST_TIMEOUT_SECONDS: wholeNumber('MCP_REQUEST_TIMEOUT_SECONDS', 1, 3600, 30),
+  MCP_EVENT_STORE_MAX_BYTES_PER_SESSION: wholeNumber('MCP_EVENT_STORE_MAX_BYTES_PER_SESSION', 1024, 1024 ** 3, 1024 ** 2),
+  MCP_EVENT_STORE_MAX_BYTES_TOTAL: wholeNumber('MCP_EVENT_STORE_MAX_BYTES_TOTAL', 1024, 64 * 1024 ** 3, 64 * 1024 ** 2),
   MCP_METRICS_PUBLIC: bool('MCP_METRICS_PUBLIC', false),
   SHUTDOWN_GRACE_SECONDS: wholeNumber('SHUTDOWN_GRACE_SECONDS', 0, 3600, 20),
 } satisfies Record<string, z.ZodType>;
@@ -145,6 +159,8 @@ export function loadConfig(env: Env = process.env): Config {
       rateLimitPerMinute: c.MCP_RATE_LIMIT_PER_MINUTE,
       maxBodyBytes: c.MCP_MAX_BODY_BYTES,
       trustProxy: c.MCP_TRUST_PROXY,
+      headersTimeoutSeconds: c.MCP_HEADERS_TIMEOUT_SECONDS,
+      requestTimeoutSeconds: c.MCP_REQUEST_TIMEOUT_SECONDS,
       metricsPublic: c.MCP_METRICS_PUBLIC,
     },
     mcp: {
@@ -154,6 +170,8 @@ export function loadConfig(env: Env = process.env): Config {
       keepaliveSeconds: c.MCP_KEEPALIVE_SECONDS,
       resumability: c.MCP_RESUMABILITY,
       eventStoreMaxEvents: c.MCP_EVENT_STORE_MAX_EVENTS,
+      eventStoreMaxBytesPerSession: c.MCP_EVENT_STORE_MAX_BYTES_PER_SESSION,
+      eventStoreMaxBytesTotal: c.MCP_EVENT_STORE_MAX_BYTES_TOTAL,
       conformanceFixtures: c.MCP_CONFORMANCE_FIXTURES,
     },
     shutdownGraceSeconds: c.SHUTDOWN_GRACE_SECONDS,

@@ -55,7 +55,11 @@ const llmFields = {
   LLM_PROVIDER: oneOf('LLM_PROVIDER', LLM_PROVIDERS, LLM_DEFAULTS.provider),
   OLLAMA_BASE_URL: baseUrl('OLLAMA_BASE_URL', 'http://ollama:11434'),
   OLLAMA_MODEL: text,
-  OPENAI_BASE_URL: baseUrl('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
+  // The OpenAI client sends OPENAI_API_KEY as a bearer token and ignores URL credentials, so every call would fail.
+  OPENAI_BASE_URL: baseUrl('OPENAI_BASE_URL', 'https://api.openai.com/v1').refine(
+    (value) => value === undefined || (new URL(value).username === '' && new URL(value).password === ''),
+    'OPENAI_BASE_URL must not contain user:password@ (the key goes in OPENAI_API_KEY or OPENAI_API_KEY_FILE)',
+  ),
   OPENAI_MODEL: text,
   ANTHROPIC_BASE_URL: baseUrl('ANTHROPIC_BASE_URL', 'https://api.anthropic.com').pipe(
     z

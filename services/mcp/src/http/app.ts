@@ -15,12 +15,13 @@ import type { AppDeps } from '../deps.ts';
 import { LEGACY_MESSAGES_PATH, MCP_PATH, createMcpEndpoints, type McpEndpoints } from '../mcp/router.ts';
 import { createDocsRouter, createRestRouter } from '../rest/index.ts';
 import { healthRouter } from './health.ts';
-import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
+import { JsonRpcCode, sendError } from '../runtime/jsonrpc-error.ts';
 import { Lifecycle } from '../runtime/lifecycle.ts';
 import { PROTECTED_RESOURCE_PATH, bearerAuth, protectedResourceMetadata } from './middleware/auth.ts';
 import { errorHandler, jsonBody, requireJsonPost } from './middleware/body.ts';
 import { perClientRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { bodyDeadline } from './middleware/slow-body.ts';
 import { corsPolicy, hostAndOriginGuards, securityHeaders } from './middleware/security.ts';
 
 export interface App {
@@ -38,8 +39,9 @@ export function createApp(deps: AppDeps): App {
   app.set('trust proxy', config.security.trustProxy);
 
   app.use(requestContext(logger, metrics));
+  app.use(bodyDeadline(config.security.requestTimeoutSeconds));
   app.use(securityHeaders());
-  app.use(healthRouter({ llm: deps.llm, lifecycle, version: deps.version }));
+  app.use(healthRouter({ llm: deps.llm, lifecycle, version: deps.version, logger }));
   const metricsHandler: express.RequestHandler = async (_req, res) => {
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   };
@@ -49,7 +51,7 @@ export function createApp(deps: AppDeps): App {
   app.use((req, res, next) => {
     if (!lifecycle.draining) return next();
     res.set('Connection', 'close');
-    sendJsonRpcError(res, 503, JsonRpcCode.ServerError, 'Service is shutting down; retry on another instance.', { 'Retry-After': '1' });
+    sendError(req, res, 503, JsonRpcCode.ServerError, 'Service is shutting down; retry on another instance.', { 'Retry-After': '1' });
   });
 
   app.use(...hostAndOriginGuards(config));
@@ -68,10 +70,10 @@ export function createApp(deps: AppDeps): App {
   app.use([MCP_PATH, LEGACY_MESSAGES_PATH], requireJsonPost());
   app.use(jsonBody(config));
   app.use(mcp.router);
-  app.use(createRestRouter(deps));
+  app.use(createRestRouter(deps, { shuttingDown: () => lifecycle.draining, beginWork: () => lifecycle.begin() }));
 
   app.use((req, res) => {
-    sendJsonRpcError(res, 404, JsonRpcCode.MethodNotFound, `Not found: ${req.method} ${req.path}. MCP is served at ${MCP_PATH}.`);
+    sendError(req, res, 404, JsonRpcCode.MethodNotFound, `Not found: ${req.method} ${req.path}. MCP is served at ${MCP_PATH}.`);
   });
   app.use(errorHandler(config));
   return { app, lifecycle, mcp };

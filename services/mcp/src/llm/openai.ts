@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { LLM_DEFAULTS, type OpenAiLlmConfig } from '../config/llm.ts';
 import { callWithPolicy, probeHealth, type CallPolicy } from './policy.ts';
 import { connectionFailure, sentence, withoutCredentials } from './upstream.ts';
-import { LlmError, type ChatRequest, type LlmProvider } from './types.ts';
+import { LlmError, scrubCredentials, type ChatRequest, type LlmProvider } from './types.ts';
 
 export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
@@ -17,7 +17,8 @@ export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): L
     timeoutMs: config.timeoutMs,
     maxRetries: config.maxRetries,
     logger,
-    classify: (error) => classifyOpenAiError(error, label, config.model),
+    // The API key itself is scrubbed too, whatever its shape (an upstream may echo it).
+    classify: (error) => withoutKey(classifyOpenAiError(error, label, config.model), config.apiKey.reveal()),
   };
 
   const client = new OpenAI({
@@ -184,4 +185,10 @@ function retryAfter(headers: Headers | undefined): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   return Number.isFinite(seconds) ? seconds : undefined;
+}
+
+function withoutKey(error: LlmError, key: string): LlmError {
+  const message = scrubCredentials(error.message, [key]);
+  if (message === error.message) return error;
+  return new LlmError(error.kind, error.provider, message, { cause: error.cause, retryAfterSeconds: error.retryAfterSeconds });
 }

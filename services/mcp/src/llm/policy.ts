@@ -68,7 +68,8 @@ export async function callWithPolicy<T>(
       }
       const backoffMs = backoff(attemptNo, error.retryAfterSeconds);
       policy.logger.warn(
-        { provider: policy.provider, kind: error.kind, attempt: attemptNo, backoffMs },
+        // The provider's logger already names the provider.
+        { kind: error.kind, attempt: attemptNo, backoffMs },
         `LLM call failed, retrying: ${error.message}`,
       );
       try {

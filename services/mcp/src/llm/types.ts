@@ -64,7 +64,8 @@ export class LlmError extends Error {
     message: string,
     options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    // Upstream text ends up in REST details, MCP tool errors and logs: never with a credential in it.
+    super(scrubCredentials(message), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LlmError';
     this.kind = kind;
     this.provider = provider;
@@ -73,4 +74,17 @@ export class LlmError extends Error {
   get transient(): boolean {
     return TRANSIENT_KINDS.has(this.kind);
   }
+}
+
+/**
+ * Removes what looks like a credential from text an upstream sent (it may echo our Authorization header):
+ * Bearer/Basic values, user:password@ in URLs, API-key-shaped tokens (sk-..., key-...), and any `secrets` given.
+ */
+export function scrubCredentials(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 8) out = out.split(secret).join('[redacted]');
+  return out
+    .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [redacted]')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@:]+:[^\s/@]*@/gi, '$1[redacted]@')
+    .replace(/\b(sk|rk|pk|key)-[A-Za-z0-9_-]{8,}/g, '[redacted]');
 }

@@ -72,6 +72,19 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
   };
 
   const router = Router();
+  // Checks every JSON-RPC body before a transport sees it: the SDK re-serializes and walks bodies recursively,
+  // so a deeply nested one would overflow the stack (a 500), and an empty batch is not a valid message.
+  router.post([MCP_PATH, LEGACY_MESSAGES_PATH], (req, res, next) => {
+    if (Array.isArray(req.body) && req.body.length === 0) {
+      sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Invalid Request: an empty batch is not a JSON-RPC message.');
+      return;
+    }
+    if (nestsDeeperThan(req.body, MAX_JSON_DEPTH)) {
+      sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, `Invalid Request: the message nests deeper than ${MAX_JSON_DEPTH} levels.`);
+      return;
+    }
+    next();
+  });
   router.all(MCP_PATH, async (req, res) => {
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
       sendJsonRpcError(res, 405, JsonRpcCode.ServerError, `Method ${req.method} not allowed on ${MCP_PATH}; use POST, GET or DELETE.`, {
@@ -86,7 +99,15 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     // Only a session-less POST needs classifying: GET/DELETE and anything carrying Mcp-Session-Id belong to a 2025
     // session (2026-07-28 has no sessions). The SDK's own classification step, run on the parsed body and headers
     // (no web Request is built for it; the handler builds the one it serves from).
-    const legacy = req.method !== 'POST' || req.headers['mcp-session-id'] !== undefined || isLegacyPost(req);
+    let legacy: boolean;
+    try {
+      legacy = req.method !== 'POST' || req.headers['mcp-session-id'] !== undefined || isLegacyPost(req);
+    } catch (error) {
+      // Whatever the body is, failing to classify it is the client's problem, never a 500.
+      logger.debug({ error: { message: (error as Error).message } }, 'could not classify an MCP request');
+      sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Invalid Request: the body is not a JSON-RPC message this endpoint can serve.');
+      return;
+    }
     if (legacy) await sessions.handleStreamable(req, res);
     else await serveStateless(req, res);
   });
@@ -139,4 +160,21 @@ function isLegacyPost(req: Request): boolean {
 
 function isListenRequest(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'subscriptions/listen';
+}
+
+/** Deeper than any real MCP message, shallow enough for every recursive walk in the SDK and zod. */
+const MAX_JSON_DEPTH = 64;
+
+/** True when `value` nests more than `limit` arrays/objects deep (iterative: a deep value cannot overflow it). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (depth > limit) return true;
+    for (const child of Object.values(current as object)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }

@@ -7,11 +7,12 @@ import { Router } from 'express';
 
 const require = createRequire(import.meta.url);
 const SWAGGER_DIR = dirname(require.resolve('swagger-ui-dist/package.json'));
-const ASSETS: Record<string, string> = {
+// A Map, not an object literal: a lookup by a client-chosen name must never reach Object.prototype.
+const ASSETS = new Map<string, string>(Object.entries({
   'swagger-ui.css': 'swagger-ui.css',
   'swagger-ui-bundle.js': 'swagger-ui-bundle.js',
   'favicon.png': 'favicon-32x32.png',
-};
+}));
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -83,7 +84,7 @@ export function createDocsRouter(): Router {
     res.type('application/javascript').set('Cache-Control', 'no-cache').send(INIT);
   });
   router.get('/docs/assets/:file', (req, res, next) => {
-    const file = ASSETS[req.params.file];
+    const file = ASSETS.get(req.params.file);
     if (!file) return next();
     res.sendFile(join(SWAGGER_DIR, file), { maxAge: '1h' });
   });

@@ -17,7 +17,14 @@ export { createDocsRouter } from './docs.ts';
 // Built once: the tool list never changes while the process runs.
 const toolDescriptions = tools.map(describeTool);
 
-export function createRestRouter(deps: AppDeps): Router {
+export interface RestRouterOptions {
+  /** True once the process is draining (an abort is then an abandoned call, not a cancelled one). */
+  shuttingDown?: () => boolean;
+  /** Counts a tool call as in-flight work, so shutdown waits for it; returns the function that ends it. */
+  beginWork?: () => () => void;
+}
+
+export function createRestRouter(deps: AppDeps, options: RestRouterOptions = {}): Router {
   const router = Router();
   const openApi = JSON.stringify(
     buildOpenApiDocument(tools, { version: deps.version, authRequired: !deps.config.auth.disabled }),
@@ -30,7 +37,7 @@ export function createRestRouter(deps: AppDeps): Router {
     res.json({ tools: toolDescriptions });
   });
   router.all(TOOLS_PATH, (req, res) => methodNotAllowed(req, res, 'GET'));
-  router.post(`${TOOLS_PATH}/:name`, (req, res) => runTool(req, res, deps));
+  router.post(`${TOOLS_PATH}/:name`, (req, res) => runTool(req, res, deps, options));
   router.all(`${TOOLS_PATH}/:name`, (req, res) => methodNotAllowed(req, res, 'POST'));
   return router;
 }
@@ -44,7 +51,7 @@ function methodNotAllowed(req: Request, res: Response, allowed: string) {
   });
 }
 
-async function runTool(req: Request, res: Response, deps: AppDeps) {
+async function runTool(req: Request, res: Response, deps: AppDeps, { shuttingDown, beginWork }: RestRouterOptions) {
   const name = String(req.params.name);
   const tool = findTool(name);
   if (!tool) {
@@ -81,7 +88,9 @@ async function runTool(req: Request, res: Response, deps: AppDeps) {
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();
   });
-  const run = await invokeTool(tool, parsed.data, deps, { signal: controller.signal, via: 'rest' });
+  // In flight until the tool has returned (not merely until the client left), so shutdown sees it settle.
+  const done = beginWork?.();
+  const run = await invokeTool(tool, parsed.data, deps, { signal: controller.signal, via: 'rest', shuttingDown }).finally(() => done?.());
   if (res.headersSent || controller.signal.aborted) return;
   if (run.outcome === 'ok') {
     res.json(run.result.structured);
@@ -99,7 +108,8 @@ function readBody(req: Request): unknown {
   const hasBody = length > 0 || req.get('transfer-encoding') !== undefined;
   if (!hasBody) return {};
   if (!req.is('application/json') && !req.is('+json')) return UNSUPPORTED;
-  return req.body ?? {};
+  // A body that is there is taken as sent: `null` or `[]` is not an input object (400), not an empty one.
+  return req.body;
 }
 
 function fieldErrors(error: z.ZodError): FieldError[] {

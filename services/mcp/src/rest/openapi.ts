@@ -46,9 +46,12 @@ export function buildOpenApiDocument(
 ): Record<string, unknown> {
   const descriptions = tools.map(describeTool);
   const security = options.authRequired ? [{ bearerAuth: [] }] : [];
-  const authResponses = options.authRequired
-    ? { 401: { description: 'Missing or wrong bearer token (MCP_AUTH_TOKEN).' } }
-    : {};
+  // Every refusal the service can give before a tool runs, as it gives it (problem+json, see the README's error contract).
+  const authResponses = options.authRequired ? { 401: problemResponse('Missing or wrong bearer token (MCP_AUTH_TOKEN).') } : {};
+  const edgeResponses = {
+    ...authResponses,
+    429: problemResponse('Too many requests from this client (MCP_RATE_LIMIT_PER_MINUTE); Retry-After says when to retry.'),
+  };
 
   const paths: Record<string, unknown> = {
     [TOOLS_PATH]: {
@@ -70,7 +73,7 @@ export function buildOpenApiDocument(
               },
             },
           },
-          ...authResponses,
+          ...edgeResponses,
         },
       },
     },
@@ -82,11 +85,14 @@ export function buildOpenApiDocument(
         summary: tool.title,
         description: tool.description,
         tags: ['tools'],
-        requestBody: { required: true, content: { 'application/json': { schema: tool.inputSchema } } },
+        // A missing body is read as {}: optional exactly when {} is a valid input (no required fields).
+        requestBody: { required: hasRequiredFields(tool.inputSchema), content: { 'application/json': { schema: tool.inputSchema } } },
         responses: {
           200: { description: 'The tool result.', content: { 'application/json': { schema: tool.outputSchema } } },
-          400: problemResponse('The body does not match the input schema; `errors` lists each field.'),
-          ...authResponses,
+          400: problemResponse('The body is not JSON or does not match the input schema; `errors` lists each field.'),
+          ...edgeResponses,
+          413: problemResponse('The body is larger than MCP_MAX_BODY_BYTES.'),
+          415: problemResponse('The body is not JSON (Content-Type: application/json) or uses an unsupported charset.'),
           502: problemResponse('The LLM provider failed, refused our credentials or sent a malformed response.'),
           503: problemResponse('The LLM provider is not reachable, rate limiting, or the model is not available.'),
           504: problemResponse('The LLM provider did not finish within LLM_TIMEOUT_SECONDS.'),
@@ -129,4 +135,8 @@ export function buildOpenApiDocument(
       },
     },
   };
+}
+
+function hasRequiredFields(schema: JsonSchema): boolean {
+  return Array.isArray(schema.required) && schema.required.length > 0;
 }

@@ -1,5 +1,6 @@
 // RFC 9457 problem details: every REST error is application/problem+json with a title a person understands.
 import type { Response } from 'express';
+import { sendProblemJson } from '../runtime/jsonrpc-error.ts';
 
 export interface FieldError {
   /** Dotted path of the field ("question", "messages.0.content"); empty for the body itself. */
@@ -17,10 +18,8 @@ export interface Problem {
 }
 
 export function sendProblem(res: Response, problem: Problem): void {
-  res
-    .status(problem.status)
-    .type('application/problem+json')
-    .send(JSON.stringify({ type: 'about:blank', ...problem }));
+  const { status, detail, ...extra } = problem;
+  sendProblemJson(res, status, detail, extra);
 }
 
 /** JSON Schema of a problem body, for the OpenAPI document. */

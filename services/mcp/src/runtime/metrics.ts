@@ -19,6 +19,8 @@ export interface Metrics {
   /** Seconds. */
   toolDuration: Histogram<'tool'>;
   rateLimited: Counter;
+  /** Bytes held by the resumability event stores of all sessions. */
+  eventStoreBytes: Gauge;
 }
 
 export function createMetrics(): Metrics {
@@ -78,6 +80,11 @@ export function createMetrics(): Metrics {
       help: 'Tool call duration in seconds, by tool.',
       labelNames: ['tool'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    }),
+    eventStoreBytes: new Gauge({
+      name: 'mcp_event_store_bytes',
+      help: 'Bytes (serialized JSON) the 2025 sessions hold for Last-Event-ID replay, all sessions together.',
       registers: [registry],
     }),
     rateLimited: new Counter({

@@ -38,6 +38,8 @@ export interface InvokeOptions {
   progress?: (message: string) => Promise<void>;
   /** Where the call came from, for logs: "mcp" or "rest". */
   via: 'mcp' | 'rest';
+  /** True once the process is draining: an abort then means the call was abandoned at shutdown, not cancelled. */
+  shuttingDown?: () => boolean;
 }
 
 // Per tool and caller: the child logger, made once (a child per call costs more than the call of a cheap tool).
@@ -67,7 +69,8 @@ export async function invokeTool(tool: AnyTool, input: unknown, deps: AppDeps, o
   } catch (error) {
     const failure = describeFailure(error);
     const outcome = failure.kind === 'cancelled' || options.signal.aborted ? 'cancelled' : 'error';
-    if (outcome === 'cancelled') logger.info('tool call cancelled by the client');
+    if (outcome === 'cancelled' && options.shuttingDown?.()) logger.warn('tool call abandoned at shutdown (the grace period ended first)');
+    else if (outcome === 'cancelled') logger.info('tool call cancelled by the client');
     else if (failure.kind === 'internal') logger.error({ err: error }, 'tool failed unexpectedly');
     else logger.warn({ kind: failure.kind }, `tool failed: ${failure.message}`);
     run = { outcome, failure };

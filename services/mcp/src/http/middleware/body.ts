@@ -3,7 +3,7 @@
 import { isJsonContentType } from '@modelcontextprotocol/server';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Config } from '../../config/index.ts';
-import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
+import { JsonRpcCode, sendError, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
 
 export function requireJsonPost(): RequestHandler {
   return (req, res, next) => {
@@ -21,26 +21,30 @@ export function jsonBody(config: Config): RequestHandler {
   return express.json({ limit: config.security.maxBodyBytes, strict: false, type: (req) => isJsonContentType(String(req.headers['content-type'] ?? '')) });
 }
 
-/** The last error handler: body-parser failures get their proper status; anything else is a 500 without details. */
+/**
+ * The last error handler: body-parser failures get their proper status (in the route's error format); anything
+ * else is a 500 without details.
+ */
 export function errorHandler(config: Config): ErrorRequestHandler {
-  return (err: { type?: string; status?: number; message?: string }, req, res, _next) => {
+  return (err: { type?: string; status?: number; message?: string; name?: string; stack?: string }, req, res, _next) => {
     if (err.type === 'entity.parse.failed') {
-      sendJsonRpcError(res, 400, JsonRpcCode.ParseError, 'Parse error: the request body is not valid JSON.');
+      sendError(req, res, 400, JsonRpcCode.ParseError, 'Parse error: the request body is not valid JSON.');
       return;
     }
     if (err.type === 'entity.too.large') {
-      sendJsonRpcError(res, 413, JsonRpcCode.InvalidRequest, `Payload Too Large: the body limit is ${config.security.maxBodyBytes} bytes (MCP_MAX_BODY_BYTES).`);
+      sendError(req, res, 413, JsonRpcCode.InvalidRequest, `Payload Too Large: the body limit is ${config.security.maxBodyBytes} bytes (MCP_MAX_BODY_BYTES).`);
       return;
     }
     if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
-      sendJsonRpcError(res, 415, JsonRpcCode.InvalidRequest, `Unsupported Media Type: ${err.message ?? 'unsupported encoding'}.`);
+      sendError(req, res, 415, JsonRpcCode.InvalidRequest, `Unsupported Media Type: ${err.message ?? 'unsupported encoding'}.`);
       return;
     }
     if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
-      sendJsonRpcError(res, err.status, JsonRpcCode.InvalidRequest, err.message ?? 'Bad request.');
+      sendError(req, res, err.status, JsonRpcCode.InvalidRequest, err.message ?? 'Bad request.');
       return;
     }
-    req.log.error({ err: { message: err.message, type: err.type } }, 'unhandled error');
-    sendJsonRpcError(res, 500, JsonRpcCode.InternalError, `Internal error (request id ${req.id}).`);
+    // Logged under `error`, not `err`: pino's err serializer turns a plain object into {"type":"Object","stack":""}.
+    req.log.error({ error: { name: err.name, message: err.message, type: err.type, stack: err.stack } }, 'unhandled error');
+    sendError(req, res, 500, JsonRpcCode.InternalError, `Internal error (request id ${req.id}).`);
   };
 }

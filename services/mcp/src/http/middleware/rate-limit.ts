@@ -1,9 +1,9 @@
 // Per-client rate limit (client = IP as Express sees it, i.e. after `trust proxy`). 429 with Retry-After and a
-// JSON-RPC error body. Health probes are mounted before it and never limited.
+// body in the route's error format (JSON-RPC, or problem+json on the REST façade). Health probes are mounted before it and never limited.
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Config } from '../../config/index.ts';
-import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
+import { JsonRpcCode, sendError } from '../../runtime/jsonrpc-error.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 
 export function perClientRateLimit(config: Config, metrics: Metrics): RequestHandler {
@@ -14,11 +14,14 @@ export function perClientRateLimit(config: Config, metrics: Metrics): RequestHan
     limit,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
+    // Run bare, X-Forwarded-For is ignored on purpose (nothing is trusted): no warning for clients that send it.
+    validate: { xForwardedForHeader: false },
     handler: (req, res, _next, options) => {
       metrics.rateLimited.inc();
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
       const retryAfter = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(options.windowMs / 1000);
-      sendJsonRpcError(
+      sendError(
+        req,
         res,
         429,
         JsonRpcCode.ServerError,

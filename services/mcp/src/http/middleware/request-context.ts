@@ -6,6 +6,9 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Metrics } from '../../runtime/metrics.ts';
 
+const MAX_LOGGED_HEADER = 128;
+const bounded = (value: string | undefined) => (value !== undefined && value.length > MAX_LOGGED_HEADER ? `${value.slice(0, MAX_LOGGED_HEADER - 1)}…` : value);
+
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Routes we label metrics with; anything else is "other" so random paths cannot blow up label cardinality. */
@@ -69,8 +72,9 @@ export function requestContext(logger: Logger, metrics: Metrics) {
           status: res.statusCode,
           durationMs: Math.round(seconds * 1000),
           ip: req.ip,
-          sessionId: req.get('mcp-session-id'),
-          protocolVersion: req.get('mcp-protocol-version'),
+          // Client-chosen header values: bounded, so one request cannot write a 12 KB log line.
+          sessionId: bounded(req.get('mcp-session-id')),
+          protocolVersion: bounded(req.get('mcp-protocol-version')),
         },
         'request',
       );

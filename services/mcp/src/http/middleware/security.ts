@@ -6,6 +6,7 @@ import cors from 'cors';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../../config/index.ts';
+import { isRestPath, sendProblemJson } from '../../runtime/jsonrpc-error.ts';
 
 export const CORS_ALLOWED_HEADERS = [
   'Authorization',
@@ -24,9 +25,30 @@ const passThrough: RequestHandler = (_req, _res, next) => next();
 export function hostAndOriginGuards(config: Config): RequestHandler[] {
   const { allowedHosts, allowedOrigins } = config.security;
   return [
-    allowedHosts.includes('*') ? passThrough : hostHeaderValidation(allowedHosts),
-    allowedOrigins.includes('*') ? passThrough : originValidation(allowedOrigins),
+    allowedHosts.includes('*') ? passThrough : problemOnRest(hostHeaderValidation(allowedHosts)),
+    allowedOrigins.includes('*') ? passThrough : problemOnRest(originValidation(allowedOrigins)),
   ];
+}
+
+/**
+ * The SDK's guards answer with a JSON-RPC error body (res.status(403).json(...)); on the REST façade the same
+ * refusal is rewritten as problem+json, so each family of routes keeps its one error format.
+ */
+function problemOnRest(guard: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    if (!isRestPath(req.path)) return guard(req, res, next);
+    const json = res.json;
+    res.json = (body: { error?: { message?: unknown } } | undefined) => {
+      res.json = json;
+      const message = typeof body?.error?.message === 'string' ? body.error.message : 'Forbidden.';
+      sendProblemJson(res, res.statusCode, message);
+      return res;
+    };
+    guard(req, res, (error?: unknown) => {
+      res.json = json;
+      next(error);
+    });
+  };
 }
 
 export function corsPolicy(config: Config): RequestHandler {
@@ -45,7 +67,7 @@ export function corsPolicy(config: Config): RequestHandler {
 
 /**
  * Security headers. The API answers JSON and event streams only, so the strict CSP applies everywhere except
- * the interactive /docs page, which sets its own.
+ * the interactive /docs page, which gets one that lets Swagger UI run from this origin only.
  */
 export function securityHeaders(): RequestHandler {
   // No HSTS from here: TLS ends at the proxy, which sets HSTS in production; sent from the app it would pin
@@ -55,6 +77,24 @@ export function securityHeaders(): RequestHandler {
     crossOriginResourcePolicy: { policy: 'same-site' },
     strictTransportSecurity: false,
   });
-  const withoutCsp = helmet({ contentSecurityPolicy: false, strictTransportSecurity: false });
-  return (req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/docs') ? withoutCsp : strict)(req, res, next);
+  // Swagger UI: our own scripts and styles only (it sets inline styles on elements, and shows data: images),
+  // fetches only from this origin.
+  const docs = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: false,
+  });
+  return (req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/docs') ? docs : strict)(req, res, next);
 }

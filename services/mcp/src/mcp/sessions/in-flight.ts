@@ -2,8 +2,10 @@
 // shutdown waits for calls that answer on a stream (legacy SSE answers after POST /messages returned 202).
 import {
   isJSONRPCErrorResponse,
+  isJSONRPCNotification,
   isJSONRPCRequest,
   isJSONRPCResultResponse,
+  type JSONRPCMessage,
   type RequestId,
   type Transport,
 } from '@modelcontextprotocol/server';
@@ -17,8 +19,12 @@ export interface InFlight {
   abandon(): void;
 }
 
-/** `onClosed` runs once the transport closed, after its calls stopped counting. */
-export function trackInFlight(transport: Transport, lifecycle: Lifecycle, onClosed: () => void): InFlight {
+/**
+ * `onClosed` runs once the transport closed, after its calls stopped counting. `onCancelled` runs when the client
+ * cancels a call in flight (notifications/cancelled): the call gets no response (the MCP spec and the SDK agree),
+ * so it stops counting here, or it would count until the session closed and shutdown would wait for it.
+ */
+export function trackInFlight(transport: Transport, lifecycle: Lifecycle, onClosed: () => void, onCancelled?: (requestId: RequestId) => void): InFlight {
   const pending = new Map<RequestId, () => void>();
   const abandon = () => {
     for (const end of pending.values()) end();
@@ -26,6 +32,13 @@ export function trackInFlight(transport: Transport, lifecycle: Lifecycle, onClos
   };
   const tapped = tapTransport(transport, {
     received(message) {
+      const cancelled = cancelledRequestId(message);
+      if (cancelled !== undefined && pending.has(cancelled)) {
+        pending.get(cancelled)?.();
+        pending.delete(cancelled);
+        onCancelled?.(cancelled);
+        return;
+      }
       if (!isJSONRPCRequest(message)) return;
       pending.get(message.id)?.();
       pending.set(message.id, lifecycle.begin());
@@ -42,4 +55,11 @@ export function trackInFlight(transport: Transport, lifecycle: Lifecycle, onClos
     },
   });
   return { transport: tapped, abandon };
+}
+
+/** The request a notifications/cancelled message cancels, if it is one. */
+function cancelledRequestId(message: JSONRPCMessage): RequestId | undefined {
+  if (!isJSONRPCNotification(message) || message.method !== 'notifications/cancelled') return undefined;
+  const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
+  return typeof requestId === 'string' || typeof requestId === 'number' ? requestId : undefined;
 }

@@ -1,4 +1,5 @@
 // 2024-11-05 HTTP+SSE sessions: GET /sse opens the stream (and the session), POST /messages?sessionId= feeds it.
+import { isJSONRPCErrorResponse, isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import type { Request, Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
@@ -42,5 +43,15 @@ export async function postLegacyMessage(req: Request, res: Response, registry: S
     return;
   }
   session.lastActivity = Date.now();
+  // The frozen legacy transport answers an invalid message in plain text ("Invalid message: [object Object]"):
+  // check it here and answer in the contract's format. 2024-11-05 has no batches on this endpoint.
+  if (!isJsonRpcMessage(req.body)) {
+    sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Invalid Request: the body must be one JSON-RPC 2.0 request, notification or response.');
+    return;
+  }
   await (session.transport as SSEServerTransport).handlePostMessage(req, res, req.body);
+}
+
+function isJsonRpcMessage(body: unknown): boolean {
+  return isJSONRPCRequest(body) || isJSONRPCNotification(body) || isJSONRPCResultResponse(body) || isJSONRPCErrorResponse(body);
 }

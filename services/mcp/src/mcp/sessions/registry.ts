@@ -1,4 +1,5 @@
 // The open sessions: capped (503 past MCP_MAX_SESSIONS), counted in metrics and logs, closed exactly once.
+import { EventStoreBudget } from '../event-store.ts';
 import type { ServerResponse } from 'node:http';
 import type { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
@@ -42,9 +43,16 @@ export class SessionRegistry {
   /** Sessions being opened (initialize in progress): they count against the cap too. */
   #pending = 0;
   readonly #deps: SessionDeps;
+  /** The byte budget every session's event store shares (MCP_EVENT_STORE_MAX_BYTES_*). */
+  readonly eventBudget: EventStoreBudget;
 
   constructor(deps: SessionDeps) {
     this.#deps = deps;
+    const { mcp } = deps.config;
+    this.eventBudget = new EventStoreBudget(
+      { maxBytesPerSession: mcp.eventStoreMaxBytesPerSession, maxBytesTotal: mcp.eventStoreMaxBytesTotal },
+      (bytes) => deps.metrics.eventStoreBytes.set(bytes),
+    );
   }
 
   get size(): number {

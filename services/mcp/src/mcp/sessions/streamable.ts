@@ -49,10 +49,13 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
   const release = registry.reserve();
   let registered = false;
   const server = buildServer();
+  // MCP_RESUMABILITY=false: no event store, so no replay after a lost stream and nothing stored per message.
+  const eventStore = config.mcp.resumability
+    ? new BoundedEventStore({ maxEvents: config.mcp.eventStoreMaxEvents, budget: registry.eventBudget })
+    : undefined;
   const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),
-    // MCP_RESUMABILITY=false: no event store, so no replay after a lost stream and nothing stored per message.
-    eventStore: config.mcp.resumability ? new BoundedEventStore(config.mcp.eventStoreMaxEvents) : undefined,
+    eventStore,
     retryInterval: SSE_RETRY_MS,
     keepAliveMs: config.mcp.keepaliveSeconds * 1000,
     maxRequestBodySize: config.security.maxBodyBytes,
@@ -67,10 +70,17 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
       logger.info({ sessionId: id }, 'session closed by client (DELETE)');
     },
   });
-  const inFlight = trackInFlight(transport, lifecycle, () => {
-    const id = transport.sessionId;
-    if (id) registry.forget(id);
-  });
+  const inFlight = trackInFlight(
+    transport,
+    lifecycle,
+    () => {
+      eventStore?.dispose();
+      const id = transport.sessionId;
+      if (id) registry.forget(id);
+    },
+    // A cancelled call gets no response: end its POST stream, or the client's connection stays open for nothing.
+    (requestId) => transport.closeSSEStream(requestId),
+  );
   await server.connect(inFlight.transport);
   lifecycle.trackStream(res, KIND);
   try {
