@@ -39,8 +39,10 @@ images-offline: ## Build every image the stack uses without any registry (air-ga
 	bash scripts/images/build-all.sh
 
 # ---------------------------------------------------------------- stack: local dev (compose.yaml)
-# GPU=1 adds compose.gpu.yaml (NVIDIA GPU for Ollama).
-DEV_COMPOSE := $(COMPOSE) -f compose.yaml $(if $(GPU),-f compose.gpu.yaml)
+# GPU=1 adds compose.gpu.yaml (NVIDIA GPU for Ollama). DEV_ENV: the profiles (Ollama only with LLM_PROVIDER=ollama,
+# the Inspector unless INSPECTOR=false) and the offline model, worked out once per make run (scripts/dev/compose-env.sh).
+DEV_ENV = $(eval DEV_ENV := $$(shell bash scripts/dev/compose-env.sh))$(DEV_ENV)
+DEV_COMPOSE = $(DEV_ENV) $(COMPOSE) -f compose.yaml $(if $(GPU),-f compose.gpu.yaml)
 # Production image built by `make build` (prod compose reads MCP_IMAGE and IMAGE_TAG too).
 MCP_IMAGE ?= mcp-stack/mcp
 IMAGE_TAG ?= local
@@ -48,10 +50,11 @@ VERSION   ?= $(shell node -p "require('./services/mcp/package.json').version" 2>
 REVISION  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 .PHONY: dev
-dev: certs ## Build and start the dev stack (Traefik+TLS, mcp, Ollama, Inspector), wait until healthy, print the URLs
+dev: doctor certs ## Build and start the dev stack (Traefik+TLS, mcp, Ollama, Inspector), wait until healthy, print the URLs
 	$(DEV_COMPOSE) build
-	@# Download the model in the foreground first, so its progress is visible (skipped when already present).
-	$(DEV_COMPOSE) run --rm ollama-pull
+	@# Download the model in the foreground first, so its progress is visible (skipped when present; no Ollama, no pull
+	@# with another LLM_PROVIDER).
+	@if $(DEV_COMPOSE) config --services | grep -x ollama-pull >/dev/null; then $(DEV_COMPOSE) run --rm ollama-pull; fi
 	$(DEV_COMPOSE) up -d --wait --remove-orphans
 	@$(MAKE) --no-print-directory urls
 
@@ -65,10 +68,11 @@ urls: ## Print the dev stack's URLs (with the published HTTPS port)
 	echo "  MCP (legacy SSE)       https://mcp.localhost$$sfx/sse"; \
 	echo "  REST API docs          https://mcp.localhost$$sfx/docs"; \
 	echo "  Health                 https://mcp.localhost$$sfx/healthz"; \
-	echo "  Inspector              https://inspector.localhost$$sfx"; \
+	[ -z "$$($(DEV_COMPOSE) ps -q inspector 2>/dev/null)" ] || echo "  Inspector              https://inspector.localhost$$sfx"; \
 	echo "  Traefik dashboard      https://traefik.localhost$$sfx"; \
 	echo ""; \
-	echo "  Local CA: $${TLS_CERT_DIR:-certs}/ca.crt (trust it once: see README). Hot reload: make watch"
+	echo "  Local CA: $${TLS_CERT_DIR:-certs}/ca.crt (trust it once: docs/clients.md). Hot reload: make watch"; \
+	echo "  Connect a client: make client-config CLIENT=claude-desktop|claude-code|cursor|vscode|json"
 
 .PHONY: watch
 watch: ## Hot reload: sync edited service sources into the running mcp container (Ctrl-C to stop)
@@ -104,8 +108,10 @@ build: ## Build the dev images and the production image (MCP_IMAGE:IMAGE_TAG, de
 	  -t $(MCP_IMAGE):$(IMAGE_TAG) .
 
 .PHONY: config
-config: ## Render and validate every compose combination: dev, dev+GPU, prod (ACME and file TLS), staging
+config: ## Render and validate every compose combination: dev, dev+GPU, prod (ACME and file TLS), staging; and your .env
 	$(COMPOSE) -f compose.yaml --env-file .env.example config -q
+	@# The user's own .env, as make dev would use it (a typo there should fail here, not at start).
+	@if [ -f .env ]; then $(DEV_COMPOSE) --env-file .env config -q && echo "config: your .env renders with compose.yaml"; fi
 	$(COMPOSE) -f compose.yaml -f compose.gpu.yaml --env-file .env.example config -q
 	DOMAIN=mcp.example.com IMAGE_TAG=0.0.0 ACME_EMAIL=ops@example.com \
 	  $(COMPOSE) -f compose.prod.yaml --env-file .env.example config -q
@@ -137,3 +143,12 @@ clean: ## Remove the dev stack with its volumes (the Ollama model too), its loca
 bench: deps ## Benchmarks: ours vs the bare SDK per mode vs a raw ceiling, in one run (~13 min on 2 cores); writes bench/results/latest.md
 	@command -v wrk >/dev/null || { echo "bench: installing wrk (Debian package)"; apt-get install -y wrk; }
 	taskset -c $${BENCH_LOAD_CORE:-1} node bench/run.ts
+
+# ---------------------------------------------------------------- first hour (docs/clients.md, docs/development.md)
+.PHONY: doctor
+doctor: ## Check what make dev and make test need: Docker, Compose >= 2.22, free ports, disk, openssl, Node 24
+	bash scripts/doctor.sh
+
+.PHONY: client-config
+client-config: ## Ready-to-paste MCP client config for the running stack (CLIENT=claude-desktop|claude-code|cursor|vscode|json)
+	@$(DEV_ENV) bash scripts/client-config.sh "$(CLIENT)"

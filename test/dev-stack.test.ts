@@ -1,6 +1,6 @@
 /**
  * The dev stack exactly as `make dev` starts it (compose.yaml), with only what CI cannot have replaced through
- * test/env/dev.env: ephemeral loopback ports, no egress, the offline tiny model. Everything is reached through
+ * test/env/dev.env: ephemeral loopback ports, no egress, the offline SmolLM2-135M-Instruct model. Everything is reached through
  * Traefik on HTTPS as `mcp.localhost` / `inspector.localhost`, verifying the certificate against the local CA
  * that scripts/certs.sh made for this run (never insecure).
  *
@@ -23,6 +23,8 @@ import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stac
 import { createLocalTlsClient, createPlainClient, localhostOnlyLookup, type LocalTlsClient } from './helpers/tls.ts';
 
 const IDLE_SECONDS = 90;
+/** One question with one right answer, for the real model the stack runs (smollm2-135m, test/env/dev.env). */
+const KNOWN_QUESTION = 'What is the capital of France?';
 
 let stack: ComposeStack | undefined;
 let tls: LocalTlsClient;
@@ -256,7 +258,7 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     await evilOrigin.body?.cancel();
   });
 
-  test('`ask` reaches Ollama and its answer streams back as progress (2026-07-28 and legacy SSE clients)', async () => {
+  test('`ask` reaches Ollama: a real model answers a known question, streamed as progress over time (2026-07-28 and legacy SSE clients)', async () => {
     const target = { baseUrl: mcpUrl, fetch: tls.fetch };
     const ollama = stack!.container('ollama');
     const chatSeen = waitForLogLine(ollama.getId(), /\/api\/chat/);
@@ -265,16 +267,21 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     const legacy = await connectLegacySse(target);
     try {
       for (const outcome of [
-        await askWithProgressV2(modern.client, 'Say hello in five words.'),
-        await askWithProgress(legacy.client, 'Name a colour.'),
+        await askWithProgressV2(modern.client, KNOWN_QUESTION),
+        await askWithProgress(legacy.client, KNOWN_QUESTION),
       ]) {
         assert.equal(outcome.provider, 'ollama');
-        assert.equal(outcome.model, 'mcp-stack-tiny');
-        assert.ok(outcome.progress.length >= 1, 'at least one progress notification before the result');
+        assert.equal(outcome.model, 'smollm2-135m');
+        // SmolLM2-135M-Instruct (temperature 0) knows this one: the answer arrived intact through the whole stack.
+        assert.match(outcome.answer, /\bParis\b/, `answer: ${JSON.stringify(outcome.answer)}`);
         // The progress messages are the answer as the model wrote it, in order, nothing invented. (The SDK
         // clients drop a notification that arrives in the same read as the result, so the tail may be missing.)
         assert.ok(outcome.answer.startsWith(outcome.progress.join('')), `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`);
-        assert.ok(outcome.answer.length > 0);
+        // Streamed, not delivered in one burst at the end: several notifications (the service batches at most
+        // one per 100 ms) spread over the time the model was writing.
+        assert.ok(outcome.progress.length >= 3, `only ${outcome.progress.length} progress notifications: ${JSON.stringify(outcome.progress)}`);
+        const spreadMs = outcome.progressAt.at(-1)! - outcome.progressAt[0]!;
+        assert.ok(spreadMs >= 200, `progress arrived within ${spreadMs.toFixed(0)} ms: a burst, not a stream`);
       }
       // Ollama itself served the chat (its own access log), not something in between.
       await within(10_000, 'Ollama access log for /api/chat', chatSeen);
