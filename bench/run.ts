@@ -12,7 +12,6 @@ import { performance } from 'node:perf_hooks';
 import { machineInfo } from './lib/machine.ts';
 import { RESULTS_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { run } from './lib/proc.ts';
-import { updateReadme } from './lib/readme.ts';
 import { markdown, verdicts } from './lib/report.ts';
 import type { Results } from './lib/results.ts';
 import { COUNTS, measureIdleSessions, measureOpenStreams } from './measures/memory.ts';
@@ -163,9 +162,7 @@ results.targets = verdicts(results);
 writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
 const table = markdown(results);
 writeFileSync(join(RESULTS_DIR, 'latest.md'), `## Benchmarks\n\n${table}`);
-// Only a complete, full-length run replaces the README's table.
-const complete = !quick && !process.env.BENCH_ONLY && !process.env.BENCH_DURATION_S;
-if (complete && updateReadme(table)) log('bench: README.md table updated');
+// The table lives in bench/results/latest.md only (bench/README.md links it); the README is no longer rewritten.
 log('');
 for (const v of results.targets) log(`${v.met === null ? 'NOT MEASURED' : v.met ? 'MET   ' : 'MISSED'}  ${v.target}: ${v.measured}`);
 log(`\nbench: done in ${Math.round(results.wallSeconds)} s; wrote bench/results/latest.md and latest.json`);

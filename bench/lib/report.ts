@@ -1,5 +1,5 @@
-// Turns one run's results into the target verdicts and the Markdown table (latest.md, also copied into the
-// README). Every figure is shown next to its ratio to the baseline measured in the same run.
+// Turns one run's results into the target verdicts and the Markdown table (bench/results/latest.md, which
+// bench/README.md links). Every figure is shown next to its ratio to the baseline measured in the same run.
 import type { Results, TargetVerdict } from './results.ts';
 import type { ThroughputPoint } from '../measures/throughput.ts';
 
