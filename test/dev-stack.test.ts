@@ -15,14 +15,17 @@ import { after, before, describe, test } from 'node:test';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { ComposeStack } from './helpers/compose.ts';
 import { runConformance } from './helpers/conformance.ts';
-import { requireDockerEngine, runOk, uniqueName, waitForLogLine } from './helpers/docker.ts';
+import { requireDockerEngine, run, runOk, uniqueName, waitForLogLine } from './helpers/docker.ts';
 import { connectLegacySse, connectStreamableV1, connectV2 } from './helpers/mcp-clients.ts';
 import { repoRoot, testEnvDir } from './helpers/paths.ts';
 import { readSse, readUntil, within, type SseReader } from './helpers/sse.ts';
 import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { createLocalTlsClient, createPlainClient, localhostOnlyLookup, type LocalTlsClient } from './helpers/tls.ts';
 
 const IDLE_SECONDS = 90;
+const testPackage = JSON.parse(await readFile(join(repoRoot, 'test', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 /** One question with one right answer, for the real model the stack runs (smollm2-135m, test/env/dev.env). */
 const KNOWN_QUESTION = 'What is the capital of France?';
 
@@ -33,6 +36,17 @@ let caFile = '';
 let mcpUrl = '';
 let inspectorUrl = '';
 let httpPort = 0;
+let certDir = '';
+
+/** `make client-config CLIENT=<client>`'s script against this stack; stdout must be the configuration alone. */
+async function clientConfig(client: string): Promise<Record<string, unknown>> {
+  const result = await run('bash', ['scripts/client-config.sh', client], {
+    cwd: repoRoot,
+    env: { ...process.env, COMPOSE_PROJECT_NAME: stack!.project, TLS_CERT_DIR: certDir },
+  });
+  assert.equal(result.code, 0, `client-config ${client} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
 
 function initializeRequest(protocolVersion: string) {
   return {
@@ -73,7 +87,7 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     await requireDockerEngine();
     const project = uniqueName('mcpit-dev');
     // The project's own certificate script, forced to its openssl CA so a developer's mkcert root stays out.
-    const certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
+    certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
     await runOk('bash', ['scripts/certs.sh', certDir], { cwd: repoRoot, env: { ...process.env, CERTS_TOOL: 'openssl' } });
     caFile = join(certDir, 'ca.crt');
     tls = createLocalTlsClient(await readFile(caFile));
@@ -288,6 +302,79 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     } finally {
       await modern.close();
       await legacy.close();
+    }
+  });
+
+  test('make client-config: every client\'s configuration parses and has the shape that client documents', async () => {
+    const url = `${mcpUrl}/mcp`;
+    const ca = join(certDir, 'ca.crt');
+    const desktop = (await clientConfig('claude-desktop')) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> };
+    assert.deepEqual(Object.keys(desktop), ['mcpServers']);
+    const bridge = desktop.mcpServers['mcp-stack']!;
+    assert.equal(bridge.command, 'npx');
+    assert.deepEqual(bridge.args, ['-y', `mcp-remote@${testPackage.dependencies['mcp-remote']}`, url, '--transport', 'http-only']);
+    assert.deepEqual(bridge.env, { NODE_EXTRA_CA_CERTS: ca }, 'no token in dev: no header, only the CA');
+
+    assert.deepEqual(await clientConfig('claude-code'), { mcpServers: { 'mcp-stack': { type: 'http', url } } });
+    assert.deepEqual(await clientConfig('cursor'), { mcpServers: { 'mcp-stack': { url } } });
+    assert.deepEqual(await clientConfig('vscode'), { servers: { 'mcp-stack': { type: 'http', url } } });
+    assert.deepEqual(await clientConfig('json'), { name: 'mcp-stack', transport: 'streamable-http', url, headers: {}, caFile: ca });
+
+    // With a token (another stack, given by URL/TOKEN): the header in each client's own form, VS Code's as a prompt.
+    const withToken = async (client: string) => {
+      const result = await run('bash', ['scripts/client-config.sh', client], {
+        cwd: repoRoot,
+        env: { ...process.env, URL: 'https://mcp.example.com/mcp', TOKEN: 'tok-123', CACERT: ca },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const desktopAuth = (await withToken('claude-desktop')).mcpServers['mcp-stack'];
+    assert.deepEqual(desktopAuth.args.slice(-2), ['--header', 'Authorization:${MCP_STACK_AUTH_HEADER}']);
+    assert.equal(desktopAuth.env.MCP_STACK_AUTH_HEADER, 'Bearer tok-123');
+    assert.deepEqual((await withToken('claude-code')).mcpServers['mcp-stack'].headers, { Authorization: 'Bearer tok-123' });
+    assert.deepEqual((await withToken('cursor')).mcpServers['mcp-stack'].headers, { Authorization: 'Bearer tok-123' });
+    const vscode = await withToken('vscode');
+    assert.deepEqual(vscode.inputs, [{ type: 'promptString', id: 'mcp-stack-token', description: 'Bearer token of mcp-stack (MCP_AUTH_TOKEN)', password: true }]);
+    assert.deepEqual(vscode.servers['mcp-stack'].headers, { Authorization: 'Bearer ${input:mcp-stack-token}' });
+    assert.ok(!JSON.stringify(vscode).includes('tok-123'), 'the VS Code file holds no secret');
+
+    const unknown = await run('bash', ['scripts/client-config.sh', 'emacs'], { cwd: repoRoot });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown CLIENT "emacs": use one of claude-desktop\|claude-code\|cursor\|vscode\|json/);
+  });
+
+  test('Claude Desktop\'s configuration, run as printed (npx mcp-remote), lists the tools through Traefik TLS', async () => {
+    const config = (await clientConfig('claude-desktop')) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> };
+    const server = config.mcpServers['mcp-stack']!;
+    const configDir = await mkdtemp(join(tmpdir(), 'mcp-remote-'));
+    const transport = new StdioClientTransport({
+      command: server.command,
+      args: server.args,
+      cwd: repoRoot, // npx finds the pinned mcp-remote in the workspace (no download)
+      env: {
+        ...(process.env as Record<string, string>),
+        ...server.env,
+        MCP_REMOTE_CONFIG_DIR: configDir,
+        // Only what a user's OS does for them: *.localhost -> 127.0.0.1 (see helpers/resolve-localhost.ts).
+        NODE_OPTIONS: `--import=${join(repoRoot, 'test', 'helpers', 'resolve-localhost.ts')}`,
+      },
+      stderr: 'pipe',
+    });
+    let bridgeLog = '';
+    transport.stderr?.on('data', (c: Buffer) => (bridgeLog += c.toString()));
+    const client = new ClientV1({ name: 'claude-desktop-stand-in', version: '1.0.0' }, { capabilities: {} });
+    try {
+      await within(60_000, 'mcp-remote connects', client.connect(transport));
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      for (const tool of ['ask', 'server_info', 'summarize']) assert.ok(names.includes(tool), `${tool} missing from ${names.join(', ')}`);
+      const info = (await client.callTool({ name: 'server_info', arguments: {} })) as { structuredContent?: { provider: string } };
+      assert.equal(info.structuredContent?.provider, 'ollama');
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nmcp-remote said:\n${bridgeLog.slice(-3000)}`);
+    } finally {
+      await client.close();
     }
   });
 
