@@ -19,7 +19,8 @@ if [ -z "$(env_value COMPOSE_PROFILES)" ]; then
   out+=("COMPOSE_PROFILES=$(IFS=,; echo "${profiles[*]}")")
 fi
 if [ -z "$(env_value OLLAMA_MODEL)" ] && [ "$(env_value LLM_PROVIDER ollama)" = ollama ]; then
-  image=$(env_value OLLAMA_IMAGE ollama/ollama:0.17.4)
+  # The image compose itself would run (OLLAMA_IMAGE, .env or the compose default): one place for that fact.
+  image=$(docker compose -f compose.yaml --profile ollama config --images ollama 2>/dev/null || true)
   offline=$(docker image inspect -f '{{index .Config.Labels "io.mcp-stack.offline-model"}}' "$image" 2>/dev/null || true)
   [ -n "$offline" ] && [ "$offline" != '<no value>' ] && out+=("OLLAMA_MODEL=$offline")
 fi
