@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import type { LlmProvider } from './llm/types.ts';
-import type { Metrics } from './http/metrics.ts';
+import type { Metrics } from './runtime/metrics.ts';
 
 export interface AppDeps {
   config: Config;

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import type { AppDeps } from './deps.ts';
 import { createApp, type App } from './http/app.ts';
-import { createLogger } from './http/logger.ts';
-import { createMetrics } from './http/metrics.ts';
+import { createLogger } from './runtime/logger.ts';
+import { createMetrics } from './runtime/metrics.ts';
 import { createLlmProvider } from './llm/index.ts';
 
 /** Proxies (Traefik, ALBs) keep idle upstream connections for up to 90 s; we must not close them first. */

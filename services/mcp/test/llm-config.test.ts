@@ -5,13 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
-import { LlmConfigError, loadLlmConfig } from '../src/config/llm.ts';
+import { ConfigError, loadConfig } from '../src/config/index.ts';
+
+// The LLM section as the service reads it (loadConfig is the only entry point).
+const loadLlmConfig = (env: Record<string, string>) => loadConfig(env).llm;
 
 function problems(env: Record<string, string>): string[] {
   try {
-    loadLlmConfig(env);
+    loadConfig(env);
   } catch (error) {
-    assert.ok(error instanceof LlmConfigError);
+    assert.ok(error instanceof ConfigError);
     return error.problems;
   }
   assert.fail('expected the configuration to be rejected');
@@ -63,7 +66,7 @@ describe('LLM configuration', () => {
         '(a local OpenAI-compatible server that ignores keys accepts any non-empty value)',
     ]);
     assert.deepEqual(problems({ LLM_PROVIDER: 'anthropic', OLLAMA_BASE_URL: 'ollama:11434', LLM_TIMEOUT_SECONDS: '0', LLM_MAX_RETRIES: 'x' }), [
-      'LLM_PROVIDER must be "ollama" or "openai" (got "anthropic")',
+      'LLM_PROVIDER must be ollama or openai (got "anthropic")',
       'OLLAMA_BASE_URL must be an http(s) URL such as http://ollama:11434',
       'LLM_TIMEOUT_SECONDS must be a whole number between 1 and 3600',
       'LLM_MAX_RETRIES must be a whole number between 0 and 10',

@@ -15,8 +15,8 @@ import type { AppDeps } from '../deps.ts';
 import { LEGACY_MESSAGES_PATH, MCP_PATH, createMcpEndpoints, type McpEndpoints } from '../mcp/router.ts';
 import { createDocsRouter, createRestRouter } from '../rest/index.ts';
 import { healthRouter } from './health.ts';
-import { JsonRpcCode, sendJsonRpcError } from './jsonrpc-error.ts';
-import { Lifecycle } from './lifecycle.ts';
+import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
+import { Lifecycle } from '../runtime/lifecycle.ts';
 import { PROTECTED_RESOURCE_PATH, bearerAuth, protectedResourceMetadata } from './middleware/auth.ts';
 import { errorHandler, jsonBody, requireJsonPost } from './middleware/body.ts';
 import { perClientRateLimit } from './middleware/rate-limit.ts';
@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): App {
   app.use([MCP_PATH, LEGACY_MESSAGES_PATH], requireJsonPost());
   app.use(jsonBody(config));
   app.use(mcp.router);
-  app.use(createRestRouter(deps, { docs: false }));
+  app.use(createRestRouter(deps));
 
   app.use((req, res) => {
     sendJsonRpcError(res, 404, JsonRpcCode.MethodNotFound, `Not found: ${req.method} ${req.path}. MCP is served at ${MCP_PATH}.`);

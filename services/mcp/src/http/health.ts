@@ -1,33 +1,20 @@
 // /healthz: the process answers (no dependencies, no auth) — for liveness probes and Docker healthchecks.
 // /readyz: ready for traffic — the LLM provider answers its health probe (cached a few seconds so probes never
 // hammer it) and we are not draining. 503 with the reason otherwise, so `curl /readyz` says what is wrong.
+// The probe's deadline is the provider's (HEALTH_TIMEOUT_MS, enforced by probeHealth in llm/policy.ts).
 import { Router } from 'express';
-import type { LlmProvider } from '../llm/types.ts';
-import type { Lifecycle } from './lifecycle.ts';
+import type { HealthStatus, LlmProvider } from '../llm/types.ts';
+import type { Lifecycle } from '../runtime/lifecycle.ts';
 
 const HEALTH_CACHE_MS = 5_000;
-const HEALTH_TIMEOUT_MS = 3_000;
 
-type Health = { ok: true } | { ok: false; reason: string };
-
-export function createReadinessProbe(llm: LlmProvider, cacheMs = HEALTH_CACHE_MS) {
-  let cached: { at: number; value: Health } | undefined;
-  let inflight: Promise<Health> | undefined;
-  const probe = async (): Promise<Health> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Health>((resolve) => {
-      timer = setTimeout(() => resolve({ ok: false, reason: `LLM provider health check timed out after ${HEALTH_TIMEOUT_MS} ms` }), HEALTH_TIMEOUT_MS);
-    });
-    try {
-      return await Promise.race([
-        llm.health().catch((error: unknown): Health => ({ ok: false, reason: error instanceof Error ? error.message : String(error) })),
-        timeout,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
-  return async (): Promise<Health> => {
+function createReadinessProbe(llm: LlmProvider, cacheMs = HEALTH_CACHE_MS) {
+  let cached: { at: number; value: HealthStatus } | undefined;
+  let inflight: Promise<HealthStatus> | undefined;
+  // health() promises never to throw; a provider that does anyway still gets its reason shown.
+  const probe = (): Promise<HealthStatus> =>
+    llm.health().catch((error: unknown): HealthStatus => ({ ok: false, reason: error instanceof Error ? error.message : String(error) }));
+  return async (): Promise<HealthStatus> => {
     if (cached && Date.now() - cached.at < cacheMs) return cached.value;
     inflight ??= probe().then((value) => {
       cached = { at: Date.now(), value };

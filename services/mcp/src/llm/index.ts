@@ -11,5 +11,3 @@ export function createLlmProvider(config: LlmConfig, logger: Logger): LlmProvide
     ? createOpenAiProvider(config, providerLogger)
     : createOllamaProvider(config, providerLogger);
 }
-
-export { LlmError, type LlmErrorKind, type LlmProvider, type ChatMessage, type HealthStatus } from './types.ts';

@@ -2,7 +2,8 @@
 import { Ollama } from 'ollama';
 import type { Logger } from 'pino';
 import type { OllamaLlmConfig } from '../config/llm.ts';
-import { callWithPolicy, connectionFailure, probeHealth, withoutCredentials, type CallPolicy } from './policy.ts';
+import { callWithPolicy, probeHealth, type CallPolicy } from './policy.ts';
+import { connectionFailure, withoutCredentials } from './upstream.ts';
 import { LlmError, type ChatRequest, type LlmProvider } from './types.ts';
 
 export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): LlmProvider {

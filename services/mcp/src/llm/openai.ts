@@ -3,7 +3,8 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { Logger } from 'pino';
 import { LLM_DEFAULTS, type OpenAiLlmConfig } from '../config/llm.ts';
-import { callWithPolicy, connectionFailure, probeHealth, sentence, withoutCredentials, type CallPolicy } from './policy.ts';
+import { callWithPolicy, probeHealth, type CallPolicy } from './policy.ts';
+import { connectionFailure, sentence, withoutCredentials } from './upstream.ts';
 import { LlmError, type ChatRequest, type LlmProvider } from './types.ts';
 
 export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): LlmProvider {

@@ -1,7 +1,8 @@
 // Timeout, cancellation and retry rules shared by every provider, so both behave the same way.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { LlmError, type HealthStatus, type LlmProviderId } from './types.ts';
+import { sentence } from './upstream.ts';
+import { HEALTH_TIMEOUT_MS, LlmError, type HealthStatus, type LlmProviderId } from './types.ts';
 
 export interface CallPolicy {
   provider: LlmProviderId;
@@ -13,9 +14,6 @@ export interface CallPolicy {
   /** Turns whatever the client library threw into an actionable LlmError. */
   classify(error: unknown): LlmError;
 }
-
-// Below the service's own 3 s readiness deadline, so /readyz shows our reason rather than a generic timeout.
-export const HEALTH_TIMEOUT_MS = 2_500;
 
 /**
  * A readiness probe: one attempt with a short deadline (a probe answers now or says why), then `judge` reads the
@@ -110,63 +108,4 @@ function backoff(attemptNo: number, retryAfterSeconds: number | undefined): numb
   }
   const exponential = Math.min(BASE_BACKOFF_MS * 2 ** (attemptNo - 1), MAX_BACKOFF_MS);
   return Math.round(exponential * (0.75 + Math.random() * 0.5)); // jitter: callers retrying together spread out
-}
-
-/** The socket-level error code (ECONNREFUSED...) somewhere in an error's cause chain, if any. */
-export function networkErrorCode(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const queue: unknown[] = [error];
-  while (queue.length > 0) {
-    const current = queue.shift();
-    if (!current || typeof current !== 'object' || seen.has(current)) continue;
-    seen.add(current);
-    const { code, cause, errors } = current as { code?: unknown; cause?: unknown; errors?: unknown };
-    if (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code)) return code;
-    queue.push(cause);
-    if (Array.isArray(errors)) queue.push(...errors);
-  }
-  return undefined;
-}
-
-/** LlmError for a failure to reach the upstream at all, or undefined when the error is something else. */
-export function connectionFailure(
-  provider: LlmProviderId,
-  label: string,
-  advice: string,
-  error: unknown,
-): LlmError | undefined {
-  const code = networkErrorCode(error);
-  if (!code) return undefined;
-  const why: Record<string, string> = {
-    ECONNREFUSED: 'connection refused',
-    ENOTFOUND: 'host name not found',
-    EAI_AGAIN: 'host name lookup failed',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    ETIMEDOUT: 'connection timed out',
-    UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-    ECONNRESET: 'connection reset',
-    EPIPE: 'connection reset',
-    UND_ERR_SOCKET: 'connection closed unexpectedly',
-  };
-  const reason = why[code];
-  if (!reason) return undefined;
-  return new LlmError('unreachable', provider, `${label} is not reachable (${reason}): ${advice}`, { cause: error });
-}
-
-/** Removes user:password@ from a URL before it is shown anywhere. */
-export function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
-}
-
-/** First letter upper-case: labels start sentences ("OpenAI-compatible server at ..."). */
-export function sentence(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

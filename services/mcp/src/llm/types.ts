@@ -16,6 +16,9 @@ export interface ChatRequest {
 
 export type HealthStatus = { ok: true } | { ok: false; reason: string };
 
+/** The one deadline of a readiness probe: /readyz answers within it, with the provider's reason. */
+export const HEALTH_TIMEOUT_MS = 2_500;
+
 export interface LlmProvider {
   name: LlmProviderId;
   model: string;
@@ -23,7 +26,10 @@ export interface LlmProvider {
   baseUrl: string;
   chat(request: ChatRequest): Promise<{ text: string }>;
   listModels(signal?: AbortSignal): Promise<string[]>;
-  /** Cheap probe for /readyz: reachable, and the configured model is there. Never throws. */
+  /**
+   * Cheap probe for /readyz: reachable, and the configured model is there. Never throws, and answers within
+   * HEALTH_TIMEOUT_MS (providers build it with probeHealth from policy.ts, which enforces that).
+   */
   health(): Promise<HealthStatus>;
 }
 

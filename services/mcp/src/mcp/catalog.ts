@@ -7,6 +7,7 @@ import { tools } from '../tools/index.ts';
 import { invokeTool } from '../tools/invoke.ts';
 import { SUMMARY_LENGTHS, summaryMessages } from '../tools/summarize.ts';
 import type { AnyTool } from '../tools/types.ts';
+import { withCachedJsonSchema } from './schema-cache.ts';
 
 export const PROVIDER_RESOURCE_URI = 'mcp-stack://llm/provider';
 
@@ -15,8 +16,16 @@ const summarizePromptArgs = z.object({
   length: z.enum(SUMMARY_LENGTHS).optional().describe('short, medium (default) or long.'),
 });
 
+// The tool list as MCP serves it, built once: every McpServer shares one JSON Schema conversion per schema
+// (tools/list on a fresh instance: ~0.8 ms -> ~0.24 ms for the three tools).
+const mcpTools: readonly AnyTool[] = tools.map((tool) => ({
+  ...tool,
+  inputSchema: withCachedJsonSchema(tool.inputSchema),
+  outputSchema: withCachedJsonSchema(tool.outputSchema),
+}));
+
 export function registerCatalog(server: McpServer, deps: AppDeps): void {
-  for (const tool of tools) registerTool(server, tool, deps);
+  for (const tool of mcpTools) registerTool(server, tool, deps);
 
   server.registerResource(
     'llm-provider',

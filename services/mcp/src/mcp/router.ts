@@ -7,8 +7,8 @@ import { toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
 import { createMcpHandler, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
-import { JsonRpcCode, sendJsonRpcError } from '../http/jsonrpc-error.ts';
-import type { Lifecycle } from '../http/lifecycle.ts';
+import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
+import type { Lifecycle } from '../runtime/lifecycle.ts';
 import { createServerFactory } from './server-factory.ts';
 import { SessionManager } from './sessions.ts';
 

@@ -17,9 +17,9 @@ import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
-import { JsonRpcCode, sendJsonRpcError } from '../http/jsonrpc-error.ts';
-import type { Lifecycle } from '../http/lifecycle.ts';
-import type { McpTransportKind, Metrics } from '../http/metrics.ts';
+import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
+import type { Lifecycle } from '../runtime/lifecycle.ts';
+import type { McpTransportKind, Metrics } from '../runtime/metrics.ts';
 import { BoundedEventStore } from './event-store.ts';
 import type { ServerFactory } from './server-factory.ts';
 
@@ -65,12 +65,6 @@ export class SessionManager {
 
   get size(): number {
     return this.#sessions.size;
-  }
-
-  countByKind(kind: SessionKind): number {
-    let n = 0;
-    for (const s of this.#sessions.values()) if (s.kind === kind) n++;
-    return n;
   }
 
   #hasRoom(res: Response): boolean {

@@ -2,14 +2,13 @@
 //   GET  /api/tools          the tool list with JSON Schemas
 //   POST /api/tools/:name    run a tool; body validated by the tool's zod schema
 //   GET  /openapi.json       OpenAPI 3.1, generated from the same list
-//   GET  /docs               Swagger UI (also exported alone as createDocsRouter, to mount before auth)
-// The service mounts this behind the same host/origin checks, rate limit and bearer auth as /mcp.
+//   GET  /docs               Swagger UI: createDocsRouter, mounted before auth (a browser cannot send a token)
+// The service mounts the rest behind the same host/origin checks, rate limit and bearer auth as /mcp.
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { findTool, tools } from '../tools/index.ts';
 import { invokeTool } from '../tools/invoke.ts';
-import { createDocsRouter } from './docs.ts';
 import { buildOpenApiDocument, describeTool, TOOLS_PATH } from './openapi.ts';
 import { sendProblem, type FieldError } from './problem.ts';
 
@@ -18,7 +17,7 @@ export { createDocsRouter } from './docs.ts';
 // Built once: the tool list never changes while the process runs.
 const toolDescriptions = tools.map(describeTool);
 
-export function createRestRouter(deps: AppDeps, options: { docs?: boolean } = {}): Router {
+export function createRestRouter(deps: AppDeps): Router {
   const router = Router();
   const openApi = JSON.stringify(
     buildOpenApiDocument(tools, { version: deps.version, authRequired: !deps.config.auth.disabled }),
@@ -33,7 +32,6 @@ export function createRestRouter(deps: AppDeps, options: { docs?: boolean } = {}
   router.all(TOOLS_PATH, (req, res) => methodNotAllowed(req, res, 'GET'));
   router.post(`${TOOLS_PATH}/:name`, (req, res) => runTool(req, res, deps));
   router.all(`${TOOLS_PATH}/:name`, (req, res) => methodNotAllowed(req, res, 'POST'));
-  if (options.docs !== false) router.use(createDocsRouter());
   return router;
 }
 

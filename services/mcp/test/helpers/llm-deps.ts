@@ -1,7 +1,7 @@
 // AppDeps for the LLM/tools/REST tests, built from the real config loader, metrics and provider factory.
 import { loadConfig } from '../../src/config/index.ts';
 import type { AppDeps } from '../../src/deps.ts';
-import { createMetrics } from '../../src/http/metrics.ts';
+import { createMetrics } from '../../src/runtime/metrics.ts';
 import { createLlmProvider } from '../../src/llm/index.ts';
 import { silentLogger, TEST_OPENAI_KEY } from './llm-fixtures.ts';
 

@@ -2,7 +2,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { pino } from 'pino';
-import { Secret, type LlmConfig } from '../../src/config/llm.ts';
+import { Secret } from '../../src/config/index.ts';
+import type { LlmConfig } from '../../src/config/llm.ts';
 import { createLlmProvider } from '../../src/llm/index.ts';
 import type { LlmProvider } from '../../src/llm/types.ts';
 import { startFakeOllama } from './fake-ollama.ts';

@@ -3,7 +3,7 @@
 import { isJsonContentType } from '@modelcontextprotocol/server';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import type { Config } from '../../config/index.ts';
-import { JsonRpcCode, sendJsonRpcError } from '../jsonrpc-error.ts';
+import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
 
 export function requireJsonPost(): RequestHandler {
   return (req, res, next) => {

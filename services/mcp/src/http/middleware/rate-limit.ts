@@ -3,8 +3,8 @@
 import type { RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import type { Config } from '../../config/index.ts';
-import { JsonRpcCode, sendJsonRpcError } from '../jsonrpc-error.ts';
-import type { Metrics } from '../metrics.ts';
+import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
+import type { Metrics } from '../../runtime/metrics.ts';
 
 export function perClientRateLimit(config: Config, metrics: Metrics): RequestHandler {
   const limit = config.security.rateLimitPerMinute;
