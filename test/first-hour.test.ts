@@ -77,7 +77,13 @@ describe('first hour: make dev without Ollama, make watch, hot reload through Tr
   });
 
   after(async () => {
-    if (watch && watch.exitCode === null) watch.kill('SIGINT');
+    // make and the `docker compose watch` it runs, as Ctrl-C would stop them: the whole process group.
+    if (watch?.pid && watch.exitCode === null) {
+      const exited = new Promise((resolve) => watch!.once('exit', resolve));
+      process.kill(-watch.pid, 'SIGINT');
+      const stopped = await Promise.race([exited.then(() => true), delay(15_000).then(() => false)]);
+      if (!stopped) process.kill(-watch.pid, 'SIGKILL');
+    }
     if (watchLog) await saveArtifact(`${project}-make-watch.log`, watchLog).catch(() => undefined);
     if (tree) {
       const logs = await compose(['logs', '--no-color', '--timestamps']).catch(() => undefined);
@@ -102,7 +108,7 @@ describe('first hour: make dev without Ollama, make watch, hot reload through Tr
 
   test(`make watch: an edited tool file answers through Traefik within ${RELOAD_DEADLINE_S} s`, async () => {
     assert.equal(await toolDescription('server_info'), 'Returns the service version and the LLM provider and model it uses. Does not call the model.');
-    watch = spawn('make', ['--no-print-directory', 'watch'], { cwd: tree, env: makeEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    watch = spawn('make', ['--no-print-directory', 'watch'], { cwd: tree, env: makeEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     watch.stdout!.on('data', (c: Buffer) => (watchLog += c.toString()));
     watch.stderr!.on('data', (c: Buffer) => (watchLog += c.toString()));
     // compose prints this once it watches the paths.
