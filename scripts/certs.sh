@@ -6,7 +6,7 @@
 #   FORCE=1 scripts/certs.sh      make a new certificate even if the current one is still good
 #   CERTS_TOOL=openssl            ignore an installed mkcert (tests: keep a developer's mkcert root out of them)
 #
-# Writes DIR/tls.crt + DIR/tls.key (what Traefik loads) and DIR/ca.crt (the CA to trust, see the README).
+# Writes DIR/tls.crt + DIR/tls.key (what Traefik loads) and DIR/ca.crt (the CA to trust, see docs/clients.md).
 # - mkcert installed: mkcert signs with its own CA (`mkcert -install` puts that CA in your trust stores).
 # - otherwise: openssl makes a local CA in DIR (ca.key never leaves DIR). That CA is name-constrained to
 #   localhost and loopback addresses, so even once trusted it cannot vouch for any other site.

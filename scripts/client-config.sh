@@ -41,7 +41,8 @@ if [ -z "$token" ] && [ -z "${URL:-}" ]; then
   [ -n "$container" ] && token=$(docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$container" \
     | sed -n 's/^MCP_AUTH_TOKEN=//p' | head -n 1)
 fi
-[[ "$token" =~ ^[[:print:]]*$ && "$token" != *'"'* && "$token" != *'\'* ]] \
+backslash=$'\\'
+[[ "$token" =~ ^[[:print:]]*$ && "$token" != *'"'* && "$token" != *"$backslash"* ]] \
   || die "the token holds characters a config file cannot carry as is (quotes, backslashes, control characters)"
 
 ca=${CACERT:-}
@@ -66,6 +67,7 @@ case "$client" in
     args="\"-y\", $(j "mcp-remote@$mcp_remote"), $(j "$url"), \"--transport\", \"http-only\""
     env=''
     if [ -n "$token" ]; then
+      # shellcheck disable=SC2016 # a literal ${...}: mcp-remote expands it from "env"
       args+=', "--header", "Authorization:${MCP_STACK_AUTH_HEADER}"'
       env+="$(j MCP_STACK_AUTH_HEADER): $(j "$auth_header")"
     fi
@@ -98,6 +100,7 @@ case "$client" in
   vscode)
     # The token is asked for once and kept in VS Code's secret storage, so the file itself holds no secret.
     if [ -n "$token" ]; then
+      # shellcheck disable=SC2016 # a literal ${input:...}: VS Code substitutes it
       printf '{\n  "inputs": [\n    { "type": "promptString", "id": "%s-token", "description": "Bearer token of %s (MCP_AUTH_TOKEN)", "password": true }\n  ],\n  "servers": {\n    %s: {\n      "type": "http",\n      "url": %s,\n      "headers": { "Authorization": "Bearer ${input:%s-token}" }\n    }\n  }\n}\n' \
         "$name" "$name" "$(j "$name")" "$(j "$url")" "$name"
       say "VS Code asks for the token when it first starts the server: paste $token"

@@ -3,7 +3,7 @@
 # thing that is missing. Exit 1 when something make dev needs is missing; warnings (Node for make test, low disk)
 # do not fail it.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=scripts/dev/env-value.sh
 . scripts/dev/env-value.sh
 
