@@ -43,6 +43,8 @@ images-offline: ## Build every image the stack uses without any registry (air-ga
 # the Inspector unless INSPECTOR=false) and the offline model, worked out once per make run (scripts/dev/compose-env.sh).
 DEV_ENV = $(eval DEV_ENV := $$(shell bash scripts/dev/compose-env.sh))$(DEV_ENV)
 DEV_COMPOSE = $(DEV_ENV) $(COMPOSE) -f compose.yaml $(if $(GPU),-f compose.gpu.yaml)
+# down/clean: every profile, so whatever an earlier `make dev` started goes, whatever the settings are now.
+DEV_COMPOSE_ALL = $(DEV_ENV) COMPOSE_PROFILES='*' $(COMPOSE) -f compose.yaml $(if $(GPU),-f compose.gpu.yaml)
 # Production image built by `make build` (prod compose reads MCP_IMAGE and IMAGE_TAG too).
 MCP_IMAGE ?= mcp-stack/mcp
 IMAGE_TAG ?= local
@@ -80,7 +82,7 @@ watch: ## Hot reload: sync edited service sources into the running mcp container
 
 .PHONY: down
 down: ## Stop the dev stack (keeps the Ollama model volume)
-	$(DEV_COMPOSE) down --remove-orphans
+	$(DEV_COMPOSE_ALL) down --remove-orphans
 
 .PHONY: logs
 logs: ## Follow the dev stack's logs (SERVICE=mcp for one service)
@@ -133,8 +135,8 @@ smoke: ## Probe a live stack like a deploy pipeline: /healthz + first SSE event 
 .PHONY: clean
 clean: ## Remove the dev stack with its volumes (the Ollama model too), its locally built images, and dist/
 	@# Only the images compose builds (mcp dev, Inspector): pulled or offline-built upstream images stay.
-	built=$$($(DEV_COMPOSE) config --format json | node -e 'const c=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(Object.values(c.services).filter(s=>s.build&&s.image).map(s=>s.image).join(" "))'); \
-	$(DEV_COMPOSE) down --volumes --remove-orphans; \
+	built=$$($(DEV_COMPOSE_ALL) config --format json | node -e 'const c=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(Object.values(c.services).filter(s=>s.build&&s.image).map(s=>s.image).join(" "))'); \
+	$(DEV_COMPOSE_ALL) down --volumes --remove-orphans; \
 	[ -z "$$built" ] || docker image rm -f $$built
 	rm -rf services/mcp/dist
 
