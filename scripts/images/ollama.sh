@@ -98,7 +98,7 @@ ensure_small_model() {
   ctx=$(mktemp -d)
   ln "$gguf" "$ctx/model.gguf" 2>/dev/null || cp "$gguf" "$ctx/model.gguf"
   cp "$REPO_ROOT/images/ollama/smollm2.Modelfile" "$ctx/Modelfile"
-  docker build -q --pull=false --build-arg "OLLAMA_IMAGE=$OLLAMA_IMAGE" --build-arg "MODEL_NAME=$SMALL_MODEL" \
+  docker build -q --pull=false --network none --build-arg "OLLAMA_IMAGE=$OLLAMA_IMAGE" --build-arg "MODEL_NAME=$SMALL_MODEL" \
     -f "$REPO_ROOT/images/ollama/add-model.Dockerfile" -t "$OLLAMA_IMAGE" "$ctx" >/dev/null
   rm -rf "$ctx"
   has_model "$SMALL_MODEL"

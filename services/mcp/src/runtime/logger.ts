@@ -29,7 +29,7 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'appEnv'> & Parti
   if (!destination && config.logFormat === 'pretty') {
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
     // Synchronous in-process stream (no worker thread): lines appear in order with the process's other output.
-    destination = pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,env' });
+    destination = pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,env' });
   }
   return pino(
     {
