@@ -142,8 +142,9 @@ clean: ## Remove the dev stack with its volumes (the Ollama model too), its loca
 
 # ---------------------------------------------------------------- benchmarks (not part of `make test`)
 .PHONY: bench
-bench: deps ## Benchmarks: ours vs the bare SDK per mode vs a raw ceiling, in one run (~13 min on 2 cores); writes bench/results/latest.md
+bench: deps ## Benchmarks: ours vs the bare SDK per mode, FastMCP and a raw ceiling, in one run (~15 min on 2 cores); writes bench/results/latest.md
 	@command -v wrk >/dev/null || { echo "bench: installing wrk (Debian package)"; apt-get install -y wrk; }
+	bash bench/peers/setup.sh
 	taskset -c $${BENCH_LOAD_CORE:-1} node bench/run.ts
 
 # ---------------------------------------------------------------- first hour (docs/clients.md, docs/development.md)

@@ -1,17 +1,22 @@
-// make bench: our service against the bare SDK of each mode and a raw node:http ceiling, side by side in one
-// run on this machine. Writes bench/results/latest.{json,md} (raw wrk output and logs under results/raw/).
-// Targets from issue 7 are reported as met or missed, never asserted: the run fails only when it cannot measure.
+// make bench: our service against the bare SDK of each mode, the Python peer (FastMCP) and a raw node:http
+// ceiling, side by side in one run on this machine. Writes bench/results/latest.{json,md} (raw wrk output, logs
+// and CPU profiles under results/raw/). The performance targets (issue 15) are reported as met or missed, never
+// asserted: the run fails only when it cannot measure.
 //
-//   node bench/run.ts                  everything (≈ 10–13 min on 2 cores)
-//   BENCH_ONLY=throughput,memory ...   a subset while working on one part
+//   node bench/run.ts                  everything (≈ 13–15 min on 2 cores)
+//   BENCH_ONLY=throughput,memory ...   a subset while working on one part (throughput, profile, memory,
+//                                      first-event, traefik, container, token)
+//   BENCH_MODES=2026,legacy            only the throughput modes whose name starts with one of these
 //   BENCH_QUICK=1                      short points, 1,000 instead of 10,000 streams, 20,000-request leak check
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { applyLoad, prepare } from './lib/load.ts';
 import { performance } from 'node:perf_hooks';
 import { machineInfo } from './lib/machine.ts';
 import { RESULTS_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { run } from './lib/proc.ts';
+import { summarizeProfile } from './lib/cpuprofile.ts';
 import { markdown, verdicts } from './lib/report.ts';
 import type { Results } from './lib/results.ts';
 import { COUNTS, measureIdleSessions, measureOpenStreams } from './measures/memory.ts';
@@ -21,11 +26,24 @@ import { measureTraefik } from './measures/traefik.ts';
 import { measureContainer } from './measures/container.ts';
 import { measureTokenLatency } from './measures/token-latency.ts';
 import { discoverOurs } from './measures/discover.ts';
-import { bareLegacySse, bareSession, bareStateless, ceiling, oursDefault, oursStateless, setBenchCall, type Target } from './targets.ts';
+import { RAW_DIR } from './lib/paths.ts';
+import {
+    bareLegacySse,
+    bareSession,
+    bareStateless,
+    ceiling,
+    fastmcpMissing,
+    fastmcpPeer,
+    oursDefault,
+    oursStateless,
+    setBenchCall,
+    type Target
+} from './targets.ts';
 
 const started = performance.now();
 const quick = process.env.BENCH_QUICK === '1';
-const only = new Set((process.env.BENCH_ONLY ?? 'throughput,memory,first-event,traefik,container,token').split(',').map((s) => s.trim()));
+const only = new Set((process.env.BENCH_ONLY ?? 'throughput,profile,memory,first-event,traefik,container,token').split(',').map((s) => s.trim()));
+const modePrefixes = process.env.BENCH_MODES?.split(',').map((s) => s.trim()).filter(Boolean);
 const timing = {
     warmupS: Number(process.env.BENCH_WARMUP_S ?? (quick ? 1 : 2)),
     durationS: Number(process.env.BENCH_DURATION_S ?? (quick ? 3 : 6)),
@@ -58,6 +76,7 @@ const results: Results = {
     traefik: { measured: false, reason: 'not run (BENCH_ONLY)' },
     container: { measured: false, reason: 'not run (BENCH_ONLY)' },
     tokenLatency: { measured: false, reason: 'not run (BENCH_ONLY)' },
+    profile: { measured: false, reason: 'not run (BENCH_ONLY)' },
     notMeasured: [],
     targets: []
 };
@@ -81,22 +100,50 @@ if (!oursAvailable) {
     }
 }
 const withOurs = (targets: Target[], ours: Target) => (oursAvailable ? [...targets, ours] : targets);
+const peerMissing = fastmcpMissing();
+if (peerMissing) results.notMeasured.push({ measure: 'the FastMCP peer rows', reason: peerMissing });
+const peer = peerMissing ? [] : [fastmcpPeer];
 
 // ---------------------------------------------------------------- 1. throughput
 if (only.has('throughput')) {
     const modes: ModeSpec[] = [
         { mode: 'ceiling', protocol: 'plain', targets: [ceiling] },
-        { mode: '2026-07-28 stateless', protocol: 'modern', targets: withOurs([bareStateless], oursDefault), leakCheck: oursAvailable ? [oursDefault] : [] },
+        { mode: '2026-07-28 stateless', protocol: 'modern', targets: withOurs([bareStateless, ...peer], oursDefault), leakCheck: oursAvailable ? [oursDefault] : [] },
         { mode: '2025 session', protocol: 'session', targets: withOurs([bareSession(sessionReplies)], oursDefault), leakCheck: oursAvailable ? [oursDefault] : [] },
         { mode: 'legacy SSE', protocol: 'sse', targets: withOurs([bareLegacySse], oursDefault), leakCheck: oursAvailable ? [oursDefault] : [] },
-        { mode: '2025 stateless', protocol: 'stateless2025', targets: withOurs([bareStateless], oursStateless), leakCheck: oursAvailable ? [oursStateless] : [] }
+        { mode: '2025 stateless', protocol: 'stateless2025', targets: withOurs([bareStateless, ...peer], oursStateless), leakCheck: oursAvailable ? [oursStateless] : [] }
     ];
     for (const spec of modes) {
+        if (modePrefixes && !modePrefixes.some((prefix) => spec.mode.startsWith(prefix))) continue;
         log(`[${elapsed()}] throughput: ${spec.mode}`);
         const { points, leaks } = await measureMode(spec, timing, log);
         results.throughput.push(...points);
         results.leaks.push(...leaks);
     }
+}
+
+// ---------------------------------------------------------------- where the CPU goes (ours, 2026-07-28, c=16)
+if (only.has('profile') && oursAvailable) {
+    log(`[${elapsed()}] CPU profile: ours, 2026-07-28 stateless, c=16`);
+    const dir = join(RAW_DIR, `profile-ours-modern-${Date.now()}`);
+    mkdirSync(dir, { recursive: true });
+    const seconds = quick ? 4 : 8;
+    const server = await oursDefault.start({}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+    let how = '';
+    try {
+        const p = await prepare(oursDefault, server, 'modern');
+        await applyLoad(p, 16, timing.warmupS, 'profile-ours-warmup');
+        const r = await applyLoad(p, 16, seconds, 'profile-ours');
+        how = `ours (default config) under c=16 2026-07-28 tools/call for ${seconds} s with node --cpu-prof: ${r.rps.toFixed(0)} req/s while profiled.`;
+    } finally {
+        await server.stop();
+    }
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (file) {
+        const s = summarizeProfile(join(dir, file), [], 15);
+        results.profile = { measured: true, how, totalMs: s.totalMs, byPackage: s.byPackage.slice(0, 10), byFunction: s.byFunction.slice(0, 15) };
+        for (const row of s.byPackage.slice(0, 6)) log(`  ${(row.share * 100).toFixed(1).padStart(5)}%  ${row.name}`);
+    } else results.profile = { measured: false, reason: `no profile written in ${dir}` };
 }
 
 // ---------------------------------------------------------------- 3. memory
@@ -147,7 +194,8 @@ if (only.has('token')) {
 for (const [measure, r] of [
     ['2. Traefik+TLS vs direct', results.traefik],
     ['5. container start and image size', results.container],
-    ['6. token → progress latency', results.tokenLatency]
+    ['6. token → progress latency', results.tokenLatency],
+    ['CPU profile of ours', results.profile]
 ] as const) {
     if (!r.measured) {
         results.notMeasured.push({ measure, reason: r.reason });
@@ -161,8 +209,8 @@ results.wallSeconds = (performance.now() - started) / 1000;
 results.targets = verdicts(results);
 writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
 const table = markdown(results);
+// The table lives in its own file; the README links to it rather than carrying a copy.
 writeFileSync(join(RESULTS_DIR, 'latest.md'), `## Benchmarks\n\n${table}`);
-// The table lives in bench/results/latest.md only (bench/README.md links it); the README is no longer rewritten.
 log('');
 for (const v of results.targets) log(`${v.met === null ? 'NOT MEASURED' : v.met ? 'MET   ' : 'MISSED'}  ${v.target}: ${v.measured}`);
 log(`\nbench: done in ${Math.round(results.wallSeconds)} s; wrote bench/results/latest.md and latest.json`);

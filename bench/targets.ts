@@ -1,11 +1,12 @@
 // The servers under test: our service in each of its modes, the bare-SDK baseline of the same mode,
 // and the raw node:http ceiling. Every one runs as its own process pinned to the server core.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { startPinned, type ServerProcess } from './lib/proc.ts';
 import { ECHO_CALL, type ToolCall } from './lib/mcp-wire.ts';
 
-export type Kind = 'ours' | 'bare' | 'ceiling';
+export type Kind = 'ours' | 'bare' | 'peer' | 'ceiling';
 
 export interface Target {
     id: string;
@@ -46,6 +47,39 @@ export const bareSession = (replies: 'sse' | 'json') =>
 export const bareLegacySse = baseline('bare-legacy-sse', 'bare SDK legacy SSE (server-legacy SSEServerTransport)', 'legacy-sse.ts', 8103);
 export const ceiling = baseline('ceiling', 'raw node:http JSON-RPC responder (ceiling)', 'raw-ceiling.ts', 8104);
 
+// ---------------------------------------------------------------- the Python peer
+export const FASTMCP_VERSION = '4.1.6';
+/** Where bench/peers/setup.sh puts FastMCP's virtualenv (cached per version, like every other slow install). */
+export const FASTMCP_VENV = process.env.BENCH_FASTMCP_VENV ?? `/var/cache/mcp-stack/fastmcp-${FASTMCP_VERSION}`;
+
+/** FastMCP, the Python server a user might pick instead: stateless HTTP with JSON replies, the same two tools. */
+export const fastmcpPeer: Target = {
+    id: 'fastmcp',
+    label: `FastMCP ${FASTMCP_VERSION} (Python, stateless_http, JSON replies)`,
+    kind: 'peer',
+    port: 8105,
+    auth: {},
+    get call() {
+        return benchCall;
+    },
+    start: () =>
+        startPinned({
+            name: 'fastmcp',
+            port: 8105,
+            command: join(FASTMCP_VENV, 'bin', 'python'),
+            args: [join(BENCH_DIR, 'peers', 'fastmcp_server.py'), '8105'],
+            // Python imports the whole stack at start: seconds on an idle machine, far more on a busy one.
+            timeoutMs: 120_000
+        })
+};
+
+/** Why the peer cannot run here, or undefined when its virtualenv is in place. */
+export function fastmcpMissing(): string | undefined {
+    return existsSync(join(FASTMCP_VENV, 'bin', 'python'))
+        ? undefined
+        : `no FastMCP virtualenv at ${FASTMCP_VENV}: run bench/peers/setup.sh (make bench does)`;
+}
+
 // ---------------------------------------------------------------- ours
 /** A throwaway bearer token: the bench sends it on every request, as a real client would. */
 export const BENCH_TOKEN = 'bench-token-0123456789abcdef0123456789abcdef';
@@ -61,8 +95,9 @@ export function serviceEntry(): string {
 }
 
 /**
- * Our service configured for measuring the stack, not the limits: auth on (token sent), logs at warn, rate
- * limit off, session cap and idle timeout high enough for 10,000 sessions. Everything else stays default.
+ * Our service as issue 15 measures it: auth on (token sent), logs at warn, metrics on, the rate limiter active with
+ * a limit far above the offered load, session cap and idle timeout high enough for 10,000 sessions. Everything
+ * else stays default.
  */
 export function oursEnv(port: number, stateless: boolean): Record<string, string> {
     return {
@@ -72,7 +107,8 @@ export function oursEnv(port: number, stateless: boolean): Record<string, string
         LOG_LEVEL: 'warn',
         MCP_AUTH_TOKEN: BENCH_TOKEN,
         MCP_STATELESS: String(stateless),
-        MCP_RATE_LIMIT_PER_MINUTE: '0',
+        // Active (every request counted), never reached: 1,000,000 a minute is ~16,700 req/s from the one client.
+        MCP_RATE_LIMIT_PER_MINUTE: '1000000',
         MCP_MAX_SESSIONS: '50000',
         MCP_SESSION_IDLE_SECONDS: '3600',
         // The LLM is never called by the measured tool; the provider only needs a syntactically valid address.

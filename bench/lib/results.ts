@@ -51,6 +51,14 @@ export interface TokenLatencyResult {
     fast: { tokens: number; addedP50Ms: number; addedP99Ms: number; floorP50Ms: number; floorP99Ms: number };
 }
 
+export interface ProfileResult {
+    measured: true;
+    how: string;
+    totalMs: number;
+    byPackage: { name: string; share: number }[];
+    byFunction: { name: string; share: number }[];
+}
+
 export interface TargetVerdict {
     target: string;
     measured: string;
@@ -71,6 +79,8 @@ export interface Results {
     traefik: TraefikResult | NotMeasured;
     container: ContainerResult | NotMeasured;
     tokenLatency: TokenLatencyResult | NotMeasured;
+    /** Where ours spends its CPU under load (node --cpu-prof, summarised). */
+    profile: ProfileResult | NotMeasured;
     notMeasured: { measure: string; reason: string }[];
     targets: TargetVerdict[];
 }

@@ -50,6 +50,8 @@ export interface Config {
     maxSessions: number;
     /** SSE keepalive comment interval; 0 disables. */
     keepaliveSeconds: number;
+    /** 2025 sessions keep an event store for Last-Event-ID replay (MCP_RESUMABILITY=false turns it off). */
+    resumability: boolean;
     /** Events kept per session for Last-Event-ID replay. */
     eventStoreMaxEvents: number;
     conformanceFixtures: boolean;
@@ -91,6 +93,7 @@ const serviceFields = {
   MCP_SESSION_IDLE_SECONDS: wholeNumber('MCP_SESSION_IDLE_SECONDS', 1, 7 * 24 * 3600, 1800),
   MCP_MAX_SESSIONS: wholeNumber('MCP_MAX_SESSIONS', 1, 1_000_000, 1000),
   MCP_KEEPALIVE_SECONDS: wholeNumber('MCP_KEEPALIVE_SECONDS', 0, 3600, 15),
+  MCP_RESUMABILITY: bool('MCP_RESUMABILITY', true),
   MCP_EVENT_STORE_MAX_EVENTS: wholeNumber('MCP_EVENT_STORE_MAX_EVENTS', 0, 1_000_000, 1000),
   MCP_CONFORMANCE_FIXTURES: bool('MCP_CONFORMANCE_FIXTURES', false),
   MCP_LEGACY_SSE: bool('MCP_LEGACY_SSE', true),
@@ -158,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
       sessionIdleSeconds: c.MCP_SESSION_IDLE_SECONDS,
       maxSessions: c.MCP_MAX_SESSIONS,
       keepaliveSeconds: c.MCP_KEEPALIVE_SECONDS,
+      resumability: c.MCP_RESUMABILITY,
       eventStoreMaxEvents: c.MCP_EVENT_STORE_MAX_EVENTS,
       conformanceFixtures: c.MCP_CONFORMANCE_FIXTURES,
       legacySse: c.MCP_LEGACY_SSE,

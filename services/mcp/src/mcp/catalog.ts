@@ -8,6 +8,7 @@ import { invokeTool } from '../tools/invoke.ts';
 import { SUMMARY_LENGTHS, summaryMessages } from '../tools/summarize.ts';
 import type { AnyTool } from '../tools/types.ts';
 import { withCachedJsonSchema } from './schema-cache.ts';
+import type { CallTracker } from './server-pool.ts';
 
 export const PROVIDER_RESOURCE_URI = 'mcp-stack://llm/provider';
 
@@ -24,8 +25,9 @@ const mcpTools: readonly AnyTool[] = tools.map((tool) => ({
   outputSchema: withCachedJsonSchema(tool.outputSchema),
 }));
 
-export function registerCatalog(server: McpServer, deps: AppDeps): void {
-  for (const tool of mcpTools) registerTool(server, tool, deps);
+/** `track` marks each tool call as running on this server (a pooled server is reused only once they ended). */
+export function registerCatalog(server: McpServer, deps: AppDeps, track?: CallTracker): void {
+  for (const tool of mcpTools) registerTool(server, tool, deps, track);
 
   server.registerResource(
     'llm-provider',
@@ -75,7 +77,7 @@ export function providerInfo(deps: AppDeps) {
   };
 }
 
-function registerTool(server: McpServer, tool: AnyTool, deps: AppDeps) {
+function registerTool(server: McpServer, tool: AnyTool, deps: AppDeps, track: CallTracker | undefined) {
   server.registerTool(
     tool.name,
     {
@@ -86,11 +88,17 @@ function registerTool(server: McpServer, tool: AnyTool, deps: AppDeps) {
       annotations: { title: tool.title, ...tool.annotations },
     },
     async (input: unknown, ctx: ServerContext) => {
-      const run = await invokeTool(tool, input, deps, {
-        signal: ctx.mcpReq.signal,
-        progress: progressSender(ctx, deps),
-        via: 'mcp',
-      });
+      const ended = track?.();
+      let run;
+      try {
+        run = await invokeTool(tool, input, deps, {
+          signal: ctx.mcpReq.signal,
+          progress: progressSender(ctx, deps),
+          via: 'mcp',
+        });
+      } finally {
+        ended?.();
+      }
       if (run.outcome === 'ok') {
         return {
           content: [{ type: 'text' as const, text: run.result.text }],

@@ -1,20 +1,25 @@
 // One port, every client generation:
-//   POST /mcp with the 2026-07-28 per-request envelope      -> stateless, one McpServer per request
+//   POST /mcp with the 2026-07-28 per-request envelope      -> stateless, served by a prepared McpServer from a pool
 //   POST/GET/DELETE /mcp from 2025-03-26/06-18/11-25 clients -> a session (Mcp-Session-Id), or stateless when
 //                                                               MCP_STATELESS=true (GET/DELETE then answer 405)
 //   GET /sse + POST /messages (2024-11-05 HTTP+SSE)          -> a legacy session
-import { toNodeHandler, toWebRequest } from '@modelcontextprotocol/node';
-import { createMcpHandler, isLegacyRequest, type McpHttpHandler } from '@modelcontextprotocol/server';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { classifyInboundRequest, createMcpHandler, type McpServerFactory } from '@modelcontextprotocol/server';
 import { Router, type Request, type Response } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
 import type { Lifecycle } from '../runtime/lifecycle.ts';
-import { createServerFactory } from './server-factory.ts';
-import { SessionManager } from './sessions.ts';
+import { createServerBuilder } from './server-factory.ts';
+import { bodyCarriesClientInfo, createServerPool } from './server-pool.ts';
+import { SessionManager } from './sessions/index.ts';
 
 export const MCP_PATH = '/mcp';
 export const LEGACY_SSE_PATH = '/sse';
 export const LEGACY_MESSAGES_PATH = '/messages';
+
+/** Idle prepared servers kept per kind; beyond what the concurrency needs they are left to the GC. */
+const POOL_MAX_IDLE = 64;
 
 export interface McpEndpoints {
   router: Router;
@@ -27,24 +32,29 @@ export interface McpEndpoints {
 
 export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndpoints {
   const { config, logger, metrics } = deps;
-  const factory = createServerFactory(deps);
-  const sessions = new SessionManager({ config, logger, metrics, lifecycle, factory });
+  const buildServer = createServerBuilder(deps);
+  const sessions = new SessionManager({ config, logger, metrics, lifecycle, buildServer });
+
+  // Whether the request being served names its client: the pool hands a server that was told one client's
+  // info only to a request that brings its own (see server-pool.ts).
+  const clientInfo = new AsyncLocalStorage<boolean>();
+  // The conformance fixtures' test tools are not call-tracked, so with them every request gets a fresh server.
+  const factory: McpServerFactory = config.mcp.conformanceFixtures
+    ? () => buildServer()
+    : createServerPool(buildServer, { maxIdle: POOL_MAX_IDLE, carriesClientInfo: () => clientInfo.getStore() === true }).factory;
+
   const onerror = (error: Error) => logger.warn({ err: { message: error.message, name: error.name } }, 'MCP transport error');
-  const handlerOptions = {
+  // MCP_STATELESS=true (multi-replica): the SDK serves 2025 requests statelessly too (no session to pin to a
+  // replica). Otherwise 2025 traffic is routed to sessions in front of it and the handler serves 2026-07-28 only.
+  const handler = createMcpHandler(factory, {
     keepAliveMs: config.mcp.keepaliveSeconds * 1000,
     maxRequestBodySize: config.security.maxBodyBytes,
     onerror,
-  };
-  // 2026-07-28 only; 2025 traffic is routed to sessions in front of it (isLegacyRequest below).
-  const modern: McpHttpHandler = createMcpHandler(factory, { ...handlerOptions, legacy: 'reject' });
-  // Multi-replica mode: the SDK serves 2025 requests statelessly too (no session to pin to a replica).
-  const statelessAll: McpHttpHandler | undefined = config.mcp.stateless
-    ? createMcpHandler(factory, { ...handlerOptions, legacy: 'stateless' })
-    : undefined;
-  const modernNode = toNodeHandler(modern, { onerror, maxRequestBodySize: config.security.maxBodyBytes });
-  const statelessNode = statelessAll ? toNodeHandler(statelessAll, { onerror, maxRequestBodySize: config.security.maxBodyBytes }) : undefined;
+    legacy: config.mcp.stateless ? 'stateless' : 'reject',
+  });
+  const nodeHandler = toNodeHandler(handler, { onerror, maxRequestBodySize: config.security.maxBodyBytes });
 
-  const serveStateless = async (handler: typeof modernNode, req: Request, res: Response) => {
+  const serveStateless = async (req: Request, res: Response) => {
     // The HTTP exchange is the whole call: it is in flight until the response closes. Except a 2026-07-28
     // subscriptions/listen stream, the successor of the GET stream: it only waits for notifications, so
     // shutdown must not wait for it (the handler's close() ends it last).
@@ -53,7 +63,7 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
       res.once('close', done);
     }
     lifecycle.trackStream(res, 'streamable-stateless');
-    await handler(req, res, req.body);
+    await clientInfo.run(bodyCarriesClientInfo(req.body), () => nodeHandler(req, res, req.body));
   };
 
   const router = Router();
@@ -64,23 +74,21 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
       });
       return;
     }
-    if (statelessNode) {
-      await serveStateless(statelessNode, req, res);
+    if (config.mcp.stateless) {
+      await serveStateless(req, res);
       return;
     }
     // Only a session-less POST needs classifying: GET/DELETE and anything carrying Mcp-Session-Id belong to a 2025
-    // session (2026-07-28 has no sessions), and classifying means building a web Request, a cost on every call.
-    const legacy =
-      req.method !== 'POST' ||
-      req.headers['mcp-session-id'] !== undefined ||
-      (await isLegacyRequest(await toWebRequest(req, req.body), req.body));
+    // session (2026-07-28 has no sessions). The SDK's own classification step, run on the parsed body and headers
+    // (no web Request is built for it; the handler builds the one it serves from).
+    const legacy = req.method !== 'POST' || req.headers['mcp-session-id'] !== undefined || isLegacyPost(req);
     if (legacy) await sessions.handleStreamable(req, res);
-    else await serveStateless(modernNode, req, res);
+    else await serveStateless(req, res);
   });
 
   if (config.mcp.legacySse) {
-    router.get(LEGACY_SSE_PATH, async (req, res) => {
-      await sessions.openLegacySse(req, res, LEGACY_MESSAGES_PATH);
+    router.get(LEGACY_SSE_PATH, async (_req, res) => {
+      await sessions.openLegacySse(res, LEGACY_MESSAGES_PATH);
     });
     router.post(LEGACY_MESSAGES_PATH, async (req, res) => {
       await sessions.postLegacyMessage(req, res);
@@ -98,9 +106,31 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     endIdleStreams: () => sessions.endIdleStreams(),
     close: async () => {
       await sessions.closeAll('shutdown');
-      await Promise.all([modern.close(), statelessAll?.close()]);
+      await handler.close();
     },
   };
+}
+
+const header = (req: Request, name: string) => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/**
+ * What isLegacyRequest() answers for this POST, from the body express already parsed: an empty or non-JSON
+ * body is legacy; otherwise the SDK's classification decides (its rejections belong to the modern handler).
+ */
+function isLegacyPost(req: Request): boolean {
+  const body: unknown = req.body;
+  if (body === undefined) return true;
+  const outcome = classifyInboundRequest({
+    httpMethod: 'POST',
+    protocolVersionHeader: header(req, 'mcp-protocol-version'),
+    mcpMethodHeader: header(req, 'mcp-method'),
+    mcpNameHeader: header(req, 'mcp-name'),
+    body,
+  });
+  return outcome.kind === 'legacy';
 }
 
 function isListenRequest(body: unknown): boolean {

@@ -7,11 +7,10 @@ export class Lifecycle {
   #draining = false;
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
-  readonly #streams = new Map<ServerResponse, McpTransportKind>();
-  readonly #metrics: Metrics;
+  readonly #responses = new Map<ServerResponse, McpTransportKind>();
 
   constructor(metrics: Metrics) {
-    this.#metrics = metrics;
+    metrics.countOpenStreams = () => this.#countStreams();
   }
 
   get draining(): boolean {
@@ -51,48 +50,33 @@ export class Lifecycle {
   }
 
   /**
-   * Watches `res`: once it is answered as an SSE stream (text/event-stream), it is counted in mcp_streams_open
-   * and remembered until it closes.
+   * Remembers an MCP response until it closes. It counts as an open stream (mcp_streams_open, shutdown) once it
+   * was answered as text/event-stream. Read from the response's headers: the app sets headers (request id,
+   * security headers) before any MCP handler runs, so the ones a transport passes to writeHead are merged there.
    */
   trackStream(res: ServerResponse, kind: McpTransportKind): void {
-    const originalWriteHead = res.writeHead;
-    const lifecycle = this;
-    res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-      const result = (originalWriteHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-      if (isEventStream(this, args)) lifecycle.#addStream(this, kind);
-      return result;
-    } as ServerResponse['writeHead'];
-  }
-
-  #addStream(res: ServerResponse, kind: McpTransportKind): void {
-    if (this.#streams.has(res)) return;
-    this.#streams.set(res, kind);
-    this.#metrics.streamsOpen.inc({ transport: kind });
-    res.once('close', () => {
-      this.#streams.delete(res);
-      this.#metrics.streamsOpen.dec({ transport: kind });
-    });
+    this.#responses.set(res, kind);
+    res.once('close', () => this.#responses.delete(res));
   }
 
   get openStreams(): number {
-    return this.#streams.size;
+    let open = 0;
+    for (const res of this.#responses.keys()) if (isEventStream(res)) open++;
+    return open;
   }
 
-  /** Ends every open SSE stream (used last in shutdown, after in-flight work had its grace period). */
+  #countStreams(): Record<McpTransportKind, number> {
+    const counts: Record<McpTransportKind, number> = { 'streamable-stateless': 0, 'streamable-session': 0, 'legacy-sse': 0 };
+    for (const [res, kind] of this.#responses) if (isEventStream(res)) counts[kind]++;
+    return counts;
+  }
+
+  /** Ends every MCP response still open (last in shutdown, after in-flight work had its grace period). */
   endAllStreams(): void {
-    for (const res of this.#streams.keys()) if (!res.writableEnded) res.end();
+    for (const res of this.#responses.keys()) if (!res.writableEnded) res.end();
   }
 }
 
-function isEventStream(res: ServerResponse, args: unknown[]): boolean {
-  const declared = res.getHeader('content-type');
-  if (typeof declared === 'string' && declared.includes('text/event-stream')) return true;
-  for (const arg of args) {
-    if (arg && typeof arg === 'object' && !Array.isArray(arg)) {
-      for (const [name, value] of Object.entries(arg)) {
-        if (name.toLowerCase() === 'content-type' && String(value).includes('text/event-stream')) return true;
-      }
-    }
-  }
-  return false;
+function isEventStream(res: ServerResponse): boolean {
+  return res.headersSent && String(res.getHeader('content-type') ?? '').includes('text/event-stream');
 }

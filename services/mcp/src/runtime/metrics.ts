@@ -11,7 +11,10 @@ export interface Metrics {
   sessionsOpen: Gauge<'transport'>;
   sessionsRejected: Counter<'reason'>;
   sessionsReaped: Counter<'transport'>;
+  /** Computed when scraped, from countOpenStreams. */
   streamsOpen: Gauge<'transport'>;
+  /** Set by Lifecycle: the open SSE streams by transport. */
+  countOpenStreams?: () => Record<McpTransportKind, number>;
   toolCalls: Counter<'tool' | 'outcome'>;
   /** Seconds. */
   toolDuration: Histogram<'tool'>;
@@ -21,7 +24,7 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  return {
+  const metrics: Metrics = {
     registry,
     httpRequests: new Counter({
       name: 'http_requests_total',
@@ -59,6 +62,10 @@ export function createMetrics(): Metrics {
       help: 'Open SSE streams, by transport.',
       labelNames: ['transport'],
       registers: [registry],
+      collect() {
+        const counts = metrics.countOpenStreams?.();
+        if (counts) for (const [transport, open] of Object.entries(counts)) this.set({ transport }, open);
+      },
     }),
     toolCalls: new Counter({
       name: 'mcp_tool_calls_total',
@@ -79,4 +86,5 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
   };
+  return metrics;
 }

@@ -39,8 +39,19 @@ export interface InvokeOptions {
   via: 'mcp' | 'rest';
 }
 
+// Per tool and caller: the child logger, made once (a child per call costs more than the call of a cheap tool).
+const loggers = new WeakMap<AppDeps['logger'], Map<string, AppDeps['logger']>>();
+function loggerFor(deps: AppDeps, tool: string, via: InvokeOptions['via']) {
+  let byTool = loggers.get(deps.logger);
+  if (!byTool) loggers.set(deps.logger, (byTool = new Map()));
+  const key = `${tool} ${via}`;
+  let logger = byTool.get(key);
+  if (!logger) byTool.set(key, (logger = deps.logger.child({ tool, via })));
+  return logger;
+}
+
 export async function invokeTool(tool: AnyTool, input: unknown, deps: AppDeps, options: InvokeOptions): Promise<ToolRun> {
-  const logger = deps.logger.child({ tool: tool.name, via: options.via });
+  const logger = loggerFor(deps, tool.name, options.via);
   const started = performance.now();
   let run: ToolRun;
   try {

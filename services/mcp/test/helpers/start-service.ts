@@ -56,18 +56,23 @@ export async function startService(overrides: Record<string, string | undefined>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const port = await new Promise<number>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
-      if (match) resolve(Number(match[1]));
+      if (match) {
+        // The start deadline ends here: left armed, it killed the service 20 s after spawn, mid-test.
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     void exited.then(({ code }) => reject(new Error(`service exited (code ${code}) before listening:\n${output}`)));
-    const timer = setTimeout(() => {
+    timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`service did not report "listening" within 20 s:\n${output}`));
-    }, 20_000);
+      reject(new Error(`service did not report "listening" within 60 s:\n${output}`));
+    }, 60_000);
     timer.unref();
   });
   const baseUrl = `http://127.0.0.1:${port}`;

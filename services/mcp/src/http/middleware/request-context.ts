@@ -26,20 +26,42 @@ declare module 'express-serve-static-core' {
   }
 }
 
+type Level = 'debug' | 'info';
+
 export function requestContext(logger: Logger, metrics: Metrics) {
+  // prom-client hashes the label object on every call; each label combination's child is looked up once.
+  const counted = new Map<string, { inc(): void }>();
+  const timed = new Map<string, { observe(seconds: number): void }>();
+  const countFor = (method: string, route: string, status: number) => {
+    const key = `${method} ${route} ${status}`;
+    let child = counted.get(key);
+    if (!child) counted.set(key, (child = metrics.httpRequests.labels(method, route, String(status))));
+    return child;
+  };
+  const timerFor = (method: string, route: string) => {
+    const key = `${method} ${route}`;
+    let child = timed.get(key);
+    if (!child) timed.set(key, (child = metrics.httpDuration.labels(method, route)));
+    return child;
+  };
+
   return (req: Request, res: Response, next: NextFunction): void => {
     const incoming = req.get('x-request-id');
-    req.id = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', req.id);
-    req.log = logger.child({ reqId: req.id });
+    const id = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    req.id = id;
+    res.setHeader('X-Request-Id', id);
+    // The request's child logger is made on first use: most requests log nothing but the access line.
+    let log: Logger | undefined;
+    Object.defineProperty(req, 'log', { get: () => (log ??= logger.child({ reqId: id })), configurable: true });
     const started = process.hrtime.bigint();
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeLabel(req.path);
-      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      metrics.httpDuration.observe({ method: req.method, route }, seconds);
+      countFor(req.method, route, res.statusCode).inc();
+      timerFor(req.method, route).observe(seconds);
       // Health probes every few seconds would drown the log: they go to debug.
-      const level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
+      const level: Level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
+      if (!logger.isLevelEnabled(level)) return;
       req.log[level](
         {
           method: req.method,

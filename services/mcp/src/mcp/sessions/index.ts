@@ -1,0 +1,56 @@
+// Stateful MCP sessions: 2025 Streamable HTTP clients (Mcp-Session-Id) and 2024-11-05 HTTP+SSE clients. Each
+// session owns one McpServer and one transport. The jobs live apart: registry.ts (open sessions, cap, close),
+// streamable.ts and legacy-sse.ts (the two transports), in-flight.ts (calls shutdown waits for), reaper.ts (idle).
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import type { Request, Response } from 'express';
+import { openLegacySse, postLegacyMessage } from './legacy-sse.ts';
+import { reapIdle, startReaper } from './reaper.ts';
+import { SessionRegistry, type SessionDeps } from './registry.ts';
+import { handleStreamable } from './streamable.ts';
+
+export class SessionManager {
+  readonly #deps: SessionDeps;
+  readonly #registry: SessionRegistry;
+  readonly #stopReaper: () => void;
+
+  constructor(deps: SessionDeps) {
+    this.#deps = deps;
+    this.#registry = new SessionRegistry(deps);
+    this.#stopReaper = startReaper(this.#registry, deps);
+  }
+
+  get size(): number {
+    return this.#registry.size;
+  }
+
+  handleStreamable(req: Request, res: Response): Promise<void> {
+    return handleStreamable(req, res, this.#registry, this.#deps);
+  }
+
+  openLegacySse(res: Response, messagesPath: string): Promise<void> {
+    return openLegacySse(res, messagesPath, this.#registry, this.#deps);
+  }
+
+  postLegacyMessage(req: Request, res: Response): Promise<void> {
+    return postLegacyMessage(req, res, this.#registry, this.#deps);
+  }
+
+  reapIdle(now = Date.now()): number {
+    return reapIdle(this.#registry, this.#deps, now);
+  }
+
+  /**
+   * First step of shutdown: end the streams that only wait for server-initiated messages (2025 GET streams,
+   * legacy SSE streams with nothing in flight), so clients learn we are leaving; calls in progress continue.
+   */
+  endIdleStreams(): void {
+    for (const session of this.#registry.values()) {
+      if (session.transport instanceof NodeStreamableHTTPServerTransport) session.transport.closeStandaloneSSEStream();
+    }
+  }
+
+  async closeAll(reason: string): Promise<void> {
+    this.#stopReaper();
+    await this.#registry.closeAll(reason);
+  }
+}

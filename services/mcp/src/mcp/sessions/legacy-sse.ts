@@ -1,0 +1,46 @@
+// 2024-11-05 HTTP+SSE sessions: GET /sse opens the stream (and the session), POST /messages?sessionId= feeds it.
+import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
+import type { Request, Response } from 'express';
+import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
+import { trackInFlight } from './in-flight.ts';
+import type { SessionDeps, SessionRegistry } from './registry.ts';
+
+const KIND = 'legacy-sse';
+
+export async function openLegacySse(res: Response, messagesPath: string, registry: SessionRegistry, deps: SessionDeps): Promise<void> {
+  if (!registry.hasRoom(res)) return;
+  const { config, buildServer, lifecycle } = deps;
+  const server = buildServer();
+  const transport = new SSEServerTransport(messagesPath, res);
+  const inFlight = trackInFlight(transport, lifecycle, () => registry.forget(transport.sessionId));
+  const session = registry.register({ id: transport.sessionId, kind: KIND, server, transport, inFlight });
+  lifecycle.trackStream(res, KIND);
+  registry.attach(session, res);
+  res.once('close', () => void registry.close(session, 'stream closed'));
+  await server.connect(inFlight.transport);
+  // The frozen SSE transport sends no keepalives; proxies cut idle streams, so send SSE comments ourselves.
+  const keepaliveMs = config.mcp.keepaliveSeconds * 1000;
+  if (keepaliveMs > 0) {
+    session.keepaliveTimer = setInterval(() => {
+      if (!res.writableEnded && !res.destroyed) res.write(': keepalive\n\n');
+    }, keepaliveMs);
+    session.keepaliveTimer.unref();
+  }
+}
+
+export async function postLegacyMessage(req: Request, res: Response, registry: SessionRegistry, deps: SessionDeps): Promise<void> {
+  const sessionId = typeof req.query.sessionId === 'string' ? req.query.sessionId : undefined;
+  if (!sessionId) {
+    deps.metrics.sessionsRejected.inc({ reason: 'missing' });
+    sendJsonRpcError(res, 400, JsonRpcCode.ServerError, 'Bad Request: the sessionId query parameter is required (use the endpoint sent on GET /sse).');
+    return;
+  }
+  const session = registry.find(sessionId, KIND);
+  if (!session) {
+    deps.metrics.sessionsRejected.inc({ reason: 'unknown' });
+    sendJsonRpcError(res, 404, JsonRpcCode.SessionNotFound, 'Session not found: its SSE stream was closed. Reconnect with GET /sse.');
+    return;
+  }
+  session.lastActivity = Date.now();
+  await (session.transport as SSEServerTransport).handlePostMessage(req, res, req.body);
+}

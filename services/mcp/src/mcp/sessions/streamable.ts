@@ -1,0 +1,86 @@
+// 2025 Streamable HTTP sessions (Mcp-Session-Id): initialize opens one, every later request carries its id.
+import { randomUUID } from 'node:crypto';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { isInitializeRequest } from '@modelcontextprotocol/server';
+import type { Request, Response } from 'express';
+import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
+import { BoundedEventStore } from '../event-store.ts';
+import { trackInFlight } from './in-flight.ts';
+import type { SessionDeps, SessionRegistry } from './registry.ts';
+
+/** The SSE retry hint (ms) sent with priming events, so clients resume promptly after a stream is closed. */
+const SSE_RETRY_MS = 1000;
+const KIND = 'streamable-session';
+
+export async function handleStreamable(req: Request, res: Response, registry: SessionRegistry, deps: SessionDeps): Promise<void> {
+  const sessionId = req.get('mcp-session-id');
+  if (sessionId !== undefined) {
+    const session = registry.find(sessionId, KIND);
+    if (!session) {
+      deps.metrics.sessionsRejected.inc({ reason: 'unknown' });
+      sendJsonRpcError(res, 404, JsonRpcCode.SessionNotFound, 'Session not found: it expired or was closed. Start a new session with initialize.');
+      return;
+    }
+    registry.attach(session, res);
+    deps.lifecycle.trackStream(res, KIND);
+    await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, req.body);
+    return;
+  }
+
+  const body: unknown = req.body;
+  const isInitialize =
+    req.method === 'POST' && (Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body));
+  if (!isInitialize) {
+    deps.metrics.sessionsRejected.inc({ reason: 'missing' });
+    sendJsonRpcError(
+      res,
+      400,
+      JsonRpcCode.ServerError,
+      'Bad Request: Mcp-Session-Id header is required. Send an initialize request first to open a session.',
+    );
+    return;
+  }
+  if (!registry.hasRoom(res)) return;
+  await openSession(req, res, registry, deps);
+}
+
+async function openSession(req: Request, res: Response, registry: SessionRegistry, deps: SessionDeps): Promise<void> {
+  const { config, buildServer, lifecycle, logger, metrics } = deps;
+  const release = registry.reserve();
+  let registered = false;
+  const server = buildServer();
+  const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+    sessionIdGenerator: () => randomUUID(),
+    // MCP_RESUMABILITY=false: no event store, so no replay after a lost stream and nothing stored per message.
+    eventStore: config.mcp.resumability ? new BoundedEventStore(config.mcp.eventStoreMaxEvents) : undefined,
+    retryInterval: SSE_RETRY_MS,
+    keepAliveMs: config.mcp.keepaliveSeconds * 1000,
+    maxRequestBodySize: config.security.maxBodyBytes,
+    onsessioninitialized: (id) => {
+      release();
+      registered = true;
+      const requested = (req.body as { params?: { protocolVersion?: unknown } } | undefined)?.params?.protocolVersion;
+      const session = registry.register({ id, kind: KIND, server, transport, inFlight }, { requestedVersion: requested });
+      registry.attach(session, res);
+    },
+    onsessionclosed: (id) => {
+      logger.info({ sessionId: id }, 'session closed by client (DELETE)');
+    },
+  });
+  const inFlight = trackInFlight(transport, lifecycle, () => {
+    const id = transport.sessionId;
+    if (id) registry.forget(id);
+  });
+  await server.connect(inFlight.transport);
+  lifecycle.trackStream(res, KIND);
+  try {
+    await transport.handleRequest(req, res, req.body);
+  } finally {
+    if (!registered) {
+      // The initialize was refused (bad params, bad headers): nothing to keep.
+      release();
+      await server.close().catch(() => undefined);
+      metrics.sessionsRejected.inc({ reason: 'initialize_failed' });
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// The SDK seam (src/mcp/sdk-adapter.ts) relies on how the SDK drives a Transport. These tests fail when an SDK
+// upgrade changes that, so the upgrade is noticed here rather than as miscounted in-flight calls in production.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/client';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { InMemoryTransport, McpServer, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
+import { FORWARDED_OPTIONAL_MEMBERS, tapTransport } from '../src/mcp/sdk-adapter.ts';
+
+/** Members of the Transport contract the tapped transport provides itself (delegating to the inner one). */
+const TRANSPORT_MEMBERS = ['start', 'send', 'close', 'onclose', 'onerror', 'onmessage', 'sessionId'];
+/** Members the session code calls on the SDK transport directly, never through the server. */
+const CALLED_DIRECTLY: Record<string, string[]> = {
+  NodeStreamableHTTPServerTransport: ['handleRequest', 'closeSSEStream', 'closeStandaloneSSEStream'],
+  SSEServerTransport: ['handlePostMessage', 'handleMessage', 'validateRequestHeaders'],
+};
+
+const publicMembers = (cls: { prototype: object }) =>
+  Object.getOwnPropertyNames(cls.prototype).filter((name) => name !== 'constructor' && !name.startsWith('_')).sort();
+
+describe('SDK seam: tapped transports', () => {
+  for (const cls of [NodeStreamableHTTPServerTransport, SSEServerTransport]) {
+    it(`covers every public member of ${cls.name}`, () => {
+      const known = new Set([...TRANSPORT_MEMBERS, ...FORWARDED_OPTIONAL_MEMBERS, ...(CALLED_DIRECTLY[cls.name] ?? [])]);
+      const unknown = publicMembers(cls).filter((name) => !known.has(name));
+      assert.deepEqual(unknown, [], `${cls.name} gained members the tapped transport does not forward: decide in sdk-adapter.ts`);
+    });
+  }
+
+  it('sees every request and its response, forwards what connect() sets up, and reports the close', async () => {
+    const received: JSONRPCMessage[] = [];
+    const sent: JSONRPCMessage[] = [];
+    let closed = 0;
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    let supported: string[] | undefined;
+    Object.assign(serverSide, { setSupportedProtocolVersions: (versions: string[]) => (supported = versions) });
+    const server = new McpServer({ name: 'seam', version: '1.0.0' });
+    server.registerTool('echo', { description: 'echo' }, () => ({ content: [{ type: 'text', text: 'hi' }] }));
+    await server.connect(
+      tapTransport(serverSide, {
+        received: (message) => received.push(message),
+        sent: (message) => sent.push(message),
+        closed: () => closed++,
+      }),
+    );
+    assert.ok(supported && supported.length > 0, 'connect() hands the supported versions to the transport');
+
+    const client = new Client({ name: 'seam-test', version: '1.0.0' });
+    await client.connect(clientSide);
+    await client.callTool({ name: 'echo', arguments: {} });
+
+    const requestIds = received.filter((m) => 'method' in m && 'id' in m).map((m) => (m as { id: unknown }).id);
+    const responseIds = sent.filter((m) => !('method' in m) && 'id' in m).map((m) => (m as { id: unknown }).id);
+    assert.ok(requestIds.length >= 2, 'initialize and tools/call were seen');
+    assert.deepEqual(responseIds, requestIds, 'each request was answered through the tapped send');
+
+    await client.close();
+    assert.equal(closed, 1);
+    await server.close();
+  });
+});
