@@ -7,7 +7,7 @@
  * The tests in this suite run concurrently: the 90-second idle-stream check overlaps the others.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,6 +28,8 @@ const IDLE_SECONDS = 90;
 const testPackage = JSON.parse(await readFile(join(repoRoot, 'test', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 /** One question with one right answer, for the real model the stack runs (smollm2-135m, test/env/dev.env). */
 const KNOWN_QUESTION = 'What is the capital of France?';
+/** A question whose answer runs to a few sentences (up to the model's 128 tokens), long enough to stream. */
+const LONG_QUESTION = 'Describe Paris in a few sentences.';
 
 let stack: ComposeStack | undefined;
 let tls: LocalTlsClient;
@@ -280,22 +282,24 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     const modern = await connectV2(target, { pin: '2026-07-28' });
     const legacy = await connectLegacySse(target);
     try {
-      for (const outcome of [
-        await askWithProgressV2(modern.client, KNOWN_QUESTION),
-        await askWithProgress(legacy.client, KNOWN_QUESTION),
-      ]) {
-        assert.equal(outcome.provider, 'ollama');
-        assert.equal(outcome.model, 'smollm2-135m');
+      for (const [known, long] of [
+        [await askWithProgressV2(modern.client, KNOWN_QUESTION), await askWithProgressV2(modern.client, LONG_QUESTION)],
+        [await askWithProgress(legacy.client, KNOWN_QUESTION), await askWithProgress(legacy.client, LONG_QUESTION)],
+      ] as const) {
+        for (const outcome of [known, long]) {
+          assert.equal(outcome.provider, 'ollama');
+          assert.equal(outcome.model, 'smollm2-135m');
+          // The progress messages are the answer as the model wrote it, in order, nothing invented. (The SDK
+          // clients drop a notification that arrives in the same read as the result, so the tail may be missing.)
+          assert.ok(outcome.answer.startsWith(outcome.progress.join('')), `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`);
+        }
         // SmolLM2-135M-Instruct (temperature 0) knows this one: the answer arrived intact through the whole stack.
-        assert.match(outcome.answer, /\bParis\b/, `answer: ${JSON.stringify(outcome.answer)}`);
-        // The progress messages are the answer as the model wrote it, in order, nothing invented. (The SDK
-        // clients drop a notification that arrives in the same read as the result, so the tail may be missing.)
-        assert.ok(outcome.answer.startsWith(outcome.progress.join('')), `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`);
-        // Streamed, not delivered in one burst at the end: several notifications (the service batches at most
-        // one per 100 ms) spread over the time the model was writing.
-        assert.ok(outcome.progress.length >= 3, `only ${outcome.progress.length} progress notifications: ${JSON.stringify(outcome.progress)}`);
-        const spreadMs = outcome.progressAt.at(-1)! - outcome.progressAt[0]!;
-        assert.ok(spreadMs >= 200, `progress arrived within ${spreadMs.toFixed(0)} ms: a burst, not a stream`);
+        assert.match(known.answer, /\bParis\b/, `answer: ${JSON.stringify(known.answer)}`);
+        // A longer answer is streamed, not delivered in one burst at the end: several notifications (the service
+        // batches at most one per 100 ms) spread over the time the model was writing.
+        assert.ok(long.progress.length >= 3, `only ${long.progress.length} progress notifications: ${JSON.stringify(long.progress)}`);
+        const spreadMs = long.progressAt.at(-1)! - long.progressAt[0]!;
+        assert.ok(spreadMs >= 300, `progress arrived within ${spreadMs.toFixed(0)} ms: a burst, not a stream`);
       }
       // Ollama itself served the chat (its own access log), not something in between.
       await within(10_000, 'Ollama access log for /api/chat', chatSeen);
@@ -375,6 +379,7 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
       throw new Error(`${(error as Error).message}\nmcp-remote said:\n${bridgeLog.slice(-3000)}`);
     } finally {
       await client.close();
+      await rm(configDir, { recursive: true, force: true });
     }
   });
 
