@@ -39,14 +39,19 @@ images-offline: ## Build every image the stack uses without any registry (air-ga
 	bash scripts/images/build-all.sh
 
 # ---------------------------------------------------------------- stack: local dev (compose.yaml)
-# GPU=1 adds compose.gpu.yaml (NVIDIA GPU for Ollama).
-DEV_COMPOSE := $(COMPOSE) -f compose.yaml $(if $(GPU),-f compose.gpu.yaml)
+# GPU=1 adds compose.gpu.yaml (NVIDIA GPU for Ollama). DEV_ENV: the profiles (Ollama only with LLM_PROVIDER=ollama,
+# the Inspector unless INSPECTOR=false) and the offline model, worked out once per make run (scripts/dev/compose-env.sh).
+DEV_ENV = $(eval DEV_ENV := $$(shell bash scripts/dev/compose-env.sh))$(DEV_ENV)
+DEV_COMPOSE = $(DEV_ENV) $(COMPOSE) -f compose.yaml $(if $(GPU),-f compose.gpu.yaml)
+# down/clean: every profile, so whatever an earlier `make dev` started goes, whatever the settings are now.
+DEV_COMPOSE_ALL = $(DEV_ENV) COMPOSE_PROFILES='*' $(COMPOSE) -f compose.yaml $(if $(GPU),-f compose.gpu.yaml)
 
 .PHONY: dev
-dev: certs ## Build and start the dev stack (Traefik+TLS, mcp, Ollama, Inspector), wait until healthy, print the URLs
+dev: doctor certs ## Build and start the dev stack (Traefik+TLS, mcp, Ollama, Inspector), wait until healthy, print the URLs
 	$(DEV_COMPOSE) build
-	@# Download the model in the foreground first, so its progress is visible (skipped when already present).
-	$(DEV_COMPOSE) run --rm ollama-pull
+	@# Download the model in the foreground first, so its progress is visible (skipped when present; no Ollama, no pull
+	@# with another LLM_PROVIDER).
+	@if $(DEV_COMPOSE) config --services | grep -x ollama-pull >/dev/null; then $(DEV_COMPOSE) run --rm ollama-pull; fi
 	$(DEV_COMPOSE) up -d --wait --remove-orphans
 	@$(MAKE) --no-print-directory urls
 
@@ -60,10 +65,11 @@ urls: ## Print the dev stack's URLs (with the published HTTPS port)
 	echo "  MCP (legacy SSE)       https://mcp.localhost$$sfx/sse"; \
 	echo "  REST API docs          https://mcp.localhost$$sfx/docs"; \
 	echo "  Health                 https://mcp.localhost$$sfx/healthz"; \
-	echo "  Inspector              https://inspector.localhost$$sfx"; \
+	[ -z "$$($(DEV_COMPOSE) ps -q inspector 2>/dev/null)" ] || echo "  Inspector              https://inspector.localhost$$sfx"; \
 	echo "  Traefik dashboard      https://traefik.localhost$$sfx"; \
 	echo ""; \
-	echo "  Local CA: $${TLS_CERT_DIR:-certs}/ca.crt (trust it once: see README). Hot reload: make watch"
+	echo "  Local CA: $${TLS_CERT_DIR:-certs}/ca.crt (trust it once: docs/clients.md). Hot reload: make watch"; \
+	echo "  Connect a client: make client-config CLIENT=claude-desktop|claude-code|cursor|vscode|json"
 
 .PHONY: watch
 watch: ## Hot reload: sync edited service sources into the running mcp container (Ctrl-C to stop)
@@ -71,7 +77,7 @@ watch: ## Hot reload: sync edited service sources into the running mcp container
 
 .PHONY: down
 down: ## Stop the dev stack (keeps the Ollama model volume)
-	$(DEV_COMPOSE) down --remove-orphans
+	$(DEV_COMPOSE_ALL) down --remove-orphans
 
 .PHONY: logs
 logs: ## Follow the dev stack's logs (SERVICE=mcp for one service)
@@ -94,8 +100,10 @@ build: ## Build the production image only, reproducibly, as MCP_IMAGE:IMAGE_TAG 
 	bash scripts/deploy/build.sh
 
 .PHONY: config
-config: ## Render and validate every compose combination: dev, dev+GPU, prod (ACME and file TLS), staging
+config: ## Render and validate every compose combination: dev, dev+GPU, prod (ACME and file TLS), staging; and your .env
 	$(COMPOSE) -f compose.yaml --env-file .env.example config -q
+	@# The user's own .env, as make dev would use it (a typo there should fail here, not at start).
+	@if [ -f .env ]; then $(DEV_COMPOSE) --env-file .env config -q && echo "config: your .env renders with compose.yaml"; fi
 	$(COMPOSE) -f compose.yaml -f compose.gpu.yaml --env-file .env.example config -q
 	DOMAIN=mcp.example.com IMAGE_TAG=0.0.0 ACME_EMAIL=ops@example.com \
 	  $(COMPOSE) -f compose.prod.yaml --env-file .env.example config -q
@@ -117,8 +125,8 @@ smoke: ## Probe a live stack like a deploy pipeline: /healthz + first SSE event 
 .PHONY: clean
 clean: ## Remove the dev stack with its volumes (the Ollama model too), its locally built images, and dist/
 	@# Only the images compose builds (mcp dev, Inspector): pulled or offline-built upstream images stay.
-	built=$$($(DEV_COMPOSE) config --format json | node -e 'const c=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(Object.values(c.services).filter(s=>s.build&&s.image).map(s=>s.image).join(" "))'); \
-	$(DEV_COMPOSE) down --volumes --remove-orphans; \
+	built=$$($(DEV_COMPOSE_ALL) config --format json | node -e 'const c=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(Object.values(c.services).filter(s=>s.build&&s.image).map(s=>s.image).join(" "))'); \
+	$(DEV_COMPOSE_ALL) down --volumes --remove-orphans; \
 	[ -z "$$built" ] || docker image rm -f $$built
 	rm -rf services/mcp/dist
 
@@ -211,3 +219,12 @@ test-swarm: deps ## A real 3-node Swarm on this machine (root; network namespace
 .PHONY: soak
 soak: deps ## Soak through the real Traefik: idle streams held, SIGTERM under load, abandoned sessions (~25 min at the defaults); writes bench/results/soak.md (SOAK_ARGS="--streams 2000 --hold-minutes 2" for a shorter run)
 	node bench/soak.ts $(SOAK_ARGS)
+
+# ---------------------------------------------------------------- first hour (docs/clients.md, docs/development.md)
+.PHONY: doctor
+doctor: ## Check what make dev and make test need: Docker, Compose >= 2.22, free ports, disk, openssl, Node 24
+	bash scripts/doctor.sh
+
+.PHONY: client-config
+client-config: ## Ready-to-paste MCP client config for the running stack (CLIENT=claude-desktop|claude-code|cursor|vscode|json)
+	@$(DEV_ENV) bash scripts/client-config.sh "$(CLIENT)"

@@ -14,7 +14,7 @@
 #   Run again (FORCE=1 to force) to replace the certificate: Traefik serves the new one without a restart.
 #   Run as root, the key is made 0600 and owned by Traefik's uid 65532; otherwise it is left 0644 in a 0755 DIR.
 #
-# Writes DIR/tls.crt + DIR/tls.key (what Traefik loads) and DIR/ca.crt (the CA to trust, see the README).
+# Writes DIR/tls.crt + DIR/tls.key (what Traefik loads) and DIR/ca.crt (the CA to trust, see docs/clients.md).
 # - mkcert installed: mkcert signs with its own CA (`mkcert -install` puts that CA in your trust stores).
 # - otherwise: openssl makes a local CA in DIR (ca.key never leaves DIR). That CA is name-constrained to
 #   localhost and loopback addresses, so even once trusted it cannot vouch for any other site.

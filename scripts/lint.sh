@@ -165,6 +165,16 @@ else
   none zizmor "no workflows in the tree"
 fi
 
+# Install-script policy: every dependency with an install script is approved or denied in package.json's
+# allowScripts (npm 11), so a new one is a reviewed decision, never a silent skip or run.
+unreviewed_install_scripts() {
+  local out
+  out=$(npm install-scripts ls 2>&1 | grep -v 'Unknown user config')
+  echo "$out"
+  grep -q '^No packages with unreviewed install scripts' <<<"$out"
+}
+check allowScripts "every dependency install script approved or denied in package.json" unreviewed_install_scripts
+
 printf '%s\n' "${summary[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "lint: FAILED (${failed[*]})"

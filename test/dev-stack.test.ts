@@ -1,13 +1,13 @@
 /**
  * The dev stack exactly as `make dev` starts it (compose.yaml), with only what CI cannot have replaced through
- * test/env/dev.env: ephemeral loopback ports, no egress, the offline tiny model. Everything is reached through
+ * test/env/dev.env: ephemeral loopback ports, no egress, the offline SmolLM2-135M-Instruct model. Everything is reached through
  * Traefik on HTTPS as `mcp.localhost` / `inspector.localhost`, verifying the certificate against the local CA
  * that scripts/certs.sh made for this run (never insecure).
  *
  * The tests in this suite run concurrently: the 90-second idle-stream check overlaps the others.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,14 +15,21 @@ import { after, before, describe, test } from 'node:test';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { ComposeStack } from './helpers/compose.ts';
 import { runConformance } from './helpers/conformance.ts';
-import { requireDockerEngine, runOk, uniqueName, waitForLogLine } from './helpers/docker.ts';
+import { requireDockerEngine, run, runOk, uniqueName, waitForLogLine } from './helpers/docker.ts';
 import { connectLegacySse, connectStreamableV1, connectV2 } from './helpers/mcp-clients.ts';
 import { repoRoot, testEnvDir } from './helpers/paths.ts';
 import { readSse, readUntil, within, type SseReader } from './helpers/sse.ts';
 import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { createLocalTlsClient, createPlainClient, localhostOnlyLookup, type LocalTlsClient } from './helpers/tls.ts';
 
 const IDLE_SECONDS = 90;
+const testPackage = JSON.parse(await readFile(join(repoRoot, 'test', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+/** One question with one right answer, for the real model the stack runs (smollm2-135m, test/env/dev.env). */
+const KNOWN_QUESTION = 'What is the capital of France?';
+/** A question whose answer runs to a few sentences (up to the model's 128 tokens), long enough to stream. */
+const LONG_QUESTION = 'Describe Paris in a few sentences.';
 
 let stack: ComposeStack | undefined;
 let tls: LocalTlsClient;
@@ -31,6 +38,17 @@ let caFile = '';
 let mcpUrl = '';
 let inspectorUrl = '';
 let httpPort = 0;
+let certDir = '';
+
+/** `make client-config CLIENT=<client>`'s script against this stack; stdout must be the configuration alone. */
+async function clientConfig(client: string): Promise<Record<string, unknown>> {
+  const result = await run('bash', ['scripts/client-config.sh', client], {
+    cwd: repoRoot,
+    env: { ...process.env, COMPOSE_PROJECT_NAME: stack!.project, TLS_CERT_DIR: certDir },
+  });
+  assert.equal(result.code, 0, `client-config ${client} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
 
 function initializeRequest(protocolVersion: string) {
   return {
@@ -71,7 +89,7 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     await requireDockerEngine();
     const project = uniqueName('mcpit-dev');
     // The project's own certificate script, forced to its openssl CA so a developer's mkcert root stays out.
-    const certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
+    certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
     await runOk('bash', ['scripts/certs.sh', certDir], { cwd: repoRoot, env: { ...process.env, CERTS_TOOL: 'openssl' } });
     caFile = join(certDir, 'ca.crt');
     tls = createLocalTlsClient(await readFile(caFile));
@@ -256,7 +274,7 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     await evilOrigin.body?.cancel();
   });
 
-  test('`ask` reaches Ollama and its answer streams back as progress (2026-07-28 and legacy SSE clients)', async () => {
+  test('`ask` reaches Ollama: a real model answers a known question, streamed as progress over time (2026-07-28 and legacy SSE clients)', async () => {
     const target = { baseUrl: mcpUrl, fetch: tls.fetch };
     const ollama = stack!.container('ollama');
     const chatSeen = waitForLogLine(ollama.getId(), /\/api\/chat/);
@@ -264,23 +282,104 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     const modern = await connectV2(target, { pin: '2026-07-28' });
     const legacy = await connectLegacySse(target);
     try {
-      for (const outcome of [
-        await askWithProgressV2(modern.client, 'Say hello in five words.'),
-        await askWithProgress(legacy.client, 'Name a colour.'),
-      ]) {
-        assert.equal(outcome.provider, 'ollama');
-        assert.equal(outcome.model, 'mcp-stack-tiny');
-        assert.ok(outcome.progress.length >= 1, 'at least one progress notification before the result');
-        // The progress messages are the answer as the model wrote it, in order, nothing invented. (The SDK
-        // clients drop a notification that arrives in the same read as the result, so the tail may be missing.)
-        assert.ok(outcome.answer.startsWith(outcome.progress.join('')), `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`);
-        assert.ok(outcome.answer.length > 0);
+      for (const [known, long] of [
+        [await askWithProgressV2(modern.client, KNOWN_QUESTION), await askWithProgressV2(modern.client, LONG_QUESTION)],
+        [await askWithProgress(legacy.client, KNOWN_QUESTION), await askWithProgress(legacy.client, LONG_QUESTION)],
+      ] as const) {
+        for (const outcome of [known, long]) {
+          assert.equal(outcome.provider, 'ollama');
+          assert.equal(outcome.model, 'smollm2-135m');
+          // The progress messages are the answer as the model wrote it, in order, nothing invented. (The SDK
+          // clients drop a notification that arrives in the same read as the result, so the tail may be missing.)
+          assert.ok(outcome.answer.startsWith(outcome.progress.join('')), `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`);
+        }
+        // SmolLM2-135M-Instruct (temperature 0) knows this one: the answer arrived intact through the whole stack.
+        assert.match(known.answer, /\bParis\b/, `answer: ${JSON.stringify(known.answer)}`);
+        // A longer answer is streamed, not delivered in one burst at the end: several notifications (the service
+        // batches at most one per 100 ms) spread over the time the model was writing.
+        assert.ok(long.progress.length >= 3, `only ${long.progress.length} progress notifications: ${JSON.stringify(long.progress)}`);
+        const spreadMs = long.progressAt.at(-1)! - long.progressAt[0]!;
+        assert.ok(spreadMs >= 300, `progress arrived within ${spreadMs.toFixed(0)} ms: a burst, not a stream`);
       }
       // Ollama itself served the chat (its own access log), not something in between.
       await within(10_000, 'Ollama access log for /api/chat', chatSeen);
     } finally {
       await modern.close();
       await legacy.close();
+    }
+  });
+
+  test('make client-config: every client\'s configuration parses and has the shape that client documents', async () => {
+    const url = `${mcpUrl}/mcp`;
+    const ca = join(certDir, 'ca.crt');
+    const desktop = (await clientConfig('claude-desktop')) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> };
+    assert.deepEqual(Object.keys(desktop), ['mcpServers']);
+    const bridge = desktop.mcpServers['mcp-stack']!;
+    assert.equal(bridge.command, 'npx');
+    assert.deepEqual(bridge.args, ['-y', `mcp-remote@${testPackage.dependencies['mcp-remote']}`, url, '--transport', 'http-only']);
+    assert.deepEqual(bridge.env, { NODE_EXTRA_CA_CERTS: ca }, 'no token in dev: no header, only the CA');
+
+    assert.deepEqual(await clientConfig('claude-code'), { mcpServers: { 'mcp-stack': { type: 'http', url } } });
+    assert.deepEqual(await clientConfig('cursor'), { mcpServers: { 'mcp-stack': { url } } });
+    assert.deepEqual(await clientConfig('vscode'), { servers: { 'mcp-stack': { type: 'http', url } } });
+    assert.deepEqual(await clientConfig('json'), { name: 'mcp-stack', transport: 'streamable-http', url, headers: {}, caFile: ca });
+
+    // With a token (another stack, given by URL/TOKEN): the header in each client's own form, VS Code's as a prompt.
+    const withToken = async (client: string) => {
+      const result = await run('bash', ['scripts/client-config.sh', client], {
+        cwd: repoRoot,
+        env: { ...process.env, URL: 'https://mcp.example.com/mcp', TOKEN: 'tok-123', CACERT: ca },
+      });
+      assert.equal(result.code, 0, result.stderr);
+      return JSON.parse(result.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const desktopAuth = (await withToken('claude-desktop')).mcpServers['mcp-stack'];
+    assert.deepEqual(desktopAuth.args.slice(-2), ['--header', 'Authorization:${MCP_STACK_AUTH_HEADER}']);
+    assert.equal(desktopAuth.env.MCP_STACK_AUTH_HEADER, 'Bearer tok-123');
+    assert.deepEqual((await withToken('claude-code')).mcpServers['mcp-stack'].headers, { Authorization: 'Bearer tok-123' });
+    assert.deepEqual((await withToken('cursor')).mcpServers['mcp-stack'].headers, { Authorization: 'Bearer tok-123' });
+    const vscode = await withToken('vscode');
+    assert.deepEqual(vscode.inputs, [{ type: 'promptString', id: 'mcp-stack-token', description: 'Bearer token of mcp-stack (MCP_AUTH_TOKEN)', password: true }]);
+    assert.deepEqual(vscode.servers['mcp-stack'].headers, { Authorization: 'Bearer ${input:mcp-stack-token}' });
+    assert.ok(!JSON.stringify(vscode).includes('tok-123'), 'the VS Code file holds no secret');
+
+    const unknown = await run('bash', ['scripts/client-config.sh', 'emacs'], { cwd: repoRoot });
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown CLIENT "emacs": use one of claude-desktop\|claude-code\|cursor\|vscode\|json/);
+  });
+
+  test('Claude Desktop\'s configuration, run as printed (npx mcp-remote), lists the tools through Traefik TLS', async () => {
+    const config = (await clientConfig('claude-desktop')) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> };
+    const server = config.mcpServers['mcp-stack']!;
+    const configDir = await mkdtemp(join(tmpdir(), 'mcp-remote-'));
+    const transport = new StdioClientTransport({
+      command: server.command,
+      args: server.args,
+      cwd: repoRoot, // npx finds the pinned mcp-remote in the workspace (no download)
+      env: {
+        ...(process.env as Record<string, string>),
+        ...server.env,
+        MCP_REMOTE_CONFIG_DIR: configDir,
+        // Only what a user's OS does for them: *.localhost -> 127.0.0.1 (see helpers/resolve-localhost.ts).
+        NODE_OPTIONS: `--import=${join(repoRoot, 'test', 'helpers', 'resolve-localhost.ts')}`,
+      },
+      stderr: 'pipe',
+    });
+    let bridgeLog = '';
+    transport.stderr?.on('data', (c: Buffer) => (bridgeLog += c.toString()));
+    const client = new ClientV1({ name: 'claude-desktop-stand-in', version: '1.0.0' }, { capabilities: {} });
+    try {
+      await within(60_000, 'mcp-remote connects', client.connect(transport));
+      const { tools } = await client.listTools();
+      const names = tools.map((t) => t.name);
+      for (const tool of ['ask', 'server_info', 'summarize']) assert.ok(names.includes(tool), `${tool} missing from ${names.join(', ')}`);
+      const info = (await client.callTool({ name: 'server_info', arguments: {} })) as { structuredContent?: { provider: string } };
+      assert.equal(info.structuredContent?.provider, 'ollama');
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\nmcp-remote said:\n${bridgeLog.slice(-3000)}`);
+    } finally {
+      await client.close();
+      await rm(configDir, { recursive: true, force: true });
     }
   });
 

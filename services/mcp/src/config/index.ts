@@ -1,7 +1,7 @@
 // All of the service's environment, parsed once at start with zod and handed down typed. Nothing else in the
 // service reads process.env. A bad value stops the process with one line per problem (see ConfigError).
 // Every section is written with the helpers of env.ts.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { bool, ConfigError, httpUrl, list, oneOf, parseFields, readSecret, text, wholeNumber, type Env, type Secret } from './env.ts';
 import { readLlmConfig, type LlmConfig } from './llm.ts';
 
@@ -10,6 +10,7 @@ export { ConfigError, Secret } from './env.ts';
 export const APP_ENVS = ['development', 'staging', 'production'] as const;
 export type AppEnv = (typeof APP_ENVS)[number];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 
 /** Hostnames a local server answers to; the default for both allowlists (DNS-rebinding protection). */
 export const LOCALHOST_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -21,6 +22,8 @@ export interface Config {
   /** Address to bind; 0.0.0.0 inside containers, 127.0.0.1 is the safer choice on a laptop. */
   bindHost: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  /** `pretty` (colours, one readable line per event) for people in development; `json` for log pipelines. */
+  logFormat: (typeof LOG_FORMATS)[number];
   auth: {
     /** undefined only when auth is disabled (explicitly, or in development without a token). */
     token: Secret | undefined;
@@ -61,6 +64,8 @@ export interface Config {
     eventStoreMaxBytesPerSession: number;
     eventStoreMaxBytesTotal: number;
     conformanceFixtures: boolean;
+    /** Serve the 2024-11-05 HTTP+SSE transport (GET /sse + POST /messages); false answers those with a 404. */
+    legacySse: boolean;
   };
   shutdownGraceSeconds: number;
   llm: LlmConfig;
@@ -87,6 +92,8 @@ const serviceFields = {
   PORT: wholeNumber('PORT', 0, 65535, 8000),
   MCP_BIND_HOST: text.transform((v) => v ?? '0.0.0.0'),
   LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  // Empty: pretty in development, JSON everywhere else.
+  LOG_FORMAT: text.pipe(z.enum(LOG_FORMATS, { error: (i) => `LOG_FORMAT must be json or pretty (got "${String(i.input)}")` }).optional()),
   MCP_AUTH_DISABLED: bool('MCP_AUTH_DISABLED', false),
   MCP_PUBLIC_URL: httpUrl('MCP_PUBLIC_URL must be the http(s) URL clients use for /mcp, e.g. https://mcp.example.com/mcp'),
   MCP_ALLOWED_HOSTS: list('MCP_ALLOWED_HOSTS', hostname('MCP_ALLOWED_HOSTS')),
@@ -98,6 +105,7 @@ const serviceFields = {
   MCP_RESUMABILITY: bool('MCP_RESUMABILITY', true),
   MCP_EVENT_STORE_MAX_EVENTS: wholeNumber('MCP_EVENT_STORE_MAX_EVENTS', 0, 1_000_000, 1000),
   MCP_CONFORMANCE_FIXTURES: bool('MCP_CONFORMANCE_FIXTURES', false),
+  MCP_LEGACY_SSE: bool('MCP_LEGACY_SSE', true),
   MCP_RATE_LIMIT_PER_MINUTE: wholeNumber('MCP_RATE_LIMIT_PER_MINUTE', 0, 1_000_000, 600),
   MCP_MAX_BODY_BYTES: wholeNumber('MCP_MAX_BODY_BYTES', 1024, 100 * 1024 * 1024, 1024 * 1024),
   // Unset: trust no proxy (run bare, X-Forwarded-* from anyone who reaches the port would be forgeable).
@@ -148,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: c.PORT,
     bindHost: c.MCP_BIND_HOST,
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT ?? (c.APP_ENV === 'development' ? 'pretty' : 'json'),
     auth: {
       token: authDisabled ? undefined : token,
       disabled: authDisabled,
@@ -173,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
       eventStoreMaxBytesPerSession: c.MCP_EVENT_STORE_MAX_BYTES_PER_SESSION,
       eventStoreMaxBytesTotal: c.MCP_EVENT_STORE_MAX_BYTES_TOTAL,
       conformanceFixtures: c.MCP_CONFORMANCE_FIXTURES,
+      legacySse: c.MCP_LEGACY_SSE,
     },
     shutdownGraceSeconds: c.SHUTDOWN_GRACE_SECONDS,
     llm,

@@ -112,12 +112,19 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     else await serveStateless(req, res);
   });
 
-  router.get(LEGACY_SSE_PATH, async (_req, res) => {
-    await sessions.openLegacySse(res, LEGACY_MESSAGES_PATH);
-  });
-  router.post(LEGACY_MESSAGES_PATH, async (req, res) => {
-    await sessions.postLegacyMessage(req, res);
-  });
+  if (config.mcp.legacySse) {
+    router.get(LEGACY_SSE_PATH, async (_req, res) => {
+      await sessions.openLegacySse(res, LEGACY_MESSAGES_PATH);
+    });
+    router.post(LEGACY_MESSAGES_PATH, async (req, res) => {
+      await sessions.postLegacyMessage(req, res);
+    });
+  } else {
+    // Switched off (MCP_LEGACY_SSE=false): say so in the route's contract, so a 2024-11-05 client learns why.
+    router.all([LEGACY_SSE_PATH, LEGACY_MESSAGES_PATH], (_req, res) => {
+      sendJsonRpcError(res, 404, JsonRpcCode.ServerError, `The 2024-11-05 HTTP+SSE transport (${LEGACY_SSE_PATH}) is switched off on this server (MCP_LEGACY_SSE=false); connect with Streamable HTTP at ${MCP_PATH}.`);
+    });
+  }
 
   return {
     router,

@@ -34,6 +34,8 @@ export function baseEnv(): Record<string, string> {
     PORT: '0',
     MCP_BIND_HOST: '127.0.0.1',
     LOG_LEVEL: 'debug',
+    // The tests read the log lines as JSON (development would default to pretty).
+    LOG_FORMAT: 'json',
     MCP_AUTH_TOKEN: TEST_TOKEN,
     // Port 9 (discard) on loopback: refused at once, so nothing ever leaves the machine.
     OLLAMA_BASE_URL: 'http://127.0.0.1:9',
