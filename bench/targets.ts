@@ -1,5 +1,6 @@
 // The servers under test: our service in each of its modes, the bare-SDK baseline of the same mode,
 // and the raw node:http ceiling. Every one runs as its own process pinned to the server core.
+import { authHeaders, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { join } from 'node:path';
 import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { startPinned, type ServerProcess } from './lib/proc.ts';
@@ -47,9 +48,8 @@ export const bareLegacySse = baseline('bare-legacy-sse', 'bare SDK legacy SSE (s
 export const ceiling = baseline('ceiling', 'raw node:http JSON-RPC responder (ceiling)', 'raw-ceiling.ts', 8104);
 
 // ---------------------------------------------------------------- ours
-/** A throwaway bearer token: the bench sends it on every request, as a real client would. */
-export const BENCH_TOKEN = 'bench-token-0123456789abcdef0123456789abcdef';
-const AUTH = { Authorization: `Bearer ${BENCH_TOKEN}` };
+// The tests' throwaway bearer token: the bench sends it on every request, as a real client would.
+const AUTH = authHeaders();
 
 /**
  * The TypeScript source, run directly (Node strips the types once at load; the running code is the same as dist/).
@@ -70,7 +70,7 @@ export function oursEnv(port: number, stateless: boolean): Record<string, string
         MCP_BIND_HOST: '127.0.0.1',
         APP_ENV: 'production',
         LOG_LEVEL: 'warn',
-        MCP_AUTH_TOKEN: BENCH_TOKEN,
+        MCP_AUTH_TOKEN: TEST_TOKEN,
         MCP_STATELESS: String(stateless),
         MCP_RATE_LIMIT_PER_MINUTE: '0',
         MCP_MAX_SESSIONS: '50000',

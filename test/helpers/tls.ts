@@ -1,5 +1,5 @@
-import type { LookupAddress, LookupOptions } from 'node:dns';
 import { readFile } from 'node:fs/promises';
+import { localhostOnlyLookup } from '@mcp-stack/test-support/localhost';
 import { Agent, fetch as undiciFetch } from 'undici';
 
 /**
@@ -17,22 +17,6 @@ export interface LocalTlsClient {
   /** The undici agent, for `undici.request` style calls. */
   agent: Agent;
   close(): Promise<void>;
-}
-
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-/** Resolves `localhost` and every `*.localhost` name to 127.0.0.1 (RFC 6761), and nothing else. */
-export function localhostOnlyLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  const name = hostname.toLowerCase();
-  if (name !== 'localhost' && !name.endsWith('.localhost') && name !== '127.0.0.1') {
-    // The tests may only talk to this machine; anything else is a bug in a test, so say so.
-    const err: NodeJS.ErrnoException = new Error(`test client refuses to resolve ${hostname}: only *.localhost`);
-    err.code = 'ENOTFOUND';
-    callback(err, []);
-    return;
-  }
-  if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-  else callback(null, '127.0.0.1', 4);
 }
 
 export function createLocalTlsClient(caPem: string | Buffer): LocalTlsClient {

@@ -3,9 +3,8 @@ import { loadConfig } from '../../src/config/index.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createMetrics } from '../../src/http/metrics.ts';
 import { createLlmProvider } from '../../src/llm/index.ts';
-import { silentLogger, TEST_OPENAI_KEY } from './llm-fixtures.ts';
-
-export const TEST_AUTH_TOKEN = 'test-token-0123456789abcdef';
+import { TEST_OPENAI_KEY, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { silentLogger } from './llm-fixtures.ts';
 
 /** Env for one provider pointing at a test server URL (the fake's base URL, without /v1). */
 export function llmEnv(provider: 'ollama' | 'openai', fakeUrl: string, extra: Record<string, string> = {}) {
@@ -22,7 +21,7 @@ export function llmEnv(provider: 'ollama' | 'openai', fakeUrl: string, extra: Re
 }
 
 export function buildDeps(env: Record<string, string>): AppDeps {
-  const config = loadConfig({ APP_ENV: 'development', LOG_LEVEL: 'silent', MCP_AUTH_TOKEN: TEST_AUTH_TOKEN, ...env });
+  const config = loadConfig({ APP_ENV: 'development', LOG_LEVEL: 'silent', MCP_AUTH_TOKEN: TEST_TOKEN, ...env });
   return {
     config,
     logger: silentLogger,

@@ -1,6 +1,7 @@
 // Builders shared by the LLM/tools/REST tests: providers pointed at the wire-protocol test servers.
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { TEST_OPENAI_KEY } from '@mcp-stack/test-support/credentials';
 import { pino } from 'pino';
 import { Secret, type LlmConfig } from '../../src/config/llm.ts';
 import { createLlmProvider } from '../../src/llm/index.ts';
@@ -10,7 +11,6 @@ import { startFakeOpenAi } from './fake-openai.ts';
 import type { FakeOptions, FakeServer } from './fake-llm-common.ts';
 
 export const silentLogger = pino({ level: 'silent' });
-export const TEST_OPENAI_KEY = 'sk-test-0123456789';
 
 export interface ProviderCase {
   name: 'ollama' | 'openai';
