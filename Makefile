@@ -35,7 +35,7 @@ test-integration: deps ## Testcontainers tests: the real image, the dev stack an
 
 # ---------------------------------------------------------------- images
 .PHONY: images-offline
-images-offline: ## Build every image the stack uses without any registry (air-gapped networks, our CI)
+images-offline: ## Build every image the stack uses without any registry (our own names); prints the *_IMAGE exports
 	bash scripts/images/build-all.sh
 
 # ---------------------------------------------------------------- stack: local dev (compose.yaml)

@@ -134,11 +134,14 @@ none() {
 }
 
 # Type check every TypeScript project of the workspaces (Node runs .ts by stripping types and never checks them).
-for project in services/mcp test bench; do
+for project in services/mcp test bench test-support; do
   if [ -f "$project/tsconfig.json" ]; then
     check tsc "$project type check" npx --no -- tsc -p "$project/tsconfig.json" --noEmit
   fi
 done
+
+# Every image version pinned in images/compose.pins.yaml and nowhere else.
+check pins "image version pins in one place" bash scripts/lint-pins.sh
 
 if [ ${#dockerfiles[@]} -gt 0 ]; then
   check hadolint "${#dockerfiles[@]} Dockerfile(s): ${dockerfiles[*]}" hadolint --no-color -- "${dockerfiles[@]}"

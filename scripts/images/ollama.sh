@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# ollama/ollama:<version> without a registry: the real server built from the Go module
-# github.com/ollama/ollama (cgo, CPU only), plus the tiny model mcp-stack-tiny made locally with PyPI
-# gguf and `ollama create` (added to a pulled upstream image too). See images/ollama/*Dockerfile.
+# Ollama (OLLAMA_IMAGE) without a registry: the real server built from the Go module github.com/ollama/ollama
+# (cgo, CPU only) at the version in the offline image's tag (images/compose.pins.yaml), plus the tiny model
+# mcp-stack-tiny made locally with PyPI gguf and `ollama create`. A pulled upstream image gets the model too, as a
+# new image under our own name (mcp-stack-offline/ollama:<upstream tag>). See images/ollama/*Dockerfile.
+# Prints the image to use.
 set -euo pipefail
 # shellcheck source=scripts/images/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-OLLAMA_VERSION=${OLLAMA_VERSION:-0.17.4}
-OLLAMA_IMAGE=${OLLAMA_IMAGE:-ollama/ollama:$OLLAMA_VERSION}
+OLLAMA_VERSION=$(image_tag "$(offline_image OLLAMA_IMAGE)")
 GGUF_VERSION=0.19.0
 TINY_MODEL=mcp-stack-tiny
 work="$MCP_STACK_CACHE/ollama-$OLLAMA_VERSION"
@@ -56,39 +57,48 @@ gguf_python() {
 }
 
 has_tiny_model() {
-  docker run --rm --network none --entrypoint sh "$OLLAMA_IMAGE" -c \
+  docker run --rm --network none --entrypoint sh "$1" -c \
     "test -f /root/.ollama/models/manifests/registry.ollama.ai/library/$TINY_MODEL/latest" >/dev/null 2>&1
 }
 
-# The tiny model goes on top of whichever image has the tag, built here or pulled from upstream, so the
-# stack's tests get the same model everywhere and never need a model registry.
+# ensure_tiny_model FROM TO: TO is FROM plus the tiny model (nothing to do when FROM has it and TO is FROM), so
+# the stack's tests get the same model everywhere and never need a model registry.
 ensure_tiny_model() {
-  if has_tiny_model; then
-    log "$OLLAMA_IMAGE: has $TINY_MODEL"
+  local from=$1 to=$2
+  if image_present "$to" && has_tiny_model "$to"; then
+    log "$to: has $TINY_MODEL"
     return 0
   fi
-  log "$OLLAMA_IMAGE: adding $TINY_MODEL"
+  log "$to: $from plus $TINY_MODEL"
   local py ctx
   py=$(gguf_python)
   ctx=$(mktemp -d)
   "$py" "$REPO_ROOT/images/ollama/make_tiny_model.py" "$ctx/$TINY_MODEL.gguf"
   cp "$REPO_ROOT/images/ollama/Modelfile" "$REPO_ROOT/images/ollama/tiny-model.Dockerfile" "$ctx/"
-  docker build -q --pull=false --build-arg "OLLAMA_IMAGE=$OLLAMA_IMAGE" -f "$ctx/tiny-model.Dockerfile" \
-    -t "$OLLAMA_IMAGE" "$ctx" >/dev/null
+  docker build -q --pull=false --build-arg "OLLAMA_IMAGE=$from" -f "$ctx/tiny-model.Dockerfile" \
+    -t "$to" "$ctx" >/dev/null
   rm -rf "$ctx"
-  has_tiny_model
+  has_tiny_model "$to"
 }
 
 build() {
+  local tag=$1
   ensure_base_image
   build_binary
   local ctx
   ctx=$(mktemp -d)
   cp "$REPO_ROOT/images/ollama/Dockerfile" "$ctx/"
   cp "$work/bin/ollama" "$ctx/ollama"
-  build_image "$OLLAMA_IMAGE" "$ctx"
+  build_image "$tag" "$ctx"
   rm -rf "$ctx"
 }
 
-ensure_image "$OLLAMA_IMAGE" build
-ensure_tiny_model
+image=$(ensure_image OLLAMA_IMAGE build)
+case $image in
+  # Ours (built here, or named by OLLAMA_IMAGE): the model goes into the same image.
+  mcp-stack-offline/* | "${OLLAMA_IMAGE:-}") target=$image ;;
+  # Pulled from upstream: the upstream name stays on upstream's image; ours adds the model.
+  *) target="mcp-stack-offline/ollama:$(image_tag "$image")" ;;
+esac
+ensure_tiny_model "$image" "$target"
+echo "$target"

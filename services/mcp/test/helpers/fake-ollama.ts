@@ -16,7 +16,7 @@ import {
   type FakeState,
 } from './fake-llm-common.ts';
 
-export const FAKE_OLLAMA_VERSION = '0.17.4';
+export const FAKE_OLLAMA_VERSION = '0.0.0-fake';
 
 export function startFakeOllama(options: FakeOptions = {}): Promise<FakeServer> {
   return startFake('Ollama', { models: ['llama3.2:1b'], ...options }, { handle });
