@@ -125,7 +125,7 @@ describe('one port serves every MCP client generation', () => {
     );
   });
 
-  it('a raw 2024-11-05 client over /sse negotiates 2024-11-05', async (t) => {
+  it('a raw 2024-11-05 client over /sse negotiates 2024-11-05', async () => {
     const stream = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
     assert.equal(stream.status, 200);
     const frames = readSse(stream.body!);
@@ -174,7 +174,7 @@ describe('MCP_STATELESS=true (multi-replica)', () => {
     assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
   });
 
-  it('answers GET and DELETE with 405', async (t) => {
+  it('answers GET and DELETE with 405', async () => {
     for (const method of ['GET', 'DELETE']) {
       const res = await fetch(svc.mcpUrl, { method, headers: { ...authHeaders(), Accept: 'text/event-stream' } });
       assert.equal(res.status, 405, `${method} /mcp`);

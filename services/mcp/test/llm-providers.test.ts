@@ -47,8 +47,9 @@ for (const pc of providerCases) {
       assert.ok(tokens.length > 5, `expected several tokens, got ${tokens.length}`);
       assert.equal(tokens.join(''), result.text);
       const [request] = chatRequests(fake);
-      assert.equal((request?.body as { model: string }).model, pc.model);
-      assert.equal((request?.body as { stream: boolean }).stream, true);
+      assert.ok(request, 'the provider sent a chat request');
+      assert.equal((request.body as { model: string }).model, pc.model);
+      assert.equal((request.body as { stream: boolean }).stream, true);
     });
 
     it('lists models and reports healthy', async () => {

@@ -155,7 +155,11 @@ for (const pc of providerCases) {
       let closing: Promise<void> | undefined;
       const call = client.callTool(
         { name: 'ask', arguments: { question: 'hello?' } },
-        { onprogress: () => void (closing ??= client.close()) },
+        {
+          onprogress: () => {
+            closing ??= client.close();
+          },
+        },
       );
       await call.catch(() => undefined);
       await closing;

@@ -160,7 +160,7 @@ async function chat(exchange: Exchange, state: FakeState): Promise<boolean> {
   }
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
   if (state.fault.kind === 'malformed') {
-    res.write('{"model":"' + requested + '","message":{"role":"assist\n');
+    res.write(`{"model":"${requested}","message":{"role":"assist\n`);
     res.write('<html><body>502 Bad Gateway</body></html>\n');
     res.end();
     return true;
