@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { localhostOnlyLookup } from '@mcp-stack/test-support/localhost';
 import { Agent, fetch as undiciFetch } from 'undici';
 
@@ -36,10 +35,6 @@ export function createLocalTlsClient(caPem: string | Buffer): LocalTlsClient {
     agent,
     close: () => agent.close(),
   };
-}
-
-export async function createLocalTlsClientFromFile(caFile: string): Promise<LocalTlsClient> {
-  return createLocalTlsClient(await readFile(caFile));
 }
 
 /** Plain-HTTP fetch to 127.0.0.1 (direct container ports, the Traefik `web` entrypoint). */
