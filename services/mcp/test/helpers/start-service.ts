@@ -56,6 +56,7 @@ export async function startService(overrides: Record<string, string | undefined>
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  let startupTimer: NodeJS.Timeout | undefined;
   const port = await new Promise<number>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8');
@@ -65,12 +66,12 @@ export async function startService(overrides: Record<string, string | undefined>
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     void exited.then(({ code }) => reject(new Error(`service exited (code ${code}) before listening:\n${output}`)));
-    const timer = setTimeout(() => {
+    startupTimer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`service did not report "listening" within 20 s:\n${output}`));
     }, 20_000);
-    timer.unref();
-  });
+    startupTimer.unref();
+  }).finally(() => clearTimeout(startupTimer));
   const baseUrl = `http://127.0.0.1:${port}`;
   const logs = () =>
     output
