@@ -26,7 +26,7 @@ export async function measureContainer(log: (line: string) => void): Promise<Con
     if (!process.env.BENCH_IMAGE) {
         // Build the runtime target as CI does; layer cache makes repeat runs quick. Not part of any figure.
         log(`  building ${IMAGE} (services/mcp/Dockerfile, target runtime)`);
-        const built = await run('docker', ['build', '-q', '-f', 'services/mcp/Dockerfile', '--target', 'runtime', '-t', IMAGE, '.'], {
+        const built = await run('docker', ['build', '-q', '-f', 'services/mcp/Dockerfile', '--target', 'runtime', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '-t', IMAGE, '.'], {
             cwd: REPO_DIR,
             pin: false,
             timeoutMs: 600_000
