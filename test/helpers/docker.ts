@@ -127,11 +127,15 @@ export async function execIn(id: string, command: string[]): Promise<RunResult> 
  */
 export async function waitForLogLine(container: StartedTestContainer, pattern: RegExp): Promise<string> {
   const stream = await container.logs();
+  // That stream does not hold the event loop open by itself; without this, a wait with nothing else pending would
+  // end the process instead of waiting.
+  const keepAlive = setInterval(() => undefined, 60_000);
   try {
     for await (const line of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
       if (pattern.test(line)) return line;
     }
   } finally {
+    clearInterval(keepAlive);
     stream.destroy();
   }
   throw new Error(`logs of ${container.getId()} ended without a line matching ${pattern}`);
