@@ -22,7 +22,7 @@ deps: node_modules/.package-lock.json ## Install the npm workspaces (npm ci)
 test: lint test-unit test-integration ## Everything CI runs: lint, unit and conformance tests, Testcontainers integration tests
 
 .PHONY: lint
-lint: deps ## Lint and type-check: tsc, hadolint, shellcheck, actionlint, zizmor
+lint: deps ## Lint and type-check: tsc, Biome (format + lint), image pins, hadolint, shellcheck, actionlint, zizmor
 	bash scripts/lint.sh
 
 .PHONY: test-unit
@@ -35,7 +35,7 @@ test-integration: deps ## Testcontainers tests: the real image, the dev stack an
 
 # ---------------------------------------------------------------- images
 .PHONY: images-offline
-images-offline: ## Build every image the stack uses without any registry (air-gapped networks, our CI)
+images-offline: ## Build every image the stack uses without any registry (our own names); prints the *_IMAGE exports
 	bash scripts/images/build-all.sh
 
 # ---------------------------------------------------------------- stack: local dev (compose.yaml)

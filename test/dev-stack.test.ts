@@ -12,17 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
+import { localhostOnlyLookup } from '@mcp-stack/test-support/localhost';
+import { initializeMessage, MCP_ACCEPT, openRawSession } from '@mcp-stack/test-support/mcp-wire';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { ComposeStack } from './helpers/compose.ts';
 import { runConformance } from './helpers/conformance.ts';
 import { requireDockerEngine, run, runOk, uniqueName, waitForLogLine } from './helpers/docker.ts';
 import { connectLegacySse, connectStreamableV1, connectV2 } from './helpers/mcp-clients.ts';
 import { repoRoot, testEnvDir } from './helpers/paths.ts';
-import { readSse, readUntil, within, type SseReader } from './helpers/sse.ts';
+import { readSse, readUntil, within, type SseReader } from '@mcp-stack/test-support/sse';
 import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { createLocalTlsClient, createPlainClient, localhostOnlyLookup, type LocalTlsClient } from './helpers/tls.ts';
+import { createLocalTlsClient, createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
 
 const IDLE_SECONDS = 90;
 const testPackage = JSON.parse(await readFile(join(repoRoot, 'test', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
@@ -53,30 +55,18 @@ async function clientConfig(client: string): Promise<Record<string, unknown>> {
 function initializeRequest(protocolVersion: string) {
   return {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'Accept-Encoding': 'gzip, br' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-https', version: '1.0.0' } },
-    }),
+    headers: { 'Content-Type': 'application/json', Accept: MCP_ACCEPT, 'Accept-Encoding': 'gzip, br' },
+    body: JSON.stringify(initializeMessage(protocolVersion)),
   };
 }
 
 /** Opens a 2025 session with raw requests and its standalone GET stream; returns the stream and the session. */
 async function openSessionStream(): Promise<{ sse: SseReader; sessionId: string; headers: Record<string, string> }> {
-  const init = await tls.fetch(`${mcpUrl}/mcp`, initializeRequest('2025-11-25'));
-  assert.equal(init.status, 200);
-  const sessionId = init.headers.get('mcp-session-id');
-  assert.ok(sessionId);
-  await init.body?.cancel();
-  const headers = { 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' };
-  const initialized = await tls.fetch(`${mcpUrl}/mcp`, {
-    method: 'POST',
-    headers: { ...headers, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  // Throws with the status and body unless initialize is 200 with a session id and initialized is 202.
+  const { sessionId, headers } = await openRawSession(`${mcpUrl}/mcp`, {
+    fetch: tls.fetch,
+    headers: { 'Accept-Encoding': 'gzip, br' },
   });
-  assert.equal(initialized.status, 202);
   const get = await tls.fetch(`${mcpUrl}/mcp`, { headers: { ...headers, Accept: 'text/event-stream', 'Accept-Encoding': 'gzip, br' } });
   assert.equal(get.status, 200);
   assert.match(get.headers.get('content-type') ?? '', /^text\/event-stream/);
@@ -277,7 +267,7 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
   test('`ask` reaches Ollama: a real model answers a known question, streamed as progress over time (2026-07-28 and legacy SSE clients)', async () => {
     const target = { baseUrl: mcpUrl, fetch: tls.fetch };
     const ollama = stack!.container('ollama');
-    const chatSeen = waitForLogLine(ollama.getId(), /\/api\/chat/);
+    const chatSeen = waitForLogLine(ollama, /\/api\/chat/);
     chatSeen.catch(() => undefined); // awaited below; a failure before that must not become an unhandled rejection
     const modern = await connectV2(target, { pin: '2026-07-28' });
     const legacy = await connectLegacySse(target);
@@ -360,8 +350,8 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
         ...(process.env as Record<string, string>),
         ...server.env,
         MCP_REMOTE_CONFIG_DIR: configDir,
-        // Only what a user's OS does for them: *.localhost -> 127.0.0.1 (see helpers/resolve-localhost.ts).
-        NODE_OPTIONS: `--import=${join(repoRoot, 'test', 'helpers', 'resolve-localhost.ts')}`,
+        // Only what a user's OS does for them: *.localhost -> 127.0.0.1 (test-support/localhost-preload.ts).
+        NODE_OPTIONS: `--import=${join(repoRoot, 'test-support', 'localhost-preload.ts')}`,
       },
       stderr: 'pipe',
     });

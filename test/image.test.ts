@@ -8,11 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { StartedTestContainer } from 'testcontainers';
 import { Wait } from 'testcontainers';
+import { initializeMessage, openRawSession } from '@mcp-stack/test-support/mcp-wire';
 import { docker, execIn, inspectContainer, requireDockerEngine, run, saveArtifact, uniqueName, waitForExit } from './helpers/docker.ts';
 import { HardenedContainer } from './helpers/hardened-container.ts';
 import { serviceImage } from './helpers/image.ts';
 import { connectLegacySse, connectStreamableV1, connectV2 } from './helpers/mcp-clients.ts';
-import { readSse, readUntil, within } from './helpers/sse.ts';
+import { readSse, readUntil, within } from '@mcp-stack/test-support/sse';
 import { createPlainClient } from './helpers/tls.ts';
 
 const token = randomBytes(24).toString('hex');
@@ -24,14 +25,7 @@ let baseUrl = '';
 const auth = { Authorization: `Bearer ${token}` };
 
 /** The 2025 initialize a Streamable HTTP client sends first. */
-function initializeBody(protocolVersion: string) {
-  return JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'initialize',
-    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-http', version: '1.0.0' } },
-  });
-}
+const initializeBody = (protocolVersion: string) => JSON.stringify(initializeMessage(protocolVersion));
 
 describe('service image (GenericContainer from services/mcp/Dockerfile)', () => {
   before(async () => {
@@ -177,20 +171,9 @@ describe('service image (GenericContainer from services/mcp/Dockerfile)', () => 
     await within(15_000, 'endpoint event', legacy.nextEvent());
 
     // A 2025 session's standalone GET stream (server-to-client notifications).
-    const init = await http.fetch(`${baseUrl}/mcp`, {
-      method: 'POST',
-      headers: { ...auth, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
-      body: initializeBody('2025-11-25'),
-    });
-    const sessionId = init.headers.get('mcp-session-id')!;
-    await init.body?.cancel();
-    const sessionHeaders = { ...auth, 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' };
-    const initialized = await http.fetch(`${baseUrl}/mcp`, {
-      method: 'POST',
-      headers: { ...sessionHeaders, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-    });
-    assert.equal(initialized.status, 202);
+    // Throws unless initialize is 200 with a session id and notifications/initialized is 202.
+    const session = await openRawSession(`${baseUrl}/mcp`, { fetch: http.fetch, headers: auth });
+    const sessionHeaders = { ...auth, ...session.headers };
     const getStream = await http.fetch(`${baseUrl}/mcp`, { headers: { ...sessionHeaders, Accept: 'text/event-stream' } });
     assert.equal(getStream.status, 200);
     const standalone = readSse(getStream.body!);

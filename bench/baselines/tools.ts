@@ -19,7 +19,10 @@ function prepared<S extends z.ZodType>(schema: S): S {
     const convert = (io: 'input' | 'output') => (options: { target: string }) => {
         const key = `${io} ${options.target}`;
         let json = cache.get(key);
-        if (!json) cache.set(key, (json = std.jsonSchema[io](options as Parameters<typeof std.jsonSchema.input>[0])));
+        if (!json) {
+            json = std.jsonSchema[io](options as Parameters<typeof std.jsonSchema.input>[0]);
+            cache.set(key, json);
+        }
         return json;
     };
     const wrapper: StandardSchemaWithJSON = {

@@ -1,9 +1,17 @@
-// The JSON-RPC messages and headers the bench sends, per protocol era, written out by hand so every
-// load generator (wrk, the SSE generator, the latency probes) sends exactly the same bytes.
+// The JSON-RPC messages and headers the bench sends, per protocol era, serialized once so every load generator
+// (wrk, the SSE generator, the latency probes) sends exactly the same bytes. The messages themselves and the
+// session handshake are the tests' (test-support/mcp-wire.ts).
+import {
+    INITIALIZED_NOTIFICATION,
+    initializeMessage,
+    MCP_ACCEPT,
+    MODERN_VERSION,
+    openRawSession,
+    SESSION_VERSION,
+} from '@mcp-stack/test-support/mcp-wire';
 
-export const MODERN_VERSION = '2026-07-28';
-export const SESSION_VERSION = '2025-11-25';
-export const ACCEPT = 'application/json, text/event-stream';
+export { MODERN_VERSION, SESSION_VERSION };
+export const ACCEPT = MCP_ACCEPT;
 
 /** What a bench tools/call sends and how a good answer is recognised. */
 export interface ToolCall {
@@ -55,39 +63,15 @@ export function sessionHeaders(auth: Record<string, string>): Record<string, str
     return { Accept: ACCEPT, 'Content-Type': 'application/json', 'MCP-Protocol-Version': SESSION_VERSION, ...auth };
 }
 
-export function initializeBody(id: number | string = 0): string {
-    return JSON.stringify({
-        jsonrpc: '2.0',
-        id,
-        method: 'initialize',
-        params: { protocolVersion: SESSION_VERSION, capabilities: {}, clientInfo: CLIENT_INFO }
-    });
+export function initializeBody(id: number | string = 0, protocolVersion = SESSION_VERSION): string {
+    return JSON.stringify(initializeMessage(protocolVersion, id, CLIENT_INFO));
 }
 
-export const INITIALIZED_BODY = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' });
+export const INITIALIZED_BODY = JSON.stringify(INITIALIZED_NOTIFICATION);
 
 /** Opens one 2025 session over Streamable HTTP (initialize + initialized) and returns its id. */
 export async function openSession(baseUrl: string, auth: Record<string, string>): Promise<string> {
-    const init = await fetch(`${baseUrl}/mcp`, {
-        method: 'POST',
-        headers: { Accept: ACCEPT, 'Content-Type': 'application/json', ...auth },
-        body: initializeBody()
-    });
-    const text = await init.text();
-    const sessionId = init.headers.get('mcp-session-id');
-    if (init.status !== 200 || !sessionId || !text.includes('"result"')) {
-        throw new Error(`initialize at ${baseUrl}/mcp failed: HTTP ${init.status} ${text.slice(0, 300)}`);
-    }
-    const initialized = await fetch(`${baseUrl}/mcp`, {
-        method: 'POST',
-        headers: { ...sessionHeaders(auth), 'Mcp-Session-Id': sessionId },
-        body: INITIALIZED_BODY
-    });
-    await initialized.arrayBuffer();
-    if (initialized.status !== 202 && initialized.status !== 200) {
-        throw new Error(`notifications/initialized at ${baseUrl}/mcp failed: HTTP ${initialized.status}`);
-    }
-    return sessionId;
+    return (await openRawSession(`${baseUrl}/mcp`, { headers: auth, clientInfo: CLIENT_INFO })).sessionId;
 }
 
 /** Opens `count` sessions, `parallel` at a time. */

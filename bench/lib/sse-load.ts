@@ -6,6 +6,8 @@
 //   node sse-load.ts '<json config>'   → prints "BENCH_JSON {...}"
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { createSseItemParser, type SseItem } from '@mcp-stack/test-support/sse';
+import { INITIALIZED_BODY, initializeBody } from './mcp-wire.ts';
 import { percentile } from './stats.ts';
 
 export interface SseLoadConfig {
@@ -24,7 +26,7 @@ type Pending = (payload: string) => void;
 
 class SseSession {
     private readonly pending = new Map<string, Pending>();
-    private buffer = '';
+    private readonly parser = createSseItemParser((item) => this.onItem(item));
     private endpointResolve?: (url: string) => void;
     private endpointReject?: (error: Error) => void;
     private readonly endpoint: Promise<string>;
@@ -53,38 +55,26 @@ class SseSession {
                 return;
             }
             res.setEncoding('utf8');
-            res.on('data', (chunk: string) => this.onData(chunk));
+            res.on('data', (chunk: string) => this.parser.feed(chunk));
         });
         req.on('error', (error) => this.endpointReject?.(error));
         req.end();
         return this.endpoint;
     }
 
-    private onData(chunk: string) {
-        this.buffer += chunk;
-        let boundary: number;
-        while ((boundary = this.buffer.search(/\r?\n\r?\n/)) !== -1) {
-            const frame = this.buffer.slice(0, boundary);
-            this.buffer = this.buffer.slice(boundary).replace(/^\r?\n\r?\n/, '');
-            let event = 'message';
-            const data: string[] = [];
-            for (const line of frame.split(/\r?\n/)) {
-                if (line.startsWith('event:')) event = line.slice(6).trim();
-                else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-            }
-            if (data.length === 0) continue; // comment / keepalive frame
-            const payload = data.join('\n');
-            if (event === 'endpoint') {
-                this.endpointResolve?.(new URL(payload, this.config.baseUrl + this.config.ssePath).toString());
-                continue;
-            }
-            const idMatch = /"id":("[^"]*"|\d+)/.exec(payload);
-            const id = idMatch ? idMatch[1]!.replace(/"/g, '') : '';
-            const waiter = this.pending.get(id);
-            if (waiter) {
-                this.pending.delete(id);
-                waiter(payload);
-            }
+    private onItem(item: SseItem) {
+        if (item.kind !== 'event') return; // keepalive comments
+        const payload = item.data;
+        if (item.event === 'endpoint') {
+            this.endpointResolve?.(new URL(payload, this.config.baseUrl + this.config.ssePath).toString());
+            return;
+        }
+        const idMatch = /"id":("[^"]*"|\d+)/.exec(payload);
+        const id = idMatch ? idMatch[1]!.replace(/"/g, '') : '';
+        const waiter = this.pending.get(id);
+        if (waiter) {
+            this.pending.delete(id);
+            waiter(payload);
         }
     }
 
@@ -128,15 +118,10 @@ export async function runSseLoad(config: SseLoadConfig): Promise<SseLoadResult> 
         const session = new SseSession(config);
         const endpoint = await session.open();
         const initReply = session.awaitReply('init');
-        await post(endpoint, agent, config.auth, JSON.stringify({
-            jsonrpc: '2.0',
-            id: 'init',
-            method: 'initialize',
-            params: { protocolVersion: '2024-11-05', capabilities: {}, clientInfo: { name: 'mcp-stack-bench', version: '0.1.0' } }
-        }));
+        await post(endpoint, agent, config.auth, initializeBody('init', '2024-11-05'));
         const reply = await initReply;
         if (!reply.includes('"result"')) throw new Error(`SSE initialize failed: ${reply.slice(0, 300)}`);
-        await post(endpoint, agent, config.auth, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+        await post(endpoint, agent, config.auth, INITIALIZED_BODY);
         sessions.push({ session, endpoint });
     }
 

@@ -32,8 +32,8 @@ export interface WrkOptions {
 export async function runWrk(options: WrkOptions): Promise<LoadResult> {
     const stem = join(RAW_DIR, `wrk-${options.label.replace(/[^a-zA-Z0-9.-]+/g, '_')}`);
     writeFileSync(`${stem}.body`, options.body);
-    writeFileSync(`${stem}.headers`, Object.entries(options.headers).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
-    if (options.sessions) writeFileSync(`${stem}.sessions`, options.sessions.join('\n') + '\n');
+    writeFileSync(`${stem}.headers`, `${Object.entries(options.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n`);
+    if (options.sessions) writeFileSync(`${stem}.sessions`, `${options.sessions.join('\n')}\n`);
     const result = await run(
         'wrk',
         ['-t1', `-c${options.connections}`, `-d${options.durationS}s`, '--timeout', '10s', '-s', join(BENCH_DIR, 'wrk', 'jsonrpc.lua'), options.url],

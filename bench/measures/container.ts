@@ -9,11 +9,12 @@ import { dockerApi, dockerUnavailable, imageSize } from '../lib/docker.ts';
 import { REPO_DIR } from '../lib/paths.ts';
 import { run } from '../lib/proc.ts';
 import type { ContainerResult, NotMeasured } from '../lib/results.ts';
-import { BENCH_TOKEN } from '../targets.ts';
+import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { imageFor } from '@mcp-stack/test-support/pins';
 
 const RUNS = 5;
 const HOST_PORT = 8301;
-const BASE_IMAGE = process.env.BENCH_BASE_IMAGE ?? 'node:24-bookworm-slim';
+const BASE_IMAGE = process.env.BENCH_BASE_IMAGE ?? imageFor('NODE_IMAGE');
 const IMAGE = process.env.BENCH_IMAGE ?? 'mcp-stack/mcp:bench';
 
 export async function measureContainer(log: (line: string) => void): Promise<ContainerResult | NotMeasured> {
@@ -25,7 +26,7 @@ export async function measureContainer(log: (line: string) => void): Promise<Con
     if (!process.env.BENCH_IMAGE) {
         // Build the runtime target as CI does; layer cache makes repeat runs quick. Not part of any figure.
         log(`  building ${IMAGE} (services/mcp/Dockerfile, target runtime)`);
-        const built = await run('docker', ['build', '-q', '-f', 'services/mcp/Dockerfile', '--target', 'runtime', '-t', IMAGE, '.'], {
+        const built = await run('docker', ['build', '-q', '-f', 'services/mcp/Dockerfile', '--target', 'runtime', '--build-arg', `NODE_IMAGE=${BASE_IMAGE}`, '-t', IMAGE, '.'], {
             cwd: REPO_DIR,
             pin: false,
             timeoutMs: 600_000
@@ -46,7 +47,7 @@ export async function measureContainer(log: (line: string) => void): Promise<Con
     for (let i = 0; i < RUNS; i++) {
         const created = await dockerApi<{ Id?: string; message?: string }>('POST', `/containers/create?name=mcp-bench-start-${process.pid}-${i}`, {
             Image: IMAGE,
-            Env: ['APP_ENV=production', `MCP_AUTH_TOKEN=${BENCH_TOKEN}`, 'LOG_LEVEL=warn', 'OLLAMA_BASE_URL=http://127.0.0.1:9', 'OLLAMA_MODEL=mcp-stack-tiny'],
+            Env: ['APP_ENV=production', `MCP_AUTH_TOKEN=${TEST_TOKEN}`, 'LOG_LEVEL=warn', 'OLLAMA_BASE_URL=http://127.0.0.1:9', 'OLLAMA_MODEL=mcp-stack-tiny'],
             ExposedPorts: { '8000/tcp': {} },
             HostConfig: { PortBindings: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(HOST_PORT) }] } }
         });

@@ -13,7 +13,8 @@ import { RAW_DIR, REPO_DIR } from '../lib/paths.ts';
 import { run, SERVER_CORE } from '../lib/proc.ts';
 import type { NotMeasured, TraefikPoint, TraefikResult } from '../lib/results.ts';
 import { runWrk } from '../lib/wrk.ts';
-import { BENCH_TOKEN, oursDefault } from '../targets.ts';
+import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { oursDefault } from '../targets.ts';
 
 const PROJECT = 'mcp-bench';
 const HOST = 'mcp.localhost';
@@ -39,7 +40,7 @@ export async function measureTraefik(timing: { warmupS: number; durationS: numbe
         TLS_CERT_DIR: certDir,
         LOG_LEVEL: 'warn',
         TRAEFIK_LOG_LEVEL: 'ERROR',
-        MCP_AUTH_TOKEN: BENCH_TOKEN,
+        MCP_AUTH_TOKEN: TEST_TOKEN,
         MCP_RATE_LIMIT_PER_MINUTE: '0',
         OLLAMA_MODEL: 'mcp-stack-tiny'
     };

@@ -2,6 +2,8 @@
 # Helpers for the offline image builders. Sourced, not executed.
 # shellcheck source=scripts/ci/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../ci/lib.sh"
+# shellcheck source=scripts/images/pins.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pins.sh"
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export REPO_ROOT
@@ -12,21 +14,46 @@ CA_BUNDLE=${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }
 
-# ensure_image TAG BUILD_FN...: nothing if TAG exists; else pull it unless OFFLINE_IMAGES_PULL=0;
-# else run BUILD_FN (which must leave TAG behind).
+# True when the image came from a registry (it has a repository digest); a local build under an upstream
+# name (what older versions of these scripts made) does not count as upstream.
+from_registry() {
+  local digests
+  digests=$(docker image inspect -f '{{len .RepoDigests}}' "$1" 2>/dev/null) && [ "${digests:-0}" != 0 ]
+}
+
+# ensure_image VAR BUILD_FN...: settles which image plays VAR (NODE_IMAGE, TRAEFIK_IMAGE...) on this engine and
+# prints its name on stdout. $VAR when set (it must exist); else our offline build when present; else the upstream
+# pin when it came from its registry, or can be pulled now (OFFLINE_IMAGES_PULL=0 skips that try); else
+# `BUILD_FN OFFLINE_NAME` builds our own name. Upstream names are never given to anything built here.
 ensure_image() {
-  local tag=$1; shift
-  if image_present "$tag"; then
-    log "$tag: present"
+  local var=$1; shift
+  local chosen=${!var:-} upstream offline
+  if [ -n "$chosen" ]; then
+    image_present "$chosen" || { log "$var=$chosen: no such image on this engine"; return 1; }
+    log "$chosen: present (from $var)"
+    echo "$chosen"
     return 0
   fi
-  if [ "${OFFLINE_IMAGES_PULL:-1}" != 0 ] && timeout 120 docker pull -q "$tag" >/dev/null 2>&1; then
-    log "$tag: pulled from its registry"
+  upstream=$(pinned_image "$var") && offline=$(offline_image "$var") || return 1
+  if image_present "$offline"; then
+    log "$offline: present"
+    echo "$offline"
     return 0
   fi
-  log "$tag: not pullable, building it locally"
-  "$@"
-  image_present "$tag" || { log "$tag: build finished but the image is missing"; return 1; }
+  if from_registry "$upstream"; then
+    log "$upstream: present (pulled earlier)"
+    echo "$upstream"
+    return 0
+  fi
+  if [ "${OFFLINE_IMAGES_PULL:-1}" != 0 ] && timeout 120 docker pull -q "$upstream" >/dev/null 2>&1; then
+    log "$upstream: pulled from its registry"
+    echo "$upstream"
+    return 0
+  fi
+  log "$upstream: not pullable, building $offline"
+  "$@" "$offline" || return 1
+  image_present "$offline" || { log "$offline: build finished but the image is missing"; return 1; }
+  echo "$offline"
 }
 
 # Debian bookworm minbase, made by debootstrap once and cached as a tarball, then imported as an image

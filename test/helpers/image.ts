@@ -1,3 +1,4 @@
+import { imageFor } from '@mcp-stack/test-support/pins';
 import { GenericContainer } from 'testcontainers';
 import { repoRoot } from './paths.ts';
 
@@ -12,7 +13,10 @@ export const builtServiceImage = 'mcp-stack-test/mcp:integration';
 export async function serviceImage(): Promise<string> {
   const prebuilt = process.env.MCP_TEST_IMAGE;
   if (prebuilt) return prebuilt;
+  // On the Node base the stacks use (NODE_IMAGE: our offline build in CI), not whatever the Dockerfile's
+  // default tag happens to name on this engine.
   await GenericContainer.fromDockerfile(repoRoot, 'services/mcp/Dockerfile')
+    .withBuildArgs({ NODE_IMAGE: imageFor('NODE_IMAGE') })
     .withTarget('runtime')
     .build(builtServiceImage, { deleteOnExit: false });
   return builtServiceImage;

@@ -1,4 +1,5 @@
 import { GenericContainer, Wait } from 'testcontainers';
+import { imageFor } from '@mcp-stack/test-support/pins';
 import { run } from './docker.ts';
 
 export interface OpenAiCompatibleServer {
@@ -12,7 +13,7 @@ export interface OpenAiCompatibleServer {
   remove(): Promise<void>;
 }
 
-export const ollamaImage = process.env.OLLAMA_IMAGE ?? 'ollama/ollama:0.17.4';
+export const ollamaImage = imageFor('OLLAMA_IMAGE');
 
 /**
  * The OpenAI-compatible endpoint of the prod stack test: a REAL engine, Ollama's own `/v1` API (OpenAI chat

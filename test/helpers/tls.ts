@@ -1,5 +1,4 @@
-import type { LookupAddress, LookupOptions } from 'node:dns';
-import { readFile } from 'node:fs/promises';
+import { localhostOnlyLookup } from '@mcp-stack/test-support/localhost';
 import { Agent, fetch as undiciFetch } from 'undici';
 
 /**
@@ -19,22 +18,6 @@ export interface LocalTlsClient {
   close(): Promise<void>;
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-/** Resolves `localhost` and every `*.localhost` name to 127.0.0.1 (RFC 6761), and nothing else. */
-export function localhostOnlyLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  const name = hostname.toLowerCase();
-  if (name !== 'localhost' && !name.endsWith('.localhost') && name !== '127.0.0.1') {
-    // The tests may only talk to this machine; anything else is a bug in a test, so say so.
-    const err: NodeJS.ErrnoException = new Error(`test client refuses to resolve ${hostname}: only *.localhost`);
-    err.code = 'ENOTFOUND';
-    callback(err, []);
-    return;
-  }
-  if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-  else callback(null, '127.0.0.1', 4);
-}
-
 export function createLocalTlsClient(caPem: string | Buffer): LocalTlsClient {
   const agent = new Agent({
     // HTTP/1.1 like Node's own fetch: the proxy traps we test (buffering, idle timeouts) are HTTP/1.1 ones.
@@ -52,10 +35,6 @@ export function createLocalTlsClient(caPem: string | Buffer): LocalTlsClient {
     agent,
     close: () => agent.close(),
   };
-}
-
-export async function createLocalTlsClientFromFile(caFile: string): Promise<LocalTlsClient> {
-  return createLocalTlsClient(await readFile(caFile));
 }
 
 /** Plain-HTTP fetch to 127.0.0.1 (direct container ports, the Traefik `web` entrypoint). */

@@ -7,7 +7,7 @@ import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } fro
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as SseV1 } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport as StreamableV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { readSse, type SseFrame } from './helpers/sse.ts';
+import { readSse, type SseEvent } from '@mcp-stack/test-support/sse';
 import { authHeaders, initializeBody, startService, type RunningService } from './helpers/start-service.ts';
 
 const PROGRESS_TOOL = 'test_tool_with_progress';
@@ -125,11 +125,11 @@ describe('one port serves every MCP client generation', () => {
     );
   });
 
-  it('a raw 2024-11-05 client over /sse negotiates 2024-11-05', async (t) => {
+  it('a raw 2024-11-05 client over /sse negotiates 2024-11-05', async () => {
     const stream = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
     assert.equal(stream.status, 200);
     const frames = readSse(stream.body!);
-    const endpoint = (await frames.next()).value as SseFrame;
+    const endpoint = (await frames.nextEvent()) as SseEvent;
     assert.equal(endpoint.event, 'endpoint');
     assert.match(endpoint.data ?? '', /^\/messages\?sessionId=/);
     const post = await fetch(new URL(endpoint.data!, svc.baseUrl), {
@@ -138,8 +138,8 @@ describe('one port serves every MCP client generation', () => {
       body: JSON.stringify(initializeBody('2024-11-05')),
     });
     assert.equal(post.status, 202);
-    let answer: SseFrame | undefined;
-    for await (const frame of frames) if (frame.event === 'message') { answer = frame; break; }
+    let answer: SseEvent | undefined;
+    for await (const frame of frames) if (frame.kind === 'event' && frame.event === 'message') { answer = frame; break; }
     const message = JSON.parse(answer!.data!) as { result: { protocolVersion: string } };
     negotiated['raw 2024-11-05 client on /sse'] = message.result.protocolVersion;
     assert.equal(message.result.protocolVersion, '2024-11-05');
@@ -174,7 +174,7 @@ describe('MCP_STATELESS=true (multi-replica)', () => {
     assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
   });
 
-  it('answers GET and DELETE with 405', async (t) => {
+  it('answers GET and DELETE with 405', async () => {
     for (const method of ['GET', 'DELETE']) {
       const res = await fetch(svc.mcpUrl, { method, headers: { ...authHeaders(), Accept: 'text/event-stream' } });
       assert.equal(res.status, 405, `${method} /mcp`);

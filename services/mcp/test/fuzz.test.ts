@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { jsonHeaders, openRawSession, scrapeMetric } from './helpers/hostile.ts';
-import { readSse } from './helpers/sse.ts';
+import { readSse } from '@mcp-stack/test-support/sse';
 import { authHeaders, startService } from './helpers/start-service.ts';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x13c0ffee);

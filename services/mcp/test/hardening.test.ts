@@ -8,7 +8,7 @@ import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } fro
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { startFakeOpenAi } from './helpers/fake-openai.ts';
 import { jsonHeaders, openRawSession, rawConnection, readFramesUntil, scrapeMetric, within } from './helpers/hostile.ts';
-import { readSse } from './helpers/sse.ts';
+import { readSse } from '@mcp-stack/test-support/sse';
 import { TEST_TOKEN, authHeaders, initializeBody, runToExit, startService, type RunningService } from './helpers/start-service.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as SseV1 } from '@modelcontextprotocol/sdk/client/sse.js';
-import { readSse } from './helpers/sse.ts';
+import { readSse } from '@mcp-stack/test-support/sse';
 import { startFakeOpenAi } from './helpers/fake-openai.ts';
 import { MCP_ACCEPT, TEST_TOKEN, authHeaders, initializeBody, runToExit, startService } from './helpers/start-service.ts';
 
@@ -72,11 +72,11 @@ describe('graceful shutdown', () => {
     // Keep the process draining with a slow call on the legacy path (its answer comes on the SSE stream).
     const stream = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
     const frames = readSse(stream.body!);
-    const endpoint = (await frames.next()).value!;
+    const endpoint = (await frames.nextEvent())!;
     const post = (body: unknown) =>
       fetch(new URL(endpoint.data!, svc.baseUrl), { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
     await post(initializeBody('2025-06-18'));
-    await frames.next();
+    await frames.nextEvent();
     await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
     await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'test_tool_with_progress', arguments: { steps: 4, delayMs: 400 } } });
     svc.child.kill('SIGTERM');
@@ -89,7 +89,7 @@ describe('graceful shutdown', () => {
     assert.ok(ready, '/readyz answered 503 during the drain');
     assert.equal(((await ready.json()) as { status: string }).status, 'draining');
     let result: string | undefined;
-    for await (const frame of frames) if (frame.data?.includes('"id":2')) result = frame.data;
+    for await (const frame of frames) if (frame.kind === 'event' && frame.data.includes('"id":2')) result = frame.data;
     assert.match(result ?? '', /completed 4 steps/);
     assert.equal((await svc.exited).code, 0);
   });

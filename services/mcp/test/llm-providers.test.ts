@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LlmError } from '../src/llm/types.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
-import { closedPort, isGeneration, providerCase, providerCases, providerFor, TEST_ANTHROPIC_KEY } from './helpers/llm-fixtures.ts';
+import { TEST_ANTHROPIC_KEY } from '@mcp-stack/test-support/credentials';
+import { closedPort, isGeneration, providerCase, providerCases, providerFor } from './helpers/llm-fixtures.ts';
 
 const question = [{ role: 'user' as const, content: 'Why is the sky blue?' }];
 
@@ -48,8 +49,9 @@ for (const pc of providerCases) {
       assert.ok(tokens.length > 5, `expected several tokens, got ${tokens.length}`);
       assert.equal(tokens.join(''), result.text);
       const [request] = chatRequests(fake);
-      assert.equal((request?.body as { model: string }).model, pc.model);
-      assert.equal((request?.body as { stream: boolean }).stream, true);
+      assert.ok(request, 'the provider sent a chat request');
+      assert.equal((request.body as { model: string }).model, pc.model);
+      assert.equal((request.body as { stream: boolean }).stream, true);
     });
 
     it('lists models and reports healthy', async () => {

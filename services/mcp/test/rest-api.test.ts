@@ -5,10 +5,11 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import type { AppDeps } from '../src/deps.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { listenApp } from './helpers/in-process-app.ts';
-import { buildDeps, llmEnv, metricValue, TEST_AUTH_TOKEN } from './helpers/llm-deps.ts';
+import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { buildDeps, llmEnv, metricValue } from './helpers/llm-deps.ts';
 import { closedPort, isGeneration, providerCase, providerCases } from './helpers/llm-fixtures.ts';
 
-const auth = { Authorization: `Bearer ${TEST_AUTH_TOKEN}` };
+const auth = { Authorization: `Bearer ${TEST_TOKEN}` };
 const json = { ...auth, 'Content-Type': 'application/json' };
 
 async function post(baseUrl: string, path: string, body: unknown, headers: Record<string, string> = json) {

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { listenApp } from './helpers/in-process-app.ts';
-import { buildDeps, llmEnv, TEST_AUTH_TOKEN } from './helpers/llm-deps.ts';
+import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { buildDeps, llmEnv } from './helpers/llm-deps.ts';
 import { providerCases } from './helpers/llm-fixtures.ts';
 
 // Debian's chromium by default; CHROMIUM_PATH points elsewhere (e.g. /usr/bin/google-chrome on GitHub's Ubuntu runners).
@@ -48,7 +49,7 @@ describe('/docs in headless Chromium', () => {
     const prompts: string[] = [];
     page.on('dialog', (dialog) => {
       prompts.push(dialog.message());
-      void dialog.accept(TEST_AUTH_TOKEN);
+      void dialog.accept(TEST_TOKEN);
     });
 
     const response = await page.goto(`${app.baseUrl}/docs`);

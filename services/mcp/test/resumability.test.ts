@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { listenApp } from './helpers/in-process-app.ts';
-import { buildDeps, TEST_AUTH_TOKEN } from './helpers/llm-deps.ts';
+import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { buildDeps } from './helpers/llm-deps.ts';
 import { initializeBody, MCP_ACCEPT } from './helpers/start-service.ts';
 
 async function initializeStream(env: Record<string, string>): Promise<string> {
@@ -11,7 +12,7 @@ async function initializeStream(env: Record<string, string>): Promise<string> {
   try {
     const res = await fetch(`${app.baseUrl}/mcp`, {
       method: 'POST',
-      headers: { Host: 'localhost', Authorization: `Bearer ${TEST_AUTH_TOKEN}`, Accept: MCP_ACCEPT, 'Content-Type': 'application/json' },
+      headers: { Host: 'localhost', Authorization: `Bearer ${TEST_TOKEN}`, Accept: MCP_ACCEPT, 'Content-Type': 'application/json' },
       body: JSON.stringify(initializeBody('2025-11-25')),
     });
     assert.equal(res.status, 200);

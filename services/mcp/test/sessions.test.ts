@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readSse, type SseFrame } from './helpers/sse.ts';
+import { openRawSession } from '@mcp-stack/test-support/mcp-wire';
+import { readSse, type SseReader } from '@mcp-stack/test-support/sse';
 import { MCP_ACCEPT, authHeaders, initializeBody, startService, type RunningService } from './helpers/start-service.ts';
 
 const json = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
@@ -16,17 +17,7 @@ async function metric(svc: RunningService, pattern: RegExp): Promise<number> {
 
 /** Opens a 2025 session with raw HTTP (initialize + initialized) and returns its id. */
 async function openSession(svc: RunningService): Promise<string> {
-  const res = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...json, ...authHeaders() }, body: JSON.stringify(initializeBody('2025-11-25')) });
-  assert.equal(res.status, 200);
-  await res.text();
-  const sessionId = res.headers.get('mcp-session-id')!;
-  const ack = await fetch(svc.mcpUrl, {
-    method: 'POST',
-    headers: { ...json, ...authHeaders(), 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' },
-    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-  });
-  assert.equal(ack.status, 202);
-  return sessionId;
+  return (await openRawSession(svc.mcpUrl, { headers: authHeaders() })).sessionId;
 }
 
 const sessionHeaders = (sessionId: string) => ({ ...json, ...authHeaders(), 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' });
@@ -96,8 +87,8 @@ describe('keepalives and resumption', () => {
     await svc.stop();
   });
 
-  const firstKeepalive = async (frames: AsyncGenerator<SseFrame>) => {
-    for await (const frame of frames) if (frame.comments.length > 0) return frame.comments[0];
+  const firstKeepalive = async (sse: SseReader) => {
+    for await (const item of sse) if (item.kind === 'comment') return item.text;
     return undefined;
   };
 
@@ -135,8 +126,9 @@ describe('keepalives and resumption', () => {
     const frames = readSse(call.body!);
     let lastEventId: string | undefined;
     for await (const frame of frames) {
+      if (frame.kind !== 'event') continue;
       if (frame.id) lastEventId = frame.id;
-      if (frame.data?.includes('notifications/progress')) break;
+      if (frame.data.includes('notifications/progress')) break;
     }
     assert.ok(lastEventId);
     connection.abort();
@@ -153,7 +145,7 @@ describe('keepalives and resumption', () => {
     assert.equal(resumed.status, 200);
     const seen: string[] = [];
     for await (const frame of readSse(resumed.body!)) {
-      if (!frame.data) continue;
+      if (frame.kind !== 'event' || !frame.data) continue;
       const message = JSON.parse(frame.data) as { id?: number; method?: string; params?: { progress?: number } };
       seen.push(message.method ? `${message.method}:${message.params?.progress}` : `result:${message.id}`);
       if (message.id === 7) break;

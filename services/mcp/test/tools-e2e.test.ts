@@ -9,12 +9,11 @@ import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as StreamableV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { llmEnv } from './helpers/llm-deps.ts';
-import { isGeneration, providerCase, providerCases, TEST_ANTHROPIC_KEY } from './helpers/llm-fixtures.ts';
-import { readSse } from './helpers/sse.ts';
+import { isGeneration, providerCase, providerCases } from './helpers/llm-fixtures.ts';
+import { TEST_ANTHROPIC_KEY } from '@mcp-stack/test-support/credentials';
+import { readSse } from '@mcp-stack/test-support/sse';
+import { textOf } from '@mcp-stack/test-support/tool-result';
 import { authHeaders, initializeBody, MCP_ACCEPT, startService, type RunningService } from './helpers/start-service.ts';
-
-const textOf = (result: object) =>
-  (('content' in result ? (result.content as { type: string; text: string }[]) : []) ?? []).map((c) => c.text).join('');
 
 const isChat = isGeneration;
 
@@ -132,7 +131,7 @@ for (const pc of providerCases) {
       // Skip the priming event (an id with empty data, for resumability) and wait for the first progress.
       let first: { method?: string } = {};
       while (!first.method) {
-        const frame = (await frames.next()).value;
+        const frame = await frames.nextEvent();
         assert.ok(frame, 'the call stream ended before any progress');
         if (frame.data) first = JSON.parse(frame.data) as { method?: string };
       }
@@ -145,7 +144,7 @@ for (const pc of providerCases) {
       assert.equal(cancel.status, 202);
       const upstream = await fake.waitForRequest((r) => isChat(r.path));
       assert.equal(upstream.aborted, true, 'the cancel notification alone aborted the upstream request');
-      await frames.return(undefined);
+      await frames.cancel();
       await (await fetch(svc.mcpUrl, { method: 'DELETE', headers: session })).body?.cancel();
       fake.setFault({ kind: 'none' });
     });
@@ -157,7 +156,11 @@ for (const pc of providerCases) {
       let closing: Promise<void> | undefined;
       const call = client.callTool(
         { name: 'ask', arguments: { question: 'hello?' } },
-        { onprogress: () => void (closing ??= client.close()) },
+        {
+          onprogress: () => {
+            closing ??= client.close();
+          },
+        },
       );
       await call.catch(() => undefined);
       await closing;

@@ -1,6 +1,7 @@
 // The tools, resource and prompt through a real SDK client and server linked in memory, against both providers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { textOf } from '@mcp-stack/test-support/tool-result';
 import { Client } from '@modelcontextprotocol/client';
 import { InMemoryTransport, McpServer } from '@modelcontextprotocol/server';
 import type { AppDeps } from '../src/deps.ts';
@@ -18,9 +19,6 @@ async function connect(deps: AppDeps) {
   await client.connect(clientSide);
   return { client, close: async () => { await client.close(); await server.close(); } };
 }
-
-const textOf = (result: object) =>
-  (('content' in result ? (result.content as { type: string; text: string }[]) : []) ?? []).map((c) => c.text).join('');
 
 for (const pc of providerCases) {
   describe(`MCP tools over ${pc.name}`, () => {

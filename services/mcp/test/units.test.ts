@@ -52,7 +52,16 @@ describe('withCachedJsonSchema', () => {
     const input = standard.jsonSchema.input;
     // Count the conversions the wrapper asks the underlying schema for.
     Object.defineProperty(schema, '~standard', {
-      value: { ...standard, jsonSchema: { ...standard.jsonSchema, input: (o: never) => (conversions++, input(o)) } },
+      value: {
+        ...standard,
+        jsonSchema: {
+          ...standard.jsonSchema,
+          input: (o: never) => {
+            conversions++;
+            return input(o);
+          },
+        },
+      },
     });
     const cached = withCachedJsonSchema(schema);
     assert.equal(withCachedJsonSchema(schema), cached, 'one wrapper per schema object');

@@ -40,8 +40,7 @@ export function defineTool<Input extends z.ZodObject, Output extends z.ZodObject
   return tool;
 }
 
-// The list holds tools of different schemas; callers validate input with the tool's own schema first.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the list holds tools of different schemas; callers validate input with the tool's own schema first.
 export type AnyTool = ToolDefinition<any, any>;
 
 /** A failure the tool explains itself (not an LLM one); `status` is the REST status to answer with. */

@@ -17,7 +17,7 @@ import {
   type FakeState,
 } from './fake-llm-common.ts';
 
-export const FAKE_OLLAMA_VERSION = '0.17.4';
+export const FAKE_OLLAMA_VERSION = '0.0.0-fake';
 
 export function startFakeOllama(options: FakeOptions = {}): Promise<FakeServer> {
   return startFake('Ollama', { models: ['llama3.2:1b'], ...options }, { handle });
@@ -161,7 +161,7 @@ async function chat(exchange: Exchange, state: FakeState): Promise<boolean> {
   }
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
   if (state.fault.kind === 'malformed') {
-    res.write('{"model":"' + requested + '","message":{"role":"assist\n');
+    res.write(`{"model":"${requested}","message":{"role":"assist\n`);
     res.write('<html><body>502 Bad Gateway</body></html>\n');
     res.end();
     return true;

@@ -127,7 +127,7 @@ async function completions(exchange: Exchange, state: FakeState): Promise<boolea
   const chunk = (delta: object, finishReason: string | null) =>
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`;
   if (state.fault.kind === 'malformed') {
-    res.write(chunk({ role: 'assistant', content: '' }, null).slice(0, 40) + '\n\n');
+    res.write(`${chunk({ role: 'assistant', content: '' }, null).slice(0, 40)}\n\n`);
     res.end('data: <html>502 Bad Gateway</html>\n\n');
     return true;
   }

@@ -3,10 +3,9 @@ import { loadConfig } from '../../src/config/index.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createMetrics } from '../../src/runtime/metrics.ts';
 import { createLlmProvider } from '../../src/llm/index.ts';
-import { silentLogger, TEST_ANTHROPIC_KEY, TEST_OPENAI_KEY } from './llm-fixtures.ts';
+import { TEST_ANTHROPIC_KEY, TEST_OPENAI_KEY } from '@mcp-stack/test-support/credentials';
 import { FAKE_ANTHROPIC_MODEL } from './fake-anthropic.ts';
-
-export const TEST_AUTH_TOKEN = 'test-token-0123456789abcdef';
+import { silentLogger } from './llm-fixtures.ts';
 
 /** Env for one provider pointing at a test server URL (the fake's base URL, without /v1). */
 export function llmEnv(
@@ -23,7 +22,7 @@ export function llmEnv(
 }
 
 export function buildDeps(env: Record<string, string>): AppDeps {
-  const config = loadConfig({ APP_ENV: 'development', LOG_LEVEL: 'silent', MCP_AUTH_TOKEN: TEST_AUTH_TOKEN, ...env });
+  const config = loadConfig({ APP_ENV: 'development', LOG_LEVEL: 'silent', MCP_AUTH_TOKEN: TEST_TOKEN, ...env });
   return {
     config,
     logger: silentLogger,

@@ -1,6 +1,7 @@
 // Builders shared by the LLM/tools/REST tests: providers pointed at the wire-protocol test servers.
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { TEST_ANTHROPIC_KEY, TEST_OPENAI_KEY } from '@mcp-stack/test-support/credentials';
 import { pino } from 'pino';
 import { Secret } from '../../src/config/index.ts';
 import type { LlmConfig } from '../../src/config/llm.ts';
@@ -12,8 +13,6 @@ import { startFakeOpenAi } from './fake-openai.ts';
 import type { FakeOptions, FakeServer } from './fake-llm-common.ts';
 
 export const silentLogger = pino({ level: 'silent' });
-export const TEST_OPENAI_KEY = 'sk-test-0123456789';
-export const TEST_ANTHROPIC_KEY = 'sk-ant-test-0123456789';
 
 /** A request that asks the model to generate (as opposed to listing models, health probes...). */
 export const isGeneration = (path: string) => /\/(api\/chat|chat\/completions|v1\/messages)$/.test(path);

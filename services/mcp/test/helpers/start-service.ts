@@ -2,10 +2,13 @@
 // captures everything it logs. Tests talk to it over HTTP with real SDK clients, send it signals, and grep its logs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { initializeMessage } from '@mcp-stack/test-support/mcp-wire';
+
+export { authHeaders, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+export { MCP_ACCEPT } from '@mcp-stack/test-support/mcp-wire';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
-
-export const TEST_TOKEN = 'svc-test-token-5f0c1d2e3a4b5c6d7e8f';
 
 export interface RunningService {
   /** http://127.0.0.1:<port> */
@@ -119,16 +122,6 @@ export async function runToExit(overrides: Record<string, string | undefined>): 
   return { code, output };
 }
 
-export const authHeaders = (token = TEST_TOKEN) => ({ Authorization: `Bearer ${token}` });
-
-/** A raw JSON-RPC initialize as a 2025 client sends it. */
-export function initializeBody(protocolVersion = '2025-06-18', id: number | string = 1) {
-  return {
-    jsonrpc: '2.0',
-    id,
-    method: 'initialize',
-    params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw-test-client', version: '1.0.0' } },
-  };
-}
-
-export const MCP_ACCEPT = 'application/json, text/event-stream';
+/** The raw initialize these tests send unless they name a version: a 2025-06-18 client's. */
+export const initializeBody = (protocolVersion = '2025-06-18', id: number | string = 1) =>
+  initializeMessage(protocolVersion, id);
