@@ -127,9 +127,9 @@ describe('JSON-RPC fuzz of /mcp and /messages', () => {
     let endpoint: string | undefined;
     // next(), not for-await: leaving a for-await loop cancels the stream, and with it the legacy session.
     while (endpoint === undefined) {
-      const next = await frames.next();
-      if (next.done) break;
-      if (next.value.event === 'endpoint') endpoint = next.value.data;
+      const next = await frames.nextEvent();
+      if (next === undefined) break;
+      if (next.event === 'endpoint') endpoint = next.data;
     }
     assert.ok(endpoint, 'legacy endpoint event');
     // Keep draining the legacy stream (answers to /messages arrive there) so it never backs up.

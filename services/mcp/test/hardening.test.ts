@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { startFakeOpenAi } from './helpers/fake-openai.ts';
-import { jsonHeaders, openRawSession, rawConnection, readFramesUntil, scrapeMetric, within } from './helpers/hostile.ts';
-import { readSse } from '@mcp-stack/test-support/sse';
+import { jsonHeaders, openRawSession, rawConnection, scrapeMetric, within } from './helpers/hostile.ts';
+import { readSse, readUntil, type SseEvent } from '@mcp-stack/test-support/sse';
 import { TEST_TOKEN, authHeaders, initializeBody, runToExit, startService, type RunningService } from './helpers/start-service.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -187,9 +187,9 @@ describe('defect 6: a cancelled call is released and its stream ends', () => {
     const frames = readSse(call.body!);
     // Wait for the first progress notification: the call is running.
     for (;;) {
-      const next = await frames.next();
-      assert.ok(!next.done, 'the call stream ended before any progress');
-      if (next.value.data?.includes('notifications/progress')) break;
+      const next = await frames.nextEvent();
+      assert.ok(next, 'the call stream ended before any progress');
+      if (next.data.includes('notifications/progress')) break;
     }
     const cancel = await fetch(svc.mcpUrl, {
       method: 'POST',
@@ -199,7 +199,7 @@ describe('defect 6: a cancelled call is released and its stream ends', () => {
     assert.equal(cancel.status, 202);
     const ended = await within(
       (async () => {
-        for (;;) if ((await frames.next()).done) return true;
+        for (;;) if ((await frames.next()) === undefined) return true;
       })(),
       5_000,
     );
@@ -335,9 +335,10 @@ describe('defect 8: slow clients do not hold sockets', () => {
     const stream = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
     assert.equal(stream.status, 200);
     const started = Date.now();
-    const frames = await readFramesUntil(stream.body!, () => Date.now() - started > 5_000);
+    const frames = readSse(stream.body!);
+    await readUntil(frames, () => Date.now() - started > 5_000, '5 s of the stream');
     assert.ok(Date.now() - started >= 5_000, 'the stream ended early');
-    assert.ok(frames.some((f) => f.comments.includes('keepalive')));
+    assert.ok(frames.seen.some((f) => f.kind === 'comment' && f.text === 'keepalive'));
   });
 });
 
@@ -390,8 +391,8 @@ describe('defect 9: the small ones', () => {
 
   it('legacy /messages answers an invalid body with a JSON-RPC error', async () => {
     const stream = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
-    const [endpoint] = await readFramesUntil(stream.body!, (f) => f.event === 'endpoint');
-    const res = await fetch(new URL(endpoint!.data!, svc.baseUrl), { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: '{"not":"json-rpc"}' });
+    const endpoint = await readUntil<SseEvent>(readSse(stream.body!), (f) => f.kind === 'event' && f.event === 'endpoint', 'the endpoint event');
+    const res = await fetch(new URL(endpoint.data, svc.baseUrl), { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: '{"not":"json-rpc"}' });
     const text = await res.text();
     assert.equal(res.status, 400, text);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);

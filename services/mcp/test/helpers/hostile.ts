@@ -1,8 +1,8 @@
 // Tools for acting like a hostile client: raw sockets (partial headers, trickled bodies), raw 2025 sessions, and
 // reading one value out of /metrics.
 import { connect, type Socket } from 'node:net';
-import { readSse, type SseFrame } from './sse.ts';
-import { MCP_ACCEPT, authHeaders, initializeBody } from './start-service.ts';
+import { openRawSession as openWireSession } from '@mcp-stack/test-support/mcp-wire';
+import { MCP_ACCEPT, authHeaders } from './start-service.ts';
 
 export interface RawConnection {
   socket: Socket;
@@ -35,34 +35,10 @@ export function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout
 
 export const jsonHeaders = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
 
-/** Opens a 2025 session with raw fetch; returns its id and headers to use for further requests. */
+/** Opens a 2025 session (test-support's raw handshake); returns its id and the headers for further requests. */
 export async function openRawSession(mcpUrl: string, extra: Record<string, string> = {}): Promise<{ id: string; headers: Record<string, string> }> {
-  const res = await fetch(mcpUrl, { method: 'POST', headers: { ...jsonHeaders, ...authHeaders(), ...extra }, body: JSON.stringify(initializeBody()) });
-  if (res.status !== 200) throw new Error(`initialize answered ${res.status}: ${await res.text()}`);
-  await res.text();
-  const id = res.headers.get('mcp-session-id');
-  if (!id) throw new Error('initialize answered without Mcp-Session-Id');
-  const headers = { ...jsonHeaders, ...authHeaders(), ...extra, 'Mcp-Session-Id': id, 'Mcp-Protocol-Version': '2025-06-18' };
-  const initialized = await fetch(mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
-  await initialized.text();
-  return { id, headers };
-}
-
-/**
- * Reads SSE frames until `stop` returns true, leaving the stream open (a legacy session lives as long as its
- * stream). Returns the frames and the iterator, to read on or cancel later.
- */
-export async function readFramesUntil(body: ReadableStream<Uint8Array>, stop: (frame: SseFrame) => boolean): Promise<SseFrame[] & { rest: AsyncGenerator<SseFrame> }> {
-  const frames = [] as unknown as SseFrame[] & { rest: AsyncGenerator<SseFrame> };
-  const iterator = readSse(body);
-  frames.rest = iterator;
-  for (;;) {
-    const next = await iterator.next();
-    if (next.done) break;
-    frames.push(next.value);
-    if (stop(next.value)) break;
-  }
-  return frames;
+  const session = await openWireSession(mcpUrl, { headers: { ...authHeaders(), ...extra } });
+  return { id: session.sessionId, headers: { ...jsonHeaders, ...authHeaders(), ...extra, ...session.headers } };
 }
 
 /** One sample of a Prometheus metric from /metrics (summed over label sets that match `labels`). */

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import type { AppDeps } from '../../src/deps.ts';
 import { createMetrics } from '../../src/runtime/metrics.ts';
 import { createLlmProvider } from '../../src/llm/index.ts';
-import { TEST_ANTHROPIC_KEY, TEST_OPENAI_KEY } from '@mcp-stack/test-support/credentials';
+import { TEST_ANTHROPIC_KEY, TEST_OPENAI_KEY, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { FAKE_ANTHROPIC_MODEL } from './fake-anthropic.ts';
 import { silentLogger } from './llm-fixtures.ts';
 
