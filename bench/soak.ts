@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { imageFor } from '@mcp-stack/test-support/pins';
 import { startFakeOpenAi } from '../services/mcp/test/helpers/fake-openai.ts';
 
 const run = promisify(execFile);
@@ -34,8 +35,8 @@ const { values: opts } = parseArgs({
     'idle-seconds': { type: 'string', default: '60' },
     'traefik-memory': { type: 'string', default: '256m' },
     'mcp-memory': { type: 'string', default: '512m' },
-    'traefik-image': { type: 'string', default: 'traefik:v3.7.15' },
-    'node-image': { type: 'string', default: 'node:24-bookworm-slim' },
+    'traefik-image': { type: 'string', default: imageFor('TRAEFIK_IMAGE') },
+    'node-image': { type: 'string', default: imageFor('NODE_IMAGE') },
   },
 });
 const N = {

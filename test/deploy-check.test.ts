@@ -11,6 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { imageFor } from '@mcp-stack/test-support/pins';
 import { requireDockerEngine, run, runOk } from './helpers/docker.ts';
 import { repoRoot } from './helpers/paths.ts';
 
@@ -196,7 +197,7 @@ describe('compose.prod.yaml production defaults', () => {
       assert.equal(up.code, 0, up.stderr);
       const exited = await runOk('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Status}}']);
       assert.match(exited.stdout, /Exited \(0\)/);
-      const owner = await runOk('docker', ['run', '--rm', '--entrypoint', 'stat', '-v', `${project}_letsencrypt:/v`, 'node:24-bookworm-slim', '-c', '%u', '/v']);
+      const owner = await runOk('docker', ['run', '--rm', '--entrypoint', 'stat', '-v', `${project}_letsencrypt:/v`, imageFor('NODE_IMAGE'), '-c', '%u', '/v']);
       assert.equal(owner.stdout.trim(), '65532');
     } finally {
       await compose(['down', '--volumes']);

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
+import { imageFor } from '@mcp-stack/test-support/pins';
 import { GenericContainer, Wait } from 'testcontainers';
 import { execIn, run } from './docker.ts';
 import { repoRoot } from './paths.ts';
 
-export const nodeImage = process.env.NODE_IMAGE ?? 'node:24-bookworm-slim';
+export const nodeImage = imageFor('NODE_IMAGE');
 const helpersDir = join(repoRoot, 'services', 'mcp', 'test', 'helpers');
 const PORT = 8081;
 
