@@ -6,21 +6,30 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeProfile } from './lib/cpuprofile.ts';
-import { applyLoad, prepare, type Protocol } from './lib/load.ts';
+import { applyLoad, type Protocol, prepare } from './lib/load.ts';
 import { RAW_DIR } from './lib/paths.ts';
 import { discoverOurs } from './measures/discover.ts';
-import { bareLegacySse, bareSession, bareStateless, ceiling, oursDefault, oursStateless, setBenchCall, type Target } from './targets.ts';
+import {
+  bareLegacySse,
+  bareSession,
+  bareStateless,
+  ceiling,
+  oursDefault,
+  oursStateless,
+  setBenchCall,
+  type Target,
+} from './targets.ts';
 
 const [targetId = 'ours', protocol = 'modern', seconds = '10', ...frames] = process.argv.slice(2);
 const found = await discoverOurs(oursDefault);
 setBenchCall(found.call);
 const targets: Record<string, Target> = {
-    ours: oursDefault,
-    'ours-stateless': oursStateless,
-    'bare-v2-stateless': bareStateless,
-    'bare-v2-session': bareSession(found.sessionReplies),
-    'bare-legacy-sse': bareLegacySse,
-    ceiling
+  ours: oursDefault,
+  'ours-stateless': oursStateless,
+  'bare-v2-stateless': bareStateless,
+  'bare-v2-session': bareSession(found.sessionReplies),
+  'bare-legacy-sse': bareLegacySse,
+  ceiling,
 };
 const target = targets[targetId];
 if (!target) throw new Error(`unknown target ${targetId}; one of ${Object.keys(targets).join(', ')}`);
@@ -29,12 +38,14 @@ const dir = join(RAW_DIR, `profile-${targetId}-${protocol}-${Date.now()}`);
 mkdirSync(dir, { recursive: true });
 const server = await target.start({}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 try {
-    const p = await prepare(target, server, protocol as Protocol);
-    await applyLoad(p, 16, 2, `profile-${targetId}-warmup`);
-    const r = await applyLoad(p, 16, Number(seconds), `profile-${targetId}`);
-    console.log(`${targetId} ${protocol} c=16: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, server CPU ${(r.serverCpu * 100).toFixed(0)}%`);
+  const p = await prepare(target, server, protocol as Protocol);
+  await applyLoad(p, 16, 2, `profile-${targetId}-warmup`);
+  const r = await applyLoad(p, 16, Number(seconds), `profile-${targetId}`);
+  console.log(
+    `${targetId} ${protocol} c=16: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, server CPU ${(r.serverCpu * 100).toFixed(0)}%`,
+  );
 } finally {
-    await server.stop();
+  await server.stop();
 }
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error(`no profile written in ${dir}`);
@@ -45,6 +56,6 @@ for (const row of s.byPackage.slice(0, 12)) console.log(`  ${pct(row.share)}  ${
 console.log('\nself time by function:');
 for (const row of s.byFunction) console.log(`  ${pct(row.share)}  ${row.name}`);
 if (s.inclusive.length) {
-    console.log('\ninclusive time of frames:');
-    for (const row of s.inclusive) console.log(`  ${pct(row.share)}  ${row.name}`);
+  console.log('\ninclusive time of frames:');
+  for (const row of s.inclusive) console.log(`  ${pct(row.share)}  ${row.name}`);
 }

@@ -12,14 +12,14 @@
 //                      [--sessions 100000] [--idle-seconds 60] [--traefik-memory 256m] [--mcp-memory 512m]
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
-import { request as httpRequest, Agent as HttpAgent } from 'node:http';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
 import { imageFor } from '@mcp-stack/test-support/pins';
 import { startFakeOpenAi } from '../services/mcp/test/helpers/fake-openai.ts';
 
@@ -77,7 +77,12 @@ async function containerMemory(name: string): Promise<number> {
 }
 
 async function state(name: string): Promise<{ running: boolean; oomKilled: boolean; exitCode: number }> {
-  const raw = await docker(['inspect', '--format', '{{.State.Running}} {{.State.OOMKilled}} {{.State.ExitCode}}', name]);
+  const raw = await docker([
+    'inspect',
+    '--format',
+    '{{.State.Running}} {{.State.OOMKilled}} {{.State.ExitCode}}',
+    name,
+  ]);
   const [running, oom, code] = raw.split(' ');
   return { running: running === 'true', oomKilled: oom === 'true', exitCode: Number(code) };
 }
@@ -87,9 +92,17 @@ const containers: string[] = [];
 
 async function main() {
   const certDir = mkdtempSync(join(tmpdir(), `${tag}-certs-`));
-  spawnSync('bash', ['scripts/certs.sh', certDir], { cwd: ROOT, env: { ...process.env, CERTS_TOOL: 'openssl' }, stdio: 'ignore' });
+  spawnSync('bash', ['scripts/certs.sh', certDir], {
+    cwd: ROOT,
+    env: { ...process.env, CERTS_TOOL: 'openssl' },
+    stdio: 'ignore',
+  });
   const ca = readFileSync(join(certDir, 'ca.crt'));
-  const fake = await startFakeOpenAi({ host: '127.0.0.1', tokenDelayMs: 300, reply: Array.from({ length: 40 }, (_, i) => `word${i}`).join(' ') });
+  const fake = await startFakeOpenAi({
+    host: '127.0.0.1',
+    tokenDelayMs: 300,
+    reply: Array.from({ length: 40 }, (_, i) => `word${i}`).join(' '),
+  });
   const apiKey = `sk-soak-${randomBytes(8).toString('hex')}`;
   const [svcPort, edgePort] = [await freePort(), await freePort()];
 
@@ -115,15 +128,35 @@ async function main() {
     };
     containers.push(name);
     await docker([
-      'run', '-d', '--name', name, '--network', 'host', '--init',
-      '--memory', opts['mcp-memory']!, '--memory-swap', opts['mcp-memory']!, '--cpus', '1',
-      '--user', '1000:1000',
-      '-v', `${ROOT}:/app:ro`, '-w', '/app/services/mcp',
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '--init',
+      '--memory',
+      opts['mcp-memory']!,
+      '--memory-swap',
+      opts['mcp-memory']!,
+      '--cpus',
+      '1',
+      '--user',
+      '1000:1000',
+      '-v',
+      `${ROOT}:/app:ro`,
+      '-w',
+      '/app/services/mcp',
       ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-      opts['node-image']!, 'node', 'src/main.ts',
+      opts['node-image']!,
+      'node',
+      'src/main.ts',
     ]);
     for (let i = 0; i < 120; i++) {
-      const ok = await fetch(`http://127.0.0.1:${svcPort}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${svcPort}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       await sleep(500);
     }
@@ -151,18 +184,40 @@ async function main() {
   const traefik = `${tag}-traefik`;
   containers.push(traefik);
   await docker([
-    'run', '-d', '--name', traefik, '--network', 'host',
-    '--memory', opts['traefik-memory']!, '--memory-swap', opts['traefik-memory']!, '--cpus', '1',
-    '--user', '65532:65532',
-    '-v', `${dynDir}:/etc/traefik/dynamic:ro`, '-v', `${certDir}:/certs:ro`,
-    '-e', 'TRAEFIK_LOG_LEVEL=ERROR',
-    '-e', `TRAEFIK_ENTRYPOINTS_WEBSECURE_ADDRESS=127.0.0.1:${edgePort}`,
-    '-e', 'TRAEFIK_ENTRYPOINTS_WEBSECURE_HTTP_TLS=true',
-    '-e', 'TRAEFIK_ENTRYPOINTS_WEBSECURE_TRANSPORT_RESPONDINGTIMEOUTS_READTIMEOUT=0s',
-    '-e', 'TRAEFIK_ENTRYPOINTS_WEBSECURE_TRANSPORT_RESPONDINGTIMEOUTS_WRITETIMEOUT=0s',
-    '-e', 'TRAEFIK_ENTRYPOINTS_WEBSECURE_TRANSPORT_RESPONDINGTIMEOUTS_IDLETIMEOUT=180s',
-    '-e', 'TRAEFIK_SERVERSTRANSPORT_FORWARDINGTIMEOUTS_IDLECONNTIMEOUT=90s',
-    '-e', 'TRAEFIK_PROVIDERS_FILE_DIRECTORY=/etc/traefik/dynamic',
+    'run',
+    '-d',
+    '--name',
+    traefik,
+    '--network',
+    'host',
+    '--memory',
+    opts['traefik-memory']!,
+    '--memory-swap',
+    opts['traefik-memory']!,
+    '--cpus',
+    '1',
+    '--user',
+    '65532:65532',
+    '-v',
+    `${dynDir}:/etc/traefik/dynamic:ro`,
+    '-v',
+    `${certDir}:/certs:ro`,
+    '-e',
+    'TRAEFIK_LOG_LEVEL=ERROR',
+    '-e',
+    `TRAEFIK_ENTRYPOINTS_WEBSECURE_ADDRESS=127.0.0.1:${edgePort}`,
+    '-e',
+    'TRAEFIK_ENTRYPOINTS_WEBSECURE_HTTP_TLS=true',
+    '-e',
+    'TRAEFIK_ENTRYPOINTS_WEBSECURE_TRANSPORT_RESPONDINGTIMEOUTS_READTIMEOUT=0s',
+    '-e',
+    'TRAEFIK_ENTRYPOINTS_WEBSECURE_TRANSPORT_RESPONDINGTIMEOUTS_WRITETIMEOUT=0s',
+    '-e',
+    'TRAEFIK_ENTRYPOINTS_WEBSECURE_TRANSPORT_RESPONDINGTIMEOUTS_IDLETIMEOUT=180s',
+    '-e',
+    'TRAEFIK_SERVERSTRANSPORT_FORWARDINGTIMEOUTS_IDLECONNTIMEOUT=90s',
+    '-e',
+    'TRAEFIK_PROVIDERS_FILE_DIRECTORY=/etc/traefik/dynamic',
     opts['traefik-image']!,
   ]);
 
@@ -171,7 +226,14 @@ async function main() {
   const openStream = (): Promise<{ ended: Promise<'clean' | 'error'>; close(): void; status: number }> =>
     new Promise((resolve, reject) => {
       const req = httpsRequest(
-        { host: '127.0.0.1', port: edgePort, servername: 'mcp.localhost', path: '/sse', agent: edgeAgent, headers: { Host: 'mcp.localhost', Authorization: `Bearer ${token}`, Accept: 'text/event-stream' } },
+        {
+          host: '127.0.0.1',
+          port: edgePort,
+          servername: 'mcp.localhost',
+          path: '/sse',
+          agent: edgeAgent,
+          headers: { Host: 'mcp.localhost', Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },
+        },
         (res) => {
           req.setTimeout(0);
           const ended = new Promise<'clean' | 'error'>((done) => {
@@ -207,10 +269,14 @@ async function main() {
 
   // ---------------------------------------------------------------- phase 1: idle streams held
   await startService(`${tag}-mcp`, { MCP_MAX_SESSIONS: String(N.streams + 1000), MCP_KEEPALIVE_SECONDS: '15' });
-  const listening = () => new Promise<boolean>((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port: edgePort }, () => { socket.destroy(); resolve(true); });
-    socket.on('error', () => resolve(false));
-  });
+  const listening = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port: edgePort }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
   for (let i = 0; i < 60 && !(await listening()); i++) await sleep(500);
   await sleep(2000);
   // Each stream costs Traefik two descriptors (client and upstream): its open-files limit caps the streams.
@@ -222,13 +288,21 @@ async function main() {
   log('baseline MiB', base.traefik / MiB, base.mcp / MiB);
   const opened = Date.now();
   const hold = await openMany(N.streams);
-  log(`opened ${hold.streams.length}/${N.streams} streams in ${((Date.now() - opened) / 1000).toFixed(0)} s, statuses`, hold.statuses);
+  log(
+    `opened ${hold.streams.length}/${N.streams} streams in ${((Date.now() - opened) / 1000).toFixed(0)} s, statuses`,
+    hold.statuses,
+  );
   let dropped = 0;
   for (const s of hold.streams) void s.ended.then(() => dropped++);
   const samples: { at: number; traefik: number; mcp: number; dropped: number }[] = [];
   const holdStart = Date.now();
   while (Date.now() - holdStart < N.holdMs) {
-    samples.push({ at: Math.round((Date.now() - holdStart) / 1000), traefik: await containerMemory(traefik), mcp: await containerMemory(`${tag}-mcp`), dropped });
+    samples.push({
+      at: Math.round((Date.now() - holdStart) / 1000),
+      traefik: await containerMemory(traefik),
+      mcp: await containerMemory(`${tag}-mcp`),
+      dropped,
+    });
     log('hold', samples.at(-1));
     await sleep(Math.min(30_000, N.holdMs / 4));
   }
@@ -263,7 +337,15 @@ async function main() {
     () =>
       new Promise<number>((resolve) => {
         const req = httpsRequest(
-          { host: '127.0.0.1', port: edgePort, servername: 'mcp.localhost', path: '/api/tools/ask', method: 'POST', agent: callAgent, headers: { Host: 'mcp.localhost', Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } },
+          {
+            host: '127.0.0.1',
+            port: edgePort,
+            servername: 'mcp.localhost',
+            path: '/api/tools/ask',
+            method: 'POST',
+            agent: callAgent,
+            headers: { Host: 'mcp.localhost', Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          },
           (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));
@@ -283,9 +365,15 @@ async function main() {
   await docker(['kill', '--signal', 'TERM', `${tag}-mcp`]);
   const exitCode = Number(await docker(['wait', `${tag}-mcp`]));
   const exitSeconds = (Date.now() - termAt) / 1000;
-  const endings = await Promise.all(drain.streams.map((s) => Promise.race([s.ended, sleep(5000).then(() => 'open' as const)])));
+  const endings = await Promise.all(
+    drain.streams.map((s) => Promise.race([s.ended, sleep(5000).then(() => 'open' as const)])),
+  );
   const callStatuses = await Promise.all(calls);
-  const count = <T>(items: T[]) => items.reduce<Record<string, number>>((acc, v) => ((acc[String(v)] = (acc[String(v)] ?? 0) + 1), acc), {});
+  const count = <T>(items: T[]) => {
+    const counts: Record<string, number> = {};
+    for (const v of items) counts[String(v)] = (counts[String(v)] ?? 0) + 1;
+    return counts;
+  };
   results.sigterm = {
     streams: drain.streams.length,
     callsStarted: N.drainCalls,
@@ -300,24 +388,60 @@ async function main() {
   log('phase 2', results.sigterm);
 
   // ---------------------------------------------------------------- phase 3: abandoned sessions and RSS
-  await startService(`${tag}-mcp2`, { MCP_MAX_SESSIONS: String(N.sessions + 1000), MCP_SESSION_IDLE_SECONDS: String(N.idleSeconds) });
+  await startService(`${tag}-mcp2`, {
+    MCP_MAX_SESSIONS: String(N.sessions + 1000),
+    MCP_SESSION_IDLE_SECONDS: String(N.idleSeconds),
+  });
   const direct = new HttpAgent({ keepAlive: true, maxSockets: 16 });
   const rss = async () => {
     const text = await new Promise<string>((resolve, reject) => {
-      httpRequest({ host: '127.0.0.1', port: svcPort, path: '/metrics', agent: direct, headers: { Authorization: `Bearer ${token}`, Host: '127.0.0.1' } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c));
-        res.on('end', () => resolve(body));
-      }).on('error', reject).end();
+      httpRequest(
+        {
+          host: '127.0.0.1',
+          port: svcPort,
+          path: '/metrics',
+          agent: direct,
+          headers: { Authorization: `Bearer ${token}`, Host: '127.0.0.1' },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c));
+          res.on('end', () => resolve(body));
+        },
+      )
+        .on('error', reject)
+        .end();
     });
-    const get = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
-    return { rss: get('process_resident_memory_bytes'), heap: get('nodejs_heap_size_used_bytes'), sessions: get('mcp_sessions_open') };
+    const get = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return {
+      rss: get('process_resident_memory_bytes'),
+      heap: get('nodejs_heap_size_used_bytes'),
+      sessions: get('mcp_sessions_open'),
+    };
   };
-  const initBody = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'soak', version: '1' } } });
+  const initBody = JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'soak', version: '1' } },
+  });
   const initialize = () =>
     new Promise<number>((resolve) => {
       httpRequest(
-        { host: '127.0.0.1', port: svcPort, path: '/mcp', method: 'POST', agent: direct, headers: { Host: '127.0.0.1', Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' } },
+        {
+          host: '127.0.0.1',
+          port: svcPort,
+          path: '/mcp',
+          method: 'POST',
+          agent: direct,
+          headers: {
+            Host: '127.0.0.1',
+            Authorization: `Bearer ${token}`,
+            'Content-Type': 'application/json',
+            Accept: 'application/json, text/event-stream',
+          },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -332,7 +456,8 @@ async function main() {
   const baseline = await rss();
   const made = Date.now();
   const statuses: number[] = [];
-  for (let i = 0; i < N.sessions; i += 50) statuses.push(...(await Promise.all(Array.from({ length: 50 }, initialize))));
+  for (let i = 0; i < N.sessions; i += 50)
+    statuses.push(...(await Promise.all(Array.from({ length: 50 }, initialize))));
   const afterCreate = await rss();
   log('sessions created', N.sessions, 'in', (Date.now() - made) / 1000, 's', afterCreate);
   await sleep((N.idleSeconds + 35) * 1000);
@@ -346,7 +471,11 @@ async function main() {
     peakMiB: +(afterCreate.rss / MiB).toFixed(1),
     afterIdleMiB: +(afterIdle.rss / MiB).toFixed(1),
     // V8 keeps the RSS it grew; the used heap says whether the sessions' objects were actually freed.
-    heapUsedMiB: { baseline: +(baseline.heap / MiB).toFixed(1), peak: +(afterCreate.heap / MiB).toFixed(1), afterIdle: +(afterIdle.heap / MiB).toFixed(1) },
+    heapUsedMiB: {
+      baseline: +(baseline.heap / MiB).toFixed(1),
+      peak: +(afterCreate.heap / MiB).toFixed(1),
+      afterIdle: +(afterIdle.heap / MiB).toFixed(1),
+    },
     sessionsOpenAtPeak: afterCreate.sessions,
     sessionsOpenAfterIdle: afterIdle.sessions,
     withinTenPercent: afterIdle.rss <= baseline.rss * 1.1,
@@ -362,9 +491,11 @@ function report(): void {
   mkdirSync(dir, { recursive: true });
   results.finishedAt = new Date().toISOString();
   writeFileSync(join(dir, 'soak.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const p1 = results.idleStreams as Record<string, any> | undefined;
-  const p2 = results.sigterm as Record<string, any> | undefined;
-  const p3 = results.abandonedSessions as Record<string, any> | undefined;
+  // biome-ignore lint/suspicious/noExplicitAny: the report reads back the phase records this script wrote above
+  type PhaseRecord = Record<string, any>;
+  const p1 = results.idleStreams as PhaseRecord | undefined;
+  const p2 = results.sigterm as PhaseRecord | undefined;
+  const p3 = results.abandonedSessions as PhaseRecord | undefined;
   const lines = [
     '# Soak (`make soak`)',
     '',

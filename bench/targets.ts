@@ -1,22 +1,22 @@
 // The servers under test: our service in each of its modes, the bare-SDK baseline of the same mode,
 // and the raw node:http ceiling. Every one runs as its own process pinned to the server core.
 import { existsSync } from 'node:fs';
-import { authHeaders, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { join } from 'node:path';
-import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
-import { startPinned, type ServerProcess } from './lib/proc.ts';
+import { authHeaders, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { ECHO_CALL, type ToolCall } from './lib/mcp-wire.ts';
+import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
+import { type ServerProcess, startPinned } from './lib/proc.ts';
 
 export type Kind = 'ours' | 'bare' | 'peer' | 'ceiling';
 
 export interface Target {
-    id: string;
-    label: string;
-    kind: Kind;
-    port: number;
-    auth: Record<string, string>;
-    call: ToolCall;
-    start(extraEnv?: Record<string, string>, extraNodeArgs?: string[]): Promise<ServerProcess>;
+  id: string;
+  label: string;
+  kind: Kind;
+  port: number;
+  auth: Record<string, string>;
+  call: ToolCall;
+  start(extraEnv?: Record<string, string>, extraNodeArgs?: string[]): Promise<ServerProcess>;
 }
 
 const node = process.execPath;
@@ -24,28 +24,49 @@ const node = process.execPath;
 /** The tool every target is asked to call; chosen once the service's tool list is known (measures/discover.ts). */
 let benchCall: ToolCall = ECHO_CALL;
 export function setBenchCall(call: ToolCall) {
-    benchCall = call;
+  benchCall = call;
 }
 
 function baseline(id: string, label: string, file: string, port: number, extraArgs: string[] = []): Target {
-    return {
-        id,
-        label,
-        kind: id === 'ceiling' ? 'ceiling' : 'bare',
+  return {
+    id,
+    label,
+    kind: id === 'ceiling' ? 'ceiling' : 'bare',
+    port,
+    auth: {},
+    get call() {
+      return benchCall;
+    },
+    start: (_env, nodeArgs = []) =>
+      startPinned({
+        name: id,
         port,
-        auth: {},
-        get call() {
-            return benchCall;
-        },
-        start: (_env, nodeArgs = []) =>
-            startPinned({ name: id, port, command: node, args: [...nodeArgs, join(BENCH_DIR, 'baselines', file), String(port), ...extraArgs] })
-    };
+        command: node,
+        args: [...nodeArgs, join(BENCH_DIR, 'baselines', file), String(port), ...extraArgs],
+      }),
+  };
 }
 
-export const bareStateless = baseline('bare-v2-stateless', 'bare SDK v2 createMcpHandler (a server per request; 2025 requests via its stateless fallback)', 'v2-stateless.ts', 8101);
+export const bareStateless = baseline(
+  'bare-v2-stateless',
+  'bare SDK v2 createMcpHandler (a server per request; 2025 requests via its stateless fallback)',
+  'v2-stateless.ts',
+  8101,
+);
 export const bareSession = (replies: 'sse' | 'json') =>
-    baseline('bare-v2-session', `bare SDK v2, 2025 session (NodeStreamableHTTPServerTransport, ${replies} replies)`, 'v2-session.ts', 8102, [replies]);
-export const bareLegacySse = baseline('bare-legacy-sse', 'bare SDK legacy SSE (server-legacy SSEServerTransport)', 'legacy-sse.ts', 8103);
+  baseline(
+    'bare-v2-session',
+    `bare SDK v2, 2025 session (NodeStreamableHTTPServerTransport, ${replies} replies)`,
+    'v2-session.ts',
+    8102,
+    [replies],
+  );
+export const bareLegacySse = baseline(
+  'bare-legacy-sse',
+  'bare SDK legacy SSE (server-legacy SSEServerTransport)',
+  'legacy-sse.ts',
+  8103,
+);
 export const ceiling = baseline('ceiling', 'raw node:http JSON-RPC responder (ceiling)', 'raw-ceiling.ts', 8104);
 
 // ---------------------------------------------------------------- the Python peer
@@ -55,30 +76,30 @@ export const FASTMCP_VENV = process.env.BENCH_FASTMCP_VENV ?? `/var/cache/mcp-st
 
 /** FastMCP, the Python server a user might pick instead: stateless HTTP with JSON replies, the same two tools. */
 export const fastmcpPeer: Target = {
-    id: 'fastmcp',
-    label: `FastMCP ${FASTMCP_VERSION} (Python, stateless_http, JSON replies)`,
-    kind: 'peer',
-    port: 8105,
-    auth: {},
-    get call() {
-        return benchCall;
-    },
-    start: () =>
-        startPinned({
-            name: 'fastmcp',
-            port: 8105,
-            command: join(FASTMCP_VENV, 'bin', 'python'),
-            args: [join(BENCH_DIR, 'peers', 'fastmcp_server.py'), '8105'],
-            // Python imports the whole stack at start: seconds on an idle machine, far more on a busy one.
-            timeoutMs: 120_000
-        })
+  id: 'fastmcp',
+  label: `FastMCP ${FASTMCP_VERSION} (Python, stateless_http, JSON replies)`,
+  kind: 'peer',
+  port: 8105,
+  auth: {},
+  get call() {
+    return benchCall;
+  },
+  start: () =>
+    startPinned({
+      name: 'fastmcp',
+      port: 8105,
+      command: join(FASTMCP_VENV, 'bin', 'python'),
+      args: [join(BENCH_DIR, 'peers', 'fastmcp_server.py'), '8105'],
+      // Python imports the whole stack at start: seconds on an idle machine, far more on a busy one.
+      timeoutMs: 120_000,
+    }),
 };
 
 /** Why the peer cannot run here, or undefined when its virtualenv is in place. */
 export function fastmcpMissing(): string | undefined {
-    return existsSync(join(FASTMCP_VENV, 'bin', 'python'))
-        ? undefined
-        : `no FastMCP virtualenv at ${FASTMCP_VENV}: run bench/peers/setup.sh (make bench does)`;
+  return existsSync(join(FASTMCP_VENV, 'bin', 'python'))
+    ? undefined
+    : `no FastMCP virtualenv at ${FASTMCP_VENV}: run bench/peers/setup.sh (make bench does)`;
 }
 
 // ---------------------------------------------------------------- ours
@@ -91,7 +112,7 @@ const AUTH = authHeaders();
  * BENCH_SERVICE_ENTRY=services/mcp/dist/main.js measures a build instead.
  */
 export function serviceEntry(): string {
-    return process.env.BENCH_SERVICE_ENTRY ?? join(SERVICE_DIR, 'src', 'main.ts');
+  return process.env.BENCH_SERVICE_ENTRY ?? join(SERVICE_DIR, 'src', 'main.ts');
 }
 
 /**
@@ -100,48 +121,47 @@ export function serviceEntry(): string {
  * else stays default.
  */
 export function oursEnv(port: number, stateless: boolean): Record<string, string> {
-    return {
-        PORT: String(port),
-        MCP_BIND_HOST: '127.0.0.1',
-        APP_ENV: 'production',
-        LOG_LEVEL: 'warn',
-        MCP_AUTH_TOKEN: TEST_TOKEN,
-        MCP_STATELESS: String(stateless),
-        // Active (every request counted), never reached: 1,000,000 a minute is ~16,700 req/s from the one client.
-        MCP_RATE_LIMIT_PER_MINUTE: '1000000',
-        MCP_MAX_SESSIONS: '50000',
-        MCP_SESSION_IDLE_SECONDS: '3600',
-        // The LLM is never called by the measured tool; the provider only needs a syntactically valid address.
-        LLM_PROVIDER: 'ollama',
-        OLLAMA_BASE_URL: process.env.BENCH_OLLAMA_BASE_URL ?? 'http://127.0.0.1:9',
-        OLLAMA_MODEL: 'mcp-stack-tiny'
-    };
+  return {
+    PORT: String(port),
+    MCP_BIND_HOST: '127.0.0.1',
+    APP_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    MCP_AUTH_TOKEN: TEST_TOKEN,
+    MCP_STATELESS: String(stateless),
+    // Active (every request counted), never reached: 1,000,000 a minute is ~16,700 req/s from the one client.
+    MCP_RATE_LIMIT_PER_MINUTE: '1000000',
+    MCP_MAX_SESSIONS: '50000',
+    MCP_SESSION_IDLE_SECONDS: '3600',
+    // The LLM is never called by the measured tool; the provider only needs a syntactically valid address.
+    LLM_PROVIDER: 'ollama',
+    OLLAMA_BASE_URL: process.env.BENCH_OLLAMA_BASE_URL ?? 'http://127.0.0.1:9',
+    OLLAMA_MODEL: 'mcp-stack-tiny',
+  };
 }
 
 function ours(id: string, label: string, port: number, stateless: boolean): Target {
-    return {
-        id,
-        label,
-        kind: 'ours',
+  return {
+    id,
+    label,
+    kind: 'ours',
+    port,
+    auth: AUTH,
+    get call() {
+      return benchCall;
+    },
+    start: (extraEnv = {}, nodeArgs = []) =>
+      startPinned({
+        name: id,
         port,
-        auth: AUTH,
-        get call() {
-            return benchCall;
-        },
-        start: (extraEnv = {}, nodeArgs = []) =>
-            startPinned({
-                name: id,
-                port,
-                command: node,
-                args: [...nodeArgs, serviceEntry()],
-                cwd: SERVICE_DIR,
-                env: { ...oursEnv(port, stateless), ...extraEnv },
-                readyPath: '/healthz',
-                timeoutMs: 30_000
-            })
-    };
+        command: node,
+        args: [...nodeArgs, serviceEntry()],
+        cwd: SERVICE_DIR,
+        env: { ...oursEnv(port, stateless), ...extraEnv },
+        readyPath: '/healthz',
+        timeoutMs: 30_000,
+      }),
+  };
 }
-
 
 /** Default config: 2026-07-28 per request, 2025 clients in sessions, legacy SSE — all on one port. */
 export const oursDefault = ours('ours', 'ours (default config)', 8202, false);

@@ -69,7 +69,9 @@ export async function openRawSession(
   const initializeResponse = await init.text();
   const sessionId = init.headers.get('mcp-session-id');
   if (init.status !== 200 || !sessionId || !initializeResponse.includes('"result"')) {
-    throw new Error(`initialize at ${mcpUrl}: HTTP ${init.status}, session ${sessionId}: ${initializeResponse.slice(0, 300)}`);
+    throw new Error(
+      `initialize at ${mcpUrl}: HTTP ${init.status}, session ${sessionId}: ${initializeResponse.slice(0, 300)}`,
+    );
   }
   const headers = sessionHeaders(sessionId, protocolVersion);
   const initialized = await doFetch(mcpUrl, {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { imageFor } from '@mcp-stack/test-support/pins';
-import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
 import { docker, requireDockerEngine, run, uniqueName } from './helpers/docker.ts';
 
 // What the stacks run: CI exports our offline builds' names (scripts/images/build-all.sh), else the pins.
@@ -77,7 +77,10 @@ describe('test bed images', () => {
     const base = `http://${ollama.getHost()}:${ollama.getMappedPort(11434)}`;
     const version = (await (await fetch(`${base}/api/version`)).json()) as { version: string };
     assert.equal(version.version, tagVersion(OLLAMA_IMAGE));
-    assert.match(await execOk(ollama, ['ollama', '--version']), new RegExp(tagVersion(OLLAMA_IMAGE).replaceAll('.', '\\.')));
+    assert.match(
+      await execOk(ollama, ['ollama', '--version']),
+      new RegExp(tagVersion(OLLAMA_IMAGE).replaceAll('.', '\\.')),
+    );
 
     const tags = (await (await fetch(`${base}/api/tags`)).json()) as { models: { name: string }[] };
     assert.ok(
@@ -99,7 +102,10 @@ describe('test bed images', () => {
     });
     assert.equal(chat.status, 200);
     assert.match(chat.headers.get('content-type') ?? '', /application\/x-ndjson/);
-    const lines = (await chat.text()).trim().split('\n').map((l) => JSON.parse(l) as { done: boolean; message?: { content: string } });
+    const lines = (await chat.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { done: boolean; message?: { content: string } });
     assert.ok(lines.length >= 2, `expected streamed tokens, got ${lines.length} line(s)`);
     assert.equal(lines.at(-1)?.done, true);
     assert.ok(lines.slice(0, -1).every((l) => !l.done && typeof l.message?.content === 'string'));
@@ -107,7 +113,13 @@ describe('test bed images', () => {
 
   test(`${OLLAMA_IMAGE} carries ${SMALL_MODEL}, a real model: it knows the capital of France`, async () => {
     // make dev reads this label to use the model when none is chosen (scripts/dev/compose-env.sh).
-    const label = await docker(['image', 'inspect', '-f', '{{index .Config.Labels "io.mcp-stack.offline-model"}}', OLLAMA_IMAGE]);
+    const label = await docker([
+      'image',
+      'inspect',
+      '-f',
+      '{{index .Config.Labels "io.mcp-stack.offline-model"}}',
+      OLLAMA_IMAGE,
+    ]);
     assert.equal(label.stdout.trim(), SMALL_MODEL);
     const ollama = await start(
       new GenericContainer(OLLAMA_IMAGE)
@@ -118,7 +130,11 @@ describe('test bed images', () => {
     const chat = await fetch(`${base}/api/chat`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ model: SMALL_MODEL, stream: false, messages: [{ role: 'user', content: 'What is the capital of France?' }] }),
+      body: JSON.stringify({
+        model: SMALL_MODEL,
+        stream: false,
+        messages: [{ role: 'user', content: 'What is the capital of France?' }],
+      }),
     });
     assert.equal(chat.status, 200);
     const reply = (await chat.json()) as { message: { content: string }; eval_count: number };
@@ -132,8 +148,17 @@ describe('test bed images', () => {
     await docker(['volume', 'create', volume]);
     try {
       const listed = await docker([
-        'run', '--rm', '--network', 'none', '-v', `${volume}:/root/.ollama`, '--entrypoint', 'sh', OLLAMA_IMAGE,
-        '-c', '(/bin/ollama serve >/dev/null 2>&1 &) ; for i in $(seq 1 50); do /bin/ollama list 2>/dev/null && exit 0; sleep 0.2; done; exit 1',
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '-v',
+        `${volume}:/root/.ollama`,
+        '--entrypoint',
+        'sh',
+        OLLAMA_IMAGE,
+        '-c',
+        '(/bin/ollama serve >/dev/null 2>&1 &) ; for i in $(seq 1 50); do /bin/ollama list 2>/dev/null && exit 0; sleep 0.2; done; exit 1',
       ]);
       assert.match(listed.stdout, new RegExp(`^${TINY_MODEL}:latest\\s`, 'm'));
     } finally {
@@ -147,7 +172,13 @@ describe('test bed images', () => {
         // The Docker socket is root:docker 0660; the image runs as 65534 like upstream.
         .withUser('0:0')
         .withBindMounts([{ source: '/var/run/docker.sock', target: '/var/run/docker.sock', mode: 'ro' }])
-        .withCommand(['-listenip=0.0.0.0', '-allowfrom=0.0.0.0/0', '-allowGET=/_ping', '-allowGET=/v1\\..{1,2}/version', '-allowhealthcheck'])
+        .withCommand([
+          '-listenip=0.0.0.0',
+          '-allowfrom=0.0.0.0/0',
+          '-allowGET=/_ping',
+          '-allowGET=/v1\\..{1,2}/version',
+          '-allowhealthcheck',
+        ])
         .withExposedPorts(2375)
         .withWaitStrategy(Wait.forHttp('/_ping', 2375).forStatusCode(200)),
     );

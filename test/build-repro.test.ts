@@ -17,7 +17,13 @@ const repository = `mcp-stack-test/${uniqueName('repro')}`;
 async function build(tag: string): Promise<{ id: string; output: string }> {
   const result = await run('make', ['--no-print-directory', 'build'], {
     cwd: repoRoot,
-    env: { ...process.env, MCP_IMAGE: repository, IMAGE_TAG: tag, BUILD_FLAGS: `--no-cache ${process.env.BUILD_FLAGS ?? ''}`, BUILD_REPRODUCIBLE: 'require' },
+    env: {
+      ...process.env,
+      MCP_IMAGE: repository,
+      IMAGE_TAG: tag,
+      BUILD_FLAGS: `--no-cache ${process.env.BUILD_FLAGS ?? ''}`,
+      BUILD_REPRODUCIBLE: 'require',
+    },
     timeoutMs: 1_800_000,
   });
   const output = result.stdout + result.stderr;
@@ -37,9 +43,19 @@ describe('make build: the same commit gives the same image ID', () => {
     const first = await build('first');
     assert.match(first.output, /timestamps pinned to the commit/);
     const second = await build('second');
-    assert.equal(second.id, first.id, `two builds of the same commit differ:\n${first.output.slice(-1500)}\n${second.output.slice(-1500)}`);
+    assert.equal(
+      second.id,
+      first.id,
+      `two builds of the same commit differ:\n${first.output.slice(-1500)}\n${second.output.slice(-1500)}`,
+    );
     const commitTime = (await run('git', ['log', '-1', '--format=%ct'], { cwd: repoRoot })).stdout.trim();
-    const created = (await run('docker', ['image', 'inspect', '--format', '{{.Created}}', `${repository}:first`])).stdout.trim();
-    assert.equal(Math.floor(Date.parse(created) / 1000), Number(commitTime), `image created ${created}, commit ${commitTime}`);
+    const created = (
+      await run('docker', ['image', 'inspect', '--format', '{{.Created}}', `${repository}:first`])
+    ).stdout.trim();
+    assert.equal(
+      Math.floor(Date.parse(created) / 1000),
+      Number(commitTime),
+      `image created ${created}, commit ${commitTime}`,
+    );
   });
 });

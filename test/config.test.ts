@@ -13,14 +13,16 @@ test('make config validates every compose combination', async () => {
   assert.equal(result.code, 0, `make config failed:\n${result.stdout}\n${result.stderr}`);
 });
 
-test('make config also renders the user\'s .env: a broken one fails, naming the file', async () => {
+test("make config also renders the user's .env: a broken one fails, naming the file", async () => {
   const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   // A copy of the tree, so the repository's own .env (if a developer has one) is never touched.
   const tree = await mkdtemp(join(tmpdir(), 'config-env-'));
   try {
-    const copy = await run('bash', ['-c', `git ls-files -z | tar --null -T - -cf - | tar -xf - -C '${tree}'`], { cwd: repoRoot });
+    const copy = await run('bash', ['-c', `git ls-files -z | tar --null -T - -cf - | tar -xf - -C '${tree}'`], {
+      cwd: repoRoot,
+    });
     assert.equal(copy.code, 0, copy.stderr);
     await writeFile(join(tree, '.env'), 'HTTPS_PORT=8443\nLLM_PROVIDER=openai\nOPENAI_API_KEY=unused\n');
     const good = await run('make', ['--no-print-directory', 'config'], { cwd: tree });

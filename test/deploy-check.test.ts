@@ -58,7 +58,11 @@ async function deployDir(env: Record<string, string>, opts: { secrets?: boolean 
 function check(dir: string) {
   return run('python3', [join(repoRoot, 'scripts', 'deploy', 'check.py')], {
     cwd: dir,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DOCKER_HOST: process.env.DOCKER_HOST ?? '' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      DOCKER_HOST: process.env.DOCKER_HOST ?? '',
+    },
   });
 }
 
@@ -86,7 +90,10 @@ describe('make deploy-check: one line per problem, each saying what to do', () =
     const dir = await deployDir({});
     const result = await check(dir);
     assert.equal(result.code, 0, result.stderr + result.stdout);
-    assert.match(result.stdout, /deploy-check: ok: project mcp-deploy-check-\w+, image mcp-stack-test\/none:test, https:\/\/prod\.localhost \(TLS file\)/);
+    assert.match(
+      result.stdout,
+      /deploy-check: ok: project mcp-deploy-check-\w+, image mcp-stack-test\/none:test, https:\/\/prod\.localhost \(TLS file\)/,
+    );
   });
 
   test('no env file: says how to make one', async () => {
@@ -103,9 +110,15 @@ describe('make deploy-check: one line per problem, each saying what to do', () =
     assert.equal(result.code, 1);
     const lines = problemLines(result.stderr);
     for (const name of ['IMAGE_TAG', 'DOMAIN', 'ACME_EMAIL']) {
-      assert.ok(lines.some((l) => l.startsWith(`deploy-check: ${name} is not set: add ${name}=`)), `${name}: ${lines.join('\n')}`);
+      assert.ok(
+        lines.some((l) => l.startsWith(`deploy-check: ${name} is not set: add ${name}=`)),
+        `${name}: ${lines.join('\n')}`,
+      );
     }
-    assert.ok(lines.some((l) => /secret llm_api_key: .* does not exist; create it: install -d -m 700/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /secret llm_api_key: .* does not exist; create it: install -d -m 700/.test(l)),
+      lines.join('\n'),
+    );
   });
 
   test('an empty secret file (printf of an unset variable) is caught before anything starts', async () => {
@@ -113,7 +126,10 @@ describe('make deploy-check: one line per problem, each saying what to do', () =
     await writeFile(join(dir, 'secrets', 'llm_api_key'), '');
     const result = await check(dir);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /secret llm_api_key: .*llm_api_key is empty \(an unset variable writes an empty file\); fill it/);
+    assert.match(
+      result.stderr,
+      /secret llm_api_key: .*llm_api_key is empty \(an unset variable writes an empty file\); fill it/,
+    );
   });
 
   test('a secret the service (uid 1000) cannot read', async () => {
@@ -129,7 +145,10 @@ describe('make deploy-check: one line per problem, each saying what to do', () =
     const dir = await deployDir({ TLS_CERT_DIR: otherCerts });
     const result = await check(dir);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /certificate: .*tls\.crt does not cover DOMAIN=prod\.localhost \(it names: DNS:other\.localhost\); make one that does: scripts\/certs\.sh --domain prod\.localhost/);
+    assert.match(
+      result.stderr,
+      /certificate: .*tls\.crt does not cover DOMAIN=prod\.localhost \(it names: DNS:other\.localhost\); make one that does: scripts\/certs\.sh --domain prod\.localhost/,
+    );
   });
 
   test('file mode: a root-owned 0600 key Traefik (uid 65532) cannot read, and a key of another certificate', async () => {
@@ -147,7 +166,7 @@ describe('make deploy-check: one line per problem, each saying what to do', () =
     assert.match(result.stderr, /tls\.key does not belong to .*tls\.crt/);
   });
 
-  test('the dev stack\'s project name is refused', async () => {
+  test("the dev stack's project name is refused", async () => {
     const dir = await deployDir({ COMPOSE_PROJECT_NAME: 'mcp-stack' });
     const result = await check(dir);
     assert.equal(result.code, 1);
@@ -162,7 +181,10 @@ describe('make deploy-check: one line per problem, each saying what to do', () =
       const dir = await deployDir({ HTTPS_PORT: String(port) });
       const result = await check(dir);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, new RegExp(`port ${port} is already in use on this host .*set HTTPS_PORT to a free port`));
+      assert.match(
+        result.stderr,
+        new RegExp(`port ${port} is already in use on this host .*set HTTPS_PORT to a free port`),
+      );
     } finally {
       server.close();
     }
@@ -171,33 +193,70 @@ describe('make deploy-check: one line per problem, each saying what to do', () =
 
 describe('compose.prod.yaml production defaults', () => {
   async function render(env: Record<string, string>) {
-    const result = await runOk('docker', ['compose', '-f', 'compose.prod.yaml', '--env-file', '.env.example', 'config', '--format', 'json'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DOMAIN: 'mcp.example.com', IMAGE_TAG: '1', ...env },
-    });
+    const result = await runOk(
+      'docker',
+      ['compose', '-f', 'compose.prod.yaml', '--env-file', '.env.example', 'config', '--format', 'json'],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/root',
+          DOMAIN: 'mcp.example.com',
+          IMAGE_TAG: '1',
+          ...env,
+        },
+      },
+    );
     return JSON.parse(result.stdout) as {
       name: string;
       services: Record<string, { environment?: Record<string, string | null> }>;
     };
   }
 
-  test('a production .env made from .env.example is not the dev stack\'s project', async () => {
+  test("a production .env made from .env.example is not the dev stack's project", async () => {
     assert.equal((await render({ TLS_MODE: 'file' })).name, 'mcp-stack-prod');
   });
 
-  test('acme-storage exists with TLS_MODE=acme only, and hands the ACME volume to Traefik\'s uid', async () => {
+  test("acme-storage exists with TLS_MODE=acme only, and hands the ACME volume to Traefik's uid", async () => {
     assert.ok('acme-storage' in (await render({ TLS_MODE: 'acme', ACME_EMAIL: 'ops@example.com' })).services);
     assert.ok(!('acme-storage' in (await render({ TLS_MODE: 'file' })).services));
     // It really runs (CHOWN is its one capability) and leaves the volume to uid 65532.
     const project = `mcp-deploy-check-acme-${randomBytes(3).toString('hex')}`;
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DOMAIN: 'mcp.example.com', IMAGE_TAG: '1', TLS_MODE: 'acme', ACME_EMAIL: 'ops@example.com' };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/root',
+      DOMAIN: 'mcp.example.com',
+      IMAGE_TAG: '1',
+      TLS_MODE: 'acme',
+      ACME_EMAIL: 'ops@example.com',
+    };
     const compose = (args: string[]) =>
-      run('docker', ['compose', '-p', project, '-f', 'compose.prod.yaml', '--env-file', '.env.example', ...args], { env });
+      run('docker', ['compose', '-p', project, '-f', 'compose.prod.yaml', '--env-file', '.env.example', ...args], {
+        env,
+      });
     try {
       const up = await compose(['up', '--no-deps', 'acme-storage']);
       assert.equal(up.code, 0, up.stderr);
-      const exited = await runOk('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Status}}']);
+      const exited = await runOk('docker', [
+        'ps',
+        '-a',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--format',
+        '{{.Status}}',
+      ]);
       assert.match(exited.stdout, /Exited \(0\)/);
-      const owner = await runOk('docker', ['run', '--rm', '--entrypoint', 'stat', '-v', `${project}_letsencrypt:/v`, imageFor('NODE_IMAGE'), '-c', '%u', '/v']);
+      const owner = await runOk('docker', [
+        'run',
+        '--rm',
+        '--entrypoint',
+        'stat',
+        '-v',
+        `${project}_letsencrypt:/v`,
+        imageFor('NODE_IMAGE'),
+        '-c',
+        '%u',
+        '/v',
+      ]);
       assert.equal(owner.stdout.trim(), '65532');
     } finally {
       await compose(['down', '--volumes']);
@@ -206,7 +265,10 @@ describe('compose.prod.yaml production defaults', () => {
 
   test('the HTTP redirect targets HTTPS_PORT, and the public URL is not pinned to port 443', async () => {
     const config = await render({ TLS_MODE: 'file', HTTPS_PORT: '18443' });
-    assert.equal(config.services.traefik?.environment?.TRAEFIK_ENTRYPOINTS_WEB_HTTP_REDIRECTIONS_ENTRYPOINT_TO, ':18443');
+    assert.equal(
+      config.services.traefik?.environment?.TRAEFIK_ENTRYPOINTS_WEB_HTTP_REDIRECTIONS_ENTRYPOINT_TO,
+      ':18443',
+    );
     const publicUrl = config.services.mcp?.environment?.MCP_PUBLIC_URL;
     assert.ok(!publicUrl, `MCP_PUBLIC_URL=${publicUrl}`);
   });

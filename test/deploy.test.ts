@@ -18,10 +18,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { connect as tlsConnect } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
+import { connect as tlsConnect } from 'node:tls';
 import { docker, requireDockerEngine, run, runOk, saveArtifact, uniqueName } from './helpers/docker.ts';
-import { connectLegacySse, connectV2, type ConnectedV1, type ConnectedV2 } from './helpers/mcp-clients.ts';
+import { type ConnectedV1, type ConnectedV2, connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
 import { repoRoot } from './helpers/paths.ts';
 import { createLocalTlsClient, createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
 
@@ -77,12 +77,19 @@ function sh(script: string, timeoutMs = 900_000) {
 
 async function mcpContainers(): Promise<{ id: string; image: string; health: string }[]> {
   const { stdout } = await docker([
-    'ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', 'label=com.docker.compose.service=mcp',
+    'ps',
+    '-q',
+    '--filter',
+    `label=com.docker.compose.project=${project}`,
+    '--filter',
+    'label=com.docker.compose.service=mcp',
   ]);
   const ids = stdout.split('\n').filter(Boolean);
   if (ids.length === 0) return [];
   const { stdout: inspected } = await docker(['inspect', ...ids]);
-  return (JSON.parse(inspected) as { Id: string; Config: { Image: string }; State: { Health?: { Status: string } } }[]).map((c) => ({
+  return (
+    JSON.parse(inspected) as { Id: string; Config: { Image: string }; State: { Health?: { Status: string } } }[]
+  ).map((c) => ({
     id: c.Id,
     image: c.Config.Image,
     health: c.State.Health?.Status ?? 'none',
@@ -92,12 +99,15 @@ async function mcpContainers(): Promise<{ id: string; image: string; health: str
 /** The certificate Traefik presents for DOMAIN right now. */
 function servedCertificate(): Promise<X509Certificate> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: httpsPort, servername: domain, rejectUnauthorized: false }, () => {
-      const cert = socket.getPeerX509Certificate();
-      socket.end();
-      if (cert) resolve(cert);
-      else reject(new Error('no certificate'));
-    });
+    const socket = tlsConnect(
+      { host: '127.0.0.1', port: httpsPort, servername: domain, rejectUnauthorized: false },
+      () => {
+        const cert = socket.getPeerX509Certificate();
+        socket.end();
+        if (cert) resolve(cert);
+        else reject(new Error('no certificate'));
+      },
+    );
     socket.on('error', reject);
   });
 }
@@ -190,12 +200,17 @@ describe('production as documented, and updates without downtime', { concurrency
     // A fresh directory: a clone of HEAD, with the working tree's changes on top (what a developer tests).
     dir = await mkdtemp(join(tmpdir(), `${project}-`));
     await runOk('git', ['clone', '--quiet', '--no-hardlinks', repoRoot, dir]);
-    const changed = await runOk('git', ['ls-files', '--modified', '--others', '--exclude-standard', '-z'], { cwd: repoRoot });
+    const changed = await runOk('git', ['ls-files', '--modified', '--others', '--exclude-standard', '-z'], {
+      cwd: repoRoot,
+    });
     for (const file of changed.stdout.split('\0').filter(Boolean)) {
-      await cp(join(repoRoot, file), join(dir, file), { recursive: true }).catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') await rm(join(dir, file), { force: true }); // deleted in the working tree
-        else throw error;
-      });
+      await cp(join(repoRoot, file), join(dir, file), { recursive: true }).catch(
+        async (error: NodeJS.ErrnoException) => {
+          if (error.code === 'ENOENT')
+            await rm(join(dir, file), { force: true }); // deleted in the working tree
+          else throw error;
+        },
+      );
     }
 
     [httpPort, httpsPort] = [await freePort(), await freePort()];
@@ -210,11 +225,19 @@ describe('production as documented, and updates without downtime', { concurrency
       `IMAGE_TAG=${firstTag}`,
     ].join('\n');
     const documentedNames = [...values.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).sort();
-    assert.deepEqual(documentedNames, [...testValues.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).sort(), 'the test sets exactly the documented values');
+    assert.deepEqual(
+      documentedNames,
+      [...testValues.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]).sort(),
+      'the test sets exactly the documented values',
+    );
     const result = await sh([testValues, ...steps].join('\n'));
     sequenceOutput = result.stdout + result.stderr;
     await saveArtifact(`${project}-sequence.log`, sequenceOutput);
-    assert.equal(result.code, 0, `the documented sequence failed (exit ${result.code}):\n${sequenceOutput.slice(-4000)}`);
+    assert.equal(
+      result.code,
+      0,
+      `the documented sequence failed (exit ${result.code}):\n${sequenceOutput.slice(-4000)}`,
+    );
 
     token = (await readFile(join(dir, 'secrets', 'mcp_auth_token'), 'utf8')).trim();
     tls = createLocalTlsClient(await readFile(join(dir, 'certs-prod', 'ca.crt')));
@@ -225,9 +248,13 @@ describe('production as documented, and updates without downtime', { concurrency
     await tls?.close();
     await plain.close();
     if (dir) {
-      const logs = await sh('docker compose -f compose.prod.yaml logs --no-color --timestamps', 120_000).catch(() => undefined);
+      const logs = await sh('docker compose -f compose.prod.yaml logs --no-color --timestamps', 120_000).catch(
+        () => undefined,
+      );
       if (logs) await saveArtifact(`${project}-logs.log`, logs.stdout + logs.stderr);
-      await sh('docker compose -f compose.prod.yaml down --volumes --remove-orphans --timeout 10', 180_000).catch(() => undefined);
+      await sh('docker compose -f compose.prod.yaml down --volumes --remove-orphans --timeout 10', 180_000).catch(
+        () => undefined,
+      );
       const images = await run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', imageRepo]);
       for (const ref of images.stdout.split('\n').filter(Boolean)) await run('docker', ['image', 'rm', '-f', ref]);
       await rm(dir, { recursive: true, force: true });
@@ -236,14 +263,29 @@ describe('production as documented, and updates without downtime', { concurrency
 
   test('the documented sequence ran every step: image built, preflight passed, stack up, smoke test passed', async () => {
     assert.match(sequenceOutput, new RegExp(`build: ${imageRepo}:${firstTag} is sha256:[0-9a-f]{64}`));
-    assert.match(sequenceOutput, new RegExp(`deploy-check: ok: project ${project}, image ${imageRepo}:${firstTag}, https://${domain} \\(TLS file\\)`));
+    assert.match(
+      sequenceOutput,
+      new RegExp(
+        `deploy-check: ok: project ${project}, image ${imageRepo}:${firstTag}, https://${domain} \\(TLS file\\)`,
+      ),
+    );
     assert.match(sequenceOutput, /smoke: ok {3}https:\/\/prod\.localhost:\d+\/healthz -> 200/);
     assert.match(sequenceOutput, /smoke: ok {3}https:\/\/prod\.localhost:\d+\/sse -> event: endpoint/);
     const replicas = await mcpContainers();
     assert.equal(replicas.length, 2, JSON.stringify(replicas));
-    assert.ok(replicas.every((r) => r.image === `${imageRepo}:${firstTag}` && r.health === 'healthy'), JSON.stringify(replicas));
+    assert.ok(
+      replicas.every((r) => r.image === `${imageRepo}:${firstTag}` && r.health === 'healthy'),
+      JSON.stringify(replicas),
+    );
     // TLS_MODE=file: the one-shot ACME volume service is not part of the project at all.
-    const all = await runOk('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Label "com.docker.compose.service"}}']);
+    const all = await runOk('docker', [
+      'ps',
+      '-a',
+      '--filter',
+      `label=com.docker.compose.project=${project}`,
+      '--format',
+      '{{.Label "com.docker.compose.service"}}',
+    ]);
     assert.ok(!all.stdout.includes('acme-storage'), all.stdout);
   });
 
@@ -251,17 +293,33 @@ describe('production as documented, and updates without downtime', { concurrency
     const redirect = await plain.fetch(`http://${domain}:${httpPort}/healthz`, { redirect: 'manual' });
     assert.ok([301, 302, 307, 308].includes(redirect.status), `status ${redirect.status}`);
     assert.equal(redirect.headers.get('location'), `https://${domain}:${httpsPort}/healthz`);
-    const unauthorized = await tls.fetch(`${baseUrl}/mcp`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const unauthorized = await tls.fetch(`${baseUrl}/mcp`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     await unauthorized.body?.cancel();
     assert.equal(unauthorized.status, 401);
-    assert.match(unauthorized.headers.get('www-authenticate') ?? '', new RegExp(`resource_metadata="https://${domain}:${httpsPort}/\\.well-known/oauth-protected-resource`));
+    assert.match(
+      unauthorized.headers.get('www-authenticate') ?? '',
+      new RegExp(`resource_metadata="https://${domain}:${httpsPort}/\\.well-known/oauth-protected-resource`),
+    );
     const metadata = await tls.fetch(`${baseUrl}/.well-known/oauth-protected-resource/mcp`);
     assert.equal(metadata.status, 200);
     assert.equal(((await metadata.json()) as { resource: string }).resource, `https://${domain}:${httpsPort}/mcp`);
   });
 
   test('a replaced certificate is served without restarting Traefik', async () => {
-    const traefikId = (await runOk('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', 'label=com.docker.compose.service=traefik'])).stdout.trim();
+    const traefikId = (
+      await runOk('docker', [
+        'ps',
+        '-q',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--filter',
+        'label=com.docker.compose.service=traefik',
+      ])
+    ).stdout.trim();
     const startedAt = (await docker(['inspect', '--format', '{{.State.StartedAt}}', traefikId])).stdout;
     const before = await servedCertificate();
     assert.ok(before.checkHost(domain), `served certificate is for ${before.subjectAltName}`);
@@ -276,7 +334,11 @@ describe('production as documented, and updates without downtime', { concurrency
       served = await servedCertificate();
     }
     assert.equal(served.serialNumber, renewed.serialNumber, 'Traefik still serves the old certificate');
-    assert.equal((await docker(['inspect', '--format', '{{.State.StartedAt}}', traefikId])).stdout, startedAt, 'Traefik was restarted');
+    assert.equal(
+      (await docker(['inspect', '--format', '{{.State.StartedAt}}', traefikId])).stdout,
+      startedAt,
+      'Traefik was restarted',
+    );
   });
 
   test('make deploy IMAGE_TAG=<new tag> under load: replicas replaced one at a time, 0 failed calls', async () => {
@@ -295,12 +357,18 @@ describe('production as documented, and updates without downtime', { concurrency
     assert.match(update.stderr, /is out of the pool; stopping it/);
     const replicas = await mcpContainers();
     assert.equal(replicas.length, 2, JSON.stringify(replicas));
-    assert.ok(replicas.every((r) => r.image === `${imageRepo}:${newTag}` && !oldIds.includes(r.id)), JSON.stringify(replicas));
+    assert.ok(
+      replicas.every((r) => r.image === `${imageRepo}:${newTag}` && !oldIds.includes(r.id)),
+      JSON.stringify(replicas),
+    );
     assert.ok(load.modernOk > 100, load.summary());
     assert.deepEqual(load.modernFailed, [], load.summary());
     // Legacy SSE is tied to one replica by client-IP affinity: a call may only fail because its session stayed
     // on a replica the client no longer reaches (404, documented), never with a 5xx; the stream then reopens.
-    assert.ok(load.legacyFailed.every((f) => /\b404\b/.test(f)), load.summary());
+    assert.ok(
+      load.legacyFailed.every((f) => /\b404\b/.test(f)),
+      load.summary(),
+    );
     assert.ok(load.legacyOk > 5, load.summary());
     const legacy = await connectLegacySse({ baseUrl, fetch: tls.fetch, token });
     try {
@@ -327,7 +395,10 @@ describe('production as documented, and updates without downtime', { concurrency
     assert.match(update.stderr, /update stopped: the old replicas keep serving/);
     const after = await mcpContainers();
     assert.deepEqual(after.map((r) => r.id).sort(), running.map((r) => r.id).sort(), 'the replicas changed');
-    assert.ok(after.every((r) => r.health === 'healthy'), JSON.stringify(after));
+    assert.ok(
+      after.every((r) => r.health === 'healthy'),
+      JSON.stringify(after),
+    );
     assert.deepEqual(load.modernFailed, [], load.summary());
     assert.ok(load.modernOk > 20, load.summary());
   });

@@ -14,20 +14,22 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { localhostOnlyLookup } from '@mcp-stack/test-support/localhost';
 import { initializeMessage, MCP_ACCEPT, openRawSession } from '@mcp-stack/test-support/mcp-wire';
+import { readSse, readUntil, type SseReader, within } from '@mcp-stack/test-support/sse';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { ComposeStack } from './helpers/compose.ts';
 import { runConformance } from './helpers/conformance.ts';
 import { requireDockerEngine, run, runOk, uniqueName, waitForLogLine } from './helpers/docker.ts';
 import { connectLegacySse, connectStreamableV1, connectV2 } from './helpers/mcp-clients.ts';
 import { repoRoot, testEnvDir } from './helpers/paths.ts';
-import { readSse, readUntil, within, type SseReader } from '@mcp-stack/test-support/sse';
 import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
-import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { createLocalTlsClient, createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
 
 const IDLE_SECONDS = 90;
-const testPackage = JSON.parse(await readFile(join(repoRoot, 'test', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const testPackage = JSON.parse(await readFile(join(repoRoot, 'test', 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+};
 /** One question with one right answer, for the real model the stack runs (smollm2-135m, test/env/dev.env). */
 const KNOWN_QUESTION = 'What is the capital of France?';
 /** A question whose answer runs to a few sentences (up to the model's 128 tokens), long enough to stream. */
@@ -67,10 +69,16 @@ async function openSessionStream(): Promise<{ sse: SseReader; sessionId: string;
     fetch: tls.fetch,
     headers: { 'Accept-Encoding': 'gzip, br' },
   });
-  const get = await tls.fetch(`${mcpUrl}/mcp`, { headers: { ...headers, Accept: 'text/event-stream', 'Accept-Encoding': 'gzip, br' } });
+  const get = await tls.fetch(`${mcpUrl}/mcp`, {
+    headers: { ...headers, Accept: 'text/event-stream', 'Accept-Encoding': 'gzip, br' },
+  });
   assert.equal(get.status, 200);
   assert.match(get.headers.get('content-type') ?? '', /^text\/event-stream/);
-  assert.equal(get.headers.get('content-encoding'), null, 'event streams must not be compressed (and so buffered) by Traefik');
+  assert.equal(
+    get.headers.get('content-encoding'),
+    null,
+    'event streams must not be compressed (and so buffered) by Traefik',
+  );
   return { sse: readSse(get.body!), sessionId, headers };
 }
 
@@ -80,7 +88,10 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     const project = uniqueName('mcpit-dev');
     // The project's own certificate script, forced to its openssl CA so a developer's mkcert root stays out.
     certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
-    await runOk('bash', ['scripts/certs.sh', certDir], { cwd: repoRoot, env: { ...process.env, CERTS_TOOL: 'openssl' } });
+    await runOk('bash', ['scripts/certs.sh', certDir], {
+      cwd: repoRoot,
+      env: { ...process.env, CERTS_TOOL: 'openssl' },
+    });
     caFile = join(certDir, 'ca.crt');
     tls = createLocalTlsClient(await readFile(caFile));
     stack = new ComposeStack({
@@ -132,7 +143,9 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
   });
 
   test('GET /sse delivers `event: endpoint` first, on a live stream, uncompressed', async () => {
-    const res = await tls.fetch(`${mcpUrl}/sse`, { headers: { Accept: 'text/event-stream', 'Accept-Encoding': 'gzip, br' } });
+    const res = await tls.fetch(`${mcpUrl}/sse`, {
+      headers: { Accept: 'text/event-stream', 'Accept-Encoding': 'gzip, br' },
+    });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
     assert.equal(res.headers.get('content-encoding'), null);
@@ -186,7 +199,11 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
   test('GET /mcp stream: a keepalive arrives while the stream is open (no buffering)', async () => {
     const { sse } = await openSessionStream();
     try {
-      const keepalive = await within(40_000, 'keepalive on GET /mcp', readUntil(sse, (i) => i.kind === 'comment', 'a keepalive'));
+      const keepalive = await within(
+        40_000,
+        'keepalive on GET /mcp',
+        readUntil(sse, (i) => i.kind === 'comment', 'a keepalive'),
+      );
       assert.equal(keepalive.kind, 'comment');
       assert.equal(sse.ended, false);
     } finally {
@@ -206,10 +223,17 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
 
     // Wait for the event that settles it: an item that arrives at least 90 s after the stream opened.
     const waitPast = (sse: SseReader, opened: number, name: string) =>
-      within((IDLE_SECONDS + 60) * 1000, `${name} after ${IDLE_SECONDS} s`, readUntil(sse, (i) => i.at - opened >= IDLE_SECONDS * 1000, `${IDLE_SECONDS} s on ${name}`));
+      within(
+        (IDLE_SECONDS + 60) * 1000,
+        `${name} after ${IDLE_SECONDS} s`,
+        readUntil(sse, (i) => i.at - opened >= IDLE_SECONDS * 1000, `${IDLE_SECONDS} s on ${name}`),
+      );
     await Promise.all([waitPast(legacy, legacyOpened, '/sse'), waitPast(session.sse, sessionOpened, 'GET /mcp')]);
 
-    for (const [name, sse] of [['/sse', legacy], ['GET /mcp', session.sse]] as const) {
+    for (const [name, sse] of [
+      ['/sse', legacy],
+      ['GET /mcp', session.sse],
+    ] as const) {
       assert.equal(sse.ended, false, `${name} is still open`);
       const keepalives = sse.seen.filter((i) => i.kind === 'comment').length;
       // The service sends one every 15 s (default); several must have passed Traefik in 90 s.
@@ -224,14 +248,22 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     });
     assert.equal(post.status, 202);
     await post.body?.cancel();
-    const pong = await within(20_000, 'ping reply on /sse', readUntil(legacy, (i) => i.kind === 'event' && i.data.includes('"id":7'), 'the ping reply'));
+    const pong = await within(
+      20_000,
+      'ping reply on /sse',
+      readUntil(legacy, (i) => i.kind === 'event' && i.data.includes('"id":7'), 'the ping reply'),
+    );
     assert.ok(pong.kind === 'event');
     assert.deepEqual(JSON.parse(pong.data), { jsonrpc: '2.0', id: 7, result: {} });
 
     // And the 2025 session too.
     const ping = await tls.fetch(`${mcpUrl}/mcp`, {
       method: 'POST',
-      headers: { ...session.headers, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+      headers: {
+        ...session.headers,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'ping' }),
     });
     assert.equal(ping.status, 200);
@@ -251,7 +283,10 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     assert.ok(result.scenarios.size >= 25, `only ${result.scenarios.size} scenarios ran`);
     for (const [scenario, statuses] of result.scenarios) {
       if (scenario === 'dns-rebinding-protection') continue;
-      assert.ok(statuses.length > 0 && statuses.every((s) => s === 'SUCCESS' || s === 'INFO'), `${scenario}: ${statuses.join(', ')}`);
+      assert.ok(
+        statuses.length > 0 && statuses.every((s) => s === 'SUCCESS' || s === 'INFO'),
+        `${scenario}: ${statuses.join(', ')}`,
+      );
     }
   });
 
@@ -281,13 +316,19 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
           assert.equal(outcome.model, 'smollm2-135m');
           // The progress messages are the answer as the model wrote it, in order, nothing invented. (The SDK
           // clients drop a notification that arrives in the same read as the result, so the tail may be missing.)
-          assert.ok(outcome.answer.startsWith(outcome.progress.join('')), `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`);
+          assert.ok(
+            outcome.answer.startsWith(outcome.progress.join('')),
+            `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`,
+          );
         }
         // SmolLM2-135M-Instruct (temperature 0) knows this one: the answer arrived intact through the whole stack.
         assert.match(known.answer, /\bParis\b/, `answer: ${JSON.stringify(known.answer)}`);
         // A longer answer is streamed, not delivered in one burst at the end: several notifications (the service
         // batches at most one per 100 ms) spread over the time the model was writing.
-        assert.ok(long.progress.length >= 3, `only ${long.progress.length} progress notifications: ${JSON.stringify(long.progress)}`);
+        assert.ok(
+          long.progress.length >= 3,
+          `only ${long.progress.length} progress notifications: ${JSON.stringify(long.progress)}`,
+        );
         const spreadMs = long.progressAt.at(-1)! - long.progressAt[0]!;
         assert.ok(spreadMs >= 300, `progress arrived within ${spreadMs.toFixed(0)} ms: a burst, not a stream`);
       }
@@ -299,20 +340,34 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
     }
   });
 
-  test('make client-config: every client\'s configuration parses and has the shape that client documents', async () => {
+  test("make client-config: every client's configuration parses and has the shape that client documents", async () => {
     const url = `${mcpUrl}/mcp`;
     const ca = join(certDir, 'ca.crt');
-    const desktop = (await clientConfig('claude-desktop')) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> };
+    const desktop = (await clientConfig('claude-desktop')) as {
+      mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>;
+    };
     assert.deepEqual(Object.keys(desktop), ['mcpServers']);
     const bridge = desktop.mcpServers['mcp-stack']!;
     assert.equal(bridge.command, 'npx');
-    assert.deepEqual(bridge.args, ['-y', `mcp-remote@${testPackage.dependencies['mcp-remote']}`, url, '--transport', 'http-only']);
+    assert.deepEqual(bridge.args, [
+      '-y',
+      `mcp-remote@${testPackage.dependencies['mcp-remote']}`,
+      url,
+      '--transport',
+      'http-only',
+    ]);
     assert.deepEqual(bridge.env, { NODE_EXTRA_CA_CERTS: ca }, 'no token in dev: no header, only the CA');
 
     assert.deepEqual(await clientConfig('claude-code'), { mcpServers: { 'mcp-stack': { type: 'http', url } } });
     assert.deepEqual(await clientConfig('cursor'), { mcpServers: { 'mcp-stack': { url } } });
     assert.deepEqual(await clientConfig('vscode'), { servers: { 'mcp-stack': { type: 'http', url } } });
-    assert.deepEqual(await clientConfig('json'), { name: 'mcp-stack', transport: 'streamable-http', url, headers: {}, caFile: ca });
+    assert.deepEqual(await clientConfig('json'), {
+      name: 'mcp-stack',
+      transport: 'streamable-http',
+      url,
+      headers: {},
+      caFile: ca,
+    });
 
     // With a token (another stack, given by URL/TOKEN): the header in each client's own form, VS Code's as a prompt.
     const withToken = async (client: string) => {
@@ -321,25 +376,42 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
         env: { ...process.env, URL: 'https://mcp.example.com/mcp', TOKEN: 'tok-123', CACERT: ca },
       });
       assert.equal(result.code, 0, result.stderr);
-      return JSON.parse(result.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      // biome-ignore lint/suspicious/noExplicitAny: each client's configuration has its own shape, asserted below
+      return JSON.parse(result.stdout) as Record<string, any>;
     };
     const desktopAuth = (await withToken('claude-desktop')).mcpServers['mcp-stack'];
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: mcp-remote expands ${VAR} itself, from its env
     assert.deepEqual(desktopAuth.args.slice(-2), ['--header', 'Authorization:${MCP_STACK_AUTH_HEADER}']);
     assert.equal(desktopAuth.env.MCP_STACK_AUTH_HEADER, 'Bearer tok-123');
-    assert.deepEqual((await withToken('claude-code')).mcpServers['mcp-stack'].headers, { Authorization: 'Bearer tok-123' });
+    assert.deepEqual((await withToken('claude-code')).mcpServers['mcp-stack'].headers, {
+      Authorization: 'Bearer tok-123',
+    });
     assert.deepEqual((await withToken('cursor')).mcpServers['mcp-stack'].headers, { Authorization: 'Bearer tok-123' });
     const vscode = await withToken('vscode');
-    assert.deepEqual(vscode.inputs, [{ type: 'promptString', id: 'mcp-stack-token', description: 'Bearer token of mcp-stack (MCP_AUTH_TOKEN)', password: true }]);
+    assert.deepEqual(vscode.inputs, [
+      {
+        type: 'promptString',
+        id: 'mcp-stack-token',
+        description: 'Bearer token of mcp-stack (MCP_AUTH_TOKEN)',
+        password: true,
+      },
+    ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: VS Code's own input variable syntax
     assert.deepEqual(vscode.servers['mcp-stack'].headers, { Authorization: 'Bearer ${input:mcp-stack-token}' });
     assert.ok(!JSON.stringify(vscode).includes('tok-123'), 'the VS Code file holds no secret');
 
     const unknown = await run('bash', ['scripts/client-config.sh', 'emacs'], { cwd: repoRoot });
     assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /unknown CLIENT "emacs": use one of claude-desktop\|claude-code\|cursor\|vscode\|json/);
+    assert.match(
+      unknown.stderr,
+      /unknown CLIENT "emacs": use one of claude-desktop\|claude-code\|cursor\|vscode\|json/,
+    );
   });
 
-  test('Claude Desktop\'s configuration, run as printed (npx mcp-remote), lists the tools through Traefik TLS', async () => {
-    const config = (await clientConfig('claude-desktop')) as { mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }> };
+  test("Claude Desktop's configuration, run as printed (npx mcp-remote), lists the tools through Traefik TLS", async () => {
+    const config = (await clientConfig('claude-desktop')) as {
+      mcpServers: Record<string, { command: string; args: string[]; env: Record<string, string> }>;
+    };
     const server = config.mcpServers['mcp-stack']!;
     const configDir = await mkdtemp(join(tmpdir(), 'mcp-remote-'));
     const transport = new StdioClientTransport({
@@ -362,8 +434,11 @@ describe('dev stack (compose.yaml) through Traefik with TLS', { concurrency: tru
       await within(60_000, 'mcp-remote connects', client.connect(transport));
       const { tools } = await client.listTools();
       const names = tools.map((t) => t.name);
-      for (const tool of ['ask', 'server_info', 'summarize']) assert.ok(names.includes(tool), `${tool} missing from ${names.join(', ')}`);
-      const info = (await client.callTool({ name: 'server_info', arguments: {} })) as { structuredContent?: { provider: string } };
+      for (const tool of ['ask', 'server_info', 'summarize'])
+        assert.ok(names.includes(tool), `${tool} missing from ${names.join(', ')}`);
+      const info = (await client.callTool({ name: 'server_info', arguments: {} })) as {
+        structuredContent?: { provider: string };
+      };
       assert.equal(info.structuredContent?.provider, 'ollama');
     } catch (error) {
       throw new Error(`${(error as Error).message}\nmcp-remote said:\n${bridgeLog.slice(-3000)}`);

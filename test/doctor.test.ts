@@ -13,7 +13,8 @@ import { after, before, describe, test } from 'node:test';
 import { requireDockerEngine, run } from './helpers/docker.ts';
 import { repoRoot } from './helpers/paths.ts';
 
-const doctor = (env: NodeJS.ProcessEnv) => run('bash', ['scripts/doctor.sh'], { cwd: repoRoot, env: { ...process.env, ...env } });
+const doctor = (env: NodeJS.ProcessEnv) =>
+  run('bash', ['scripts/doctor.sh'], { cwd: repoRoot, env: { ...process.env, ...env } });
 
 /** A directory of links to every program on PATH except the ones named: a machine without them. */
 async function pathWithout(omit: string[]): Promise<string> {
@@ -57,7 +58,10 @@ describe('make doctor', () => {
   test('a port taken by another program fails and names the variable to set', async () => {
     const result = await doctor({ HTTP_PORT: '', HTTPS_PORT: String(busyPort) });
     assert.equal(result.code, 1, result.stdout);
-    assert.match(result.stdout, new RegExp(`FAIL +HTTPS_PORT: 127\\.0\\.0\\.1:${busyPort} is taken .* HTTPS_PORT=8443 make dev`));
+    assert.match(
+      result.stdout,
+      new RegExp(`FAIL +HTTPS_PORT: 127\\.0\\.0\\.1:${busyPort} is taken .* HTTPS_PORT=8443 make dev`),
+    );
   });
 
   test('no docker on PATH fails with where to get it', async () => {

@@ -7,13 +7,13 @@
  * The OpenAI-compatible endpoint is deliberately unreachable: nothing here calls the model.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { requireDockerEngine, run, runOk, saveArtifact, uniqueName } from './helpers/docker.ts';
 import { repoRoot } from './helpers/paths.ts';
 import { waitForRoute } from './helpers/stack-checks.ts';
@@ -47,8 +47,10 @@ const makeEnv = (): NodeJS.ProcessEnv => ({
   CERTS_TOOL: 'openssl',
 });
 
-const make = (args: string[], timeoutMs = 600_000) => run('make', ['--no-print-directory', ...args], { cwd: tree, env: makeEnv(), timeoutMs });
-const compose = (args: string[]) => run('docker', ['compose', '-f', 'compose.yaml', ...args], { cwd: tree, env: makeEnv() });
+const make = (args: string[], timeoutMs = 600_000) =>
+  run('make', ['--no-print-directory', ...args], { cwd: tree, env: makeEnv(), timeoutMs });
+const compose = (args: string[]) =>
+  run('docker', ['compose', '-f', 'compose.yaml', ...args], { cwd: tree, env: makeEnv() });
 
 async function toolDescription(name: string): Promise<string | undefined> {
   const res = await tls!.fetch(`${baseUrl}/api/tools`);
@@ -56,7 +58,9 @@ async function toolDescription(name: string): Promise<string | undefined> {
     await res.body?.cancel();
     return undefined;
   }
-  const body = (await res.json()) as { tools?: { name: string; description?: string }[] } | { name: string; description?: string }[];
+  const body = (await res.json()) as
+    | { tools?: { name: string; description?: string }[] }
+    | { name: string; description?: string }[];
   const list = Array.isArray(body) ? body : (body.tools ?? []);
   return list.find((t) => t.name === name)?.description;
 }
@@ -66,7 +70,11 @@ describe('first hour: make dev without Ollama, make watch, hot reload through Tr
     await requireDockerEngine();
     tree = await mkdtemp(join(tmpdir(), `${project}-tree-`));
     // The working tree as git sees it (tracked and new files, nothing ignored: no node_modules, certs, .env).
-    await runOk('bash', ['-c', `git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C '${tree}'`], { cwd: repoRoot });
+    await runOk(
+      'bash',
+      ['-c', `git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -xf - -C '${tree}'`],
+      { cwd: repoRoot },
+    );
     const dev = await make(['dev']);
     await saveArtifact(`${project}-make-dev.log`, dev.stdout + dev.stderr);
     assert.equal(dev.code, 0, `make dev failed:\n${dev.stdout.slice(-3000)}\n${dev.stderr.slice(-3000)}`);
@@ -96,19 +104,44 @@ describe('first hour: make dev without Ollama, make watch, hot reload through Tr
   });
 
   test('LLM_PROVIDER=openai INSPECTOR=false make dev: no Ollama, no model pull, no Inspector', async () => {
-    const all = await runOk('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Label "com.docker.compose.service"}}']);
+    const all = await runOk('docker', [
+      'ps',
+      '-a',
+      '--filter',
+      `label=com.docker.compose.project=${project}`,
+      '--format',
+      '{{.Label "com.docker.compose.service"}}',
+    ]);
     const services = all.stdout.split('\n').filter(Boolean).sort();
     assert.deepEqual(services, ['mcp', 'socket-proxy', 'traefik']);
-    const volumes = await runOk('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]);
+    const volumes = await runOk('docker', [
+      'volume',
+      'ls',
+      '-q',
+      '--filter',
+      `label=com.docker.compose.project=${project}`,
+    ]);
     assert.equal(volumes.stdout.trim(), '', 'no model volume was created');
-    const info = await tls!.fetch(`${baseUrl}/api/tools/server_info`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const info = await tls!.fetch(`${baseUrl}/api/tools/server_info`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(info.status, 200);
     assert.equal(((await info.json()) as { provider: string }).provider, 'openai');
   });
 
   test(`make watch: an edited tool file answers through Traefik within ${RELOAD_DEADLINE_S} s`, async () => {
-    assert.equal(await toolDescription('server_info'), 'Returns the service version and the LLM provider and model it uses. Does not call the model.');
-    watch = spawn('make', ['--no-print-directory', 'watch'], { cwd: tree, env: makeEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    assert.equal(
+      await toolDescription('server_info'),
+      'Returns the service version and the LLM provider and model it uses. Does not call the model.',
+    );
+    watch = spawn('make', ['--no-print-directory', 'watch'], {
+      cwd: tree,
+      env: makeEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     watch.stdout!.on('data', (c: Buffer) => (watchLog += c.toString()));
     watch.stderr!.on('data', (c: Buffer) => (watchLog += c.toString()));
     // compose prints this once it watches the paths.
@@ -122,7 +155,10 @@ describe('first hour: make dev without Ollama, make watch, hot reload through Tr
     const file = join(tree, 'services', 'mcp', 'src', 'tools', 'server-info.ts');
     const marker = `Hot-reloaded ${project}.`;
     const source = await readFile(file, 'utf8');
-    const edited = source.replace("description: 'Returns the service version", `description: '${marker} Returns the service version`);
+    const edited = source.replace(
+      "description: 'Returns the service version",
+      `description: '${marker} Returns the service version`,
+    );
     assert.notEqual(edited, source, 'the edit must change the file');
     const editedAt = performance.now();
     await writeFile(file, edited);
@@ -134,7 +170,10 @@ describe('first hour: make dev without Ollama, make watch, hot reload through Tr
       await delay(250);
     }
     const seconds = (performance.now() - editedAt) / 1000;
-    assert.ok(seen?.startsWith(marker), `no new behaviour ${RELOAD_DEADLINE_S} s after the edit (last description: ${seen}); make watch said:\n${watchLog}`);
+    assert.ok(
+      seen?.startsWith(marker),
+      `no new behaviour ${RELOAD_DEADLINE_S} s after the edit (last description: ${seen}); make watch said:\n${watchLog}`,
+    );
     console.log(`hot reload: the edit answered through Traefik after ${seconds.toFixed(1)} s`);
   });
 });

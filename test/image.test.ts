@@ -6,14 +6,23 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { initializeMessage, openRawSession } from '@mcp-stack/test-support/mcp-wire';
+import { readSse, readUntil, within } from '@mcp-stack/test-support/sse';
 import type { StartedTestContainer } from 'testcontainers';
 import { Wait } from 'testcontainers';
-import { initializeMessage, openRawSession } from '@mcp-stack/test-support/mcp-wire';
-import { docker, execIn, inspectContainer, requireDockerEngine, run, saveArtifact, uniqueName, waitForExit } from './helpers/docker.ts';
+import {
+  docker,
+  execIn,
+  inspectContainer,
+  requireDockerEngine,
+  run,
+  saveArtifact,
+  uniqueName,
+  waitForExit,
+} from './helpers/docker.ts';
 import { HardenedContainer } from './helpers/hardened-container.ts';
 import { serviceImage } from './helpers/image.ts';
 import { connectLegacySse, connectStreamableV1, connectV2 } from './helpers/mcp-clients.ts';
-import { readSse, readUntil, within } from '@mcp-stack/test-support/sse';
 import { createPlainClient } from './helpers/tls.ts';
 
 const token = randomBytes(24).toString('hex');
@@ -124,7 +133,10 @@ describe('service image (GenericContainer from services/mcp/Dockerfile)', () => 
     // that carries a message must be the initialize result.
     const message = await readUntil(sse, (item) => item.kind === 'event' && item.data !== '', 'the initialize result');
     assert.ok(message.kind === 'event');
-    const reply = JSON.parse(message.data) as { id: number; result: { protocolVersion: string; serverInfo: { name: string } } };
+    const reply = JSON.parse(message.data) as {
+      id: number;
+      result: { protocolVersion: string; serverInfo: { name: string } };
+    };
     assert.equal(reply.id, 1);
     assert.equal(reply.result.protocolVersion, '2025-11-25');
     assert.ok(reply.result.serverInfo.name);
@@ -150,11 +162,17 @@ describe('service image (GenericContainer from services/mcp/Dockerfile)', () => 
       assert.ok(legacy.negotiatedVersion, 'the legacy SSE client negotiated a version');
       for (const client of [legacy.client, v1.client]) {
         const { tools } = await client.listTools();
-        assert.ok(tools.some((t) => t.name === 'server_info'), `tools: ${tools.map((t) => t.name).join(', ')}`);
+        assert.ok(
+          tools.some((t) => t.name === 'server_info'),
+          `tools: ${tools.map((t) => t.name).join(', ')}`,
+        );
       }
       for (const client of [modern.client, v2legacy.client]) {
         const { tools } = await client.listTools();
-        assert.ok(tools.some((t) => t.name === 'ask'), `tools: ${tools.map((t) => t.name).join(', ')}`);
+        assert.ok(
+          tools.some((t) => t.name === 'ask'),
+          `tools: ${tools.map((t) => t.name).join(', ')}`,
+        );
         const info = await client.callTool({ name: 'server_info', arguments: {} });
         assert.notEqual(info.isError, true, JSON.stringify(info));
       }
@@ -174,11 +192,17 @@ describe('service image (GenericContainer from services/mcp/Dockerfile)', () => 
     // Throws unless initialize is 200 with a session id and notifications/initialized is 202.
     const session = await openRawSession(`${baseUrl}/mcp`, { fetch: http.fetch, headers: auth });
     const sessionHeaders = { ...auth, ...session.headers };
-    const getStream = await http.fetch(`${baseUrl}/mcp`, { headers: { ...sessionHeaders, Accept: 'text/event-stream' } });
+    const getStream = await http.fetch(`${baseUrl}/mcp`, {
+      headers: { ...sessionHeaders, Accept: 'text/event-stream' },
+    });
     assert.equal(getStream.status, 200);
     const standalone = readSse(getStream.body!);
     // A keepalive (every 2 s here) proves the stream is open and flowing before we stop the container.
-    await within(15_000, 'keepalive on the GET /mcp stream', readUntil(standalone, (i) => i.kind === 'comment', 'a keepalive'));
+    await within(
+      15_000,
+      'keepalive on the GET /mcp stream',
+      readUntil(standalone, (i) => i.kind === 'comment', 'a keepalive'),
+    );
 
     // docker stop sends SIGTERM, then SIGKILL after -t seconds: exit code 0 means the service drained and left
     // on its own, before Docker had to kill it (137).
@@ -190,10 +214,17 @@ describe('service image (GenericContainer from services/mcp/Dockerfile)', () => 
     assert.equal(state.State.ExitCode, 0);
 
     // Both clients see their stream end (not hang): the readers reach the end of the body.
-    for (const [name, sse] of [['/sse', legacy], ['GET /mcp', standalone]] as const) {
-      await within(15_000, `end of the ${name} stream`, (async () => {
-        while ((await sse.next()) !== undefined);
-      })());
+    for (const [name, sse] of [
+      ['/sse', legacy],
+      ['GET /mcp', standalone],
+    ] as const) {
+      await within(
+        15_000,
+        `end of the ${name} stream`,
+        (async () => {
+          while ((await sse.next()) !== undefined);
+        })(),
+      );
       assert.equal(sse.ended, true, `${name} stream ended`);
     }
   });

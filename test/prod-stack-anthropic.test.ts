@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { startAnthropicTestServer, type AnthropicTestServer } from './helpers/anthropic-server.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type AnthropicTestServer, startAnthropicTestServer } from './helpers/anthropic-server.ts';
 import { ComposeStack } from './helpers/compose.ts';
 import { docker, inspectContainer, requireDockerEngine, runOk, uniqueName } from './helpers/docker.ts';
 import { serviceImage, splitImageRef } from './helpers/image.ts';
@@ -33,12 +33,18 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
     await requireDockerEngine();
     const project = uniqueName('mcpit-claude');
     const certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
-    await runOk('bash', ['scripts/certs.sh', certDir], { cwd: repoRoot, env: { ...process.env, CERTS_TOOL: 'openssl' } });
+    await runOk('bash', ['scripts/certs.sh', certDir], {
+      cwd: repoRoot,
+      env: { ...process.env, CERTS_TOOL: 'openssl' },
+    });
     tls = createLocalTlsClient(await readFile(join(certDir, 'ca.crt')));
 
     // Only the one key secret: no OpenAI key file exists in this deployment.
     const secretsDir = await mkdtemp(join(tmpdir(), `${project}-secrets-`));
-    for (const [name, value] of [['llm_api_key', apiKey], ['mcp_auth_token', token]] as const) {
+    for (const [name, value] of [
+      ['llm_api_key', apiKey],
+      ['mcp_auth_token', token],
+    ] as const) {
       await writeFile(join(secretsDir, name), `${value}\n`);
       await chmod(join(secretsDir, name), 0o644);
     }
@@ -80,7 +86,9 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
     assert.ok(ids.length >= 1);
     for (const id of ids) {
       const state = await inspectContainer(id);
-      const env = Object.fromEntries(state.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      const env = Object.fromEntries(
+        state.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+      );
       assert.equal(env.LLM_PROVIDER, 'anthropic');
       assert.equal(env.ANTHROPIC_API_KEY_FILE, '/run/secrets/llm_api_key');
       assert.ok(!env.ANTHROPIC_API_KEY, 'ANTHROPIC_API_KEY must not be set');
@@ -103,7 +111,10 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
     assert.match(last, /^200 /, last);
     assert.deepEqual(JSON.parse(last.slice(4)).llm, { provider: 'anthropic', model });
     const requests = await llm!.requests();
-    assert.ok(requests.some((r) => r.method === 'GET' && r.path === `/v1/models/${model}` && r.status === 200), JSON.stringify(requests.map((r) => r.path)));
+    assert.ok(
+      requests.some((r) => r.method === 'GET' && r.path === `/v1/models/${model}` && r.status === 200),
+      JSON.stringify(requests.map((r) => r.path)),
+    );
   });
 
   test('`ask` streams through Traefik from the Messages API, with the key from the secret', async () => {
@@ -119,7 +130,10 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
         assert.equal(outcome.model, model);
         assert.equal(outcome.answer, `This is the test server answering: ${question}`);
         assert.ok(outcome.progress.length >= 1, 'progress before the result');
-        assert.ok(outcome.answer.startsWith(outcome.progress.join('')), `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`);
+        assert.ok(
+          outcome.answer.startsWith(outcome.progress.join('')),
+          `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`,
+        );
       }
     } finally {
       await modern.close();
@@ -133,7 +147,11 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
       assert.equal(request.headers.authorization ?? `Bearer ${request.headers['x-api-key']}`, `Bearer ${apiKey}`);
       assert.ok(request.headers['anthropic-version'], 'anthropic-version header sent');
       assert.deepEqual(
-        { model: (request.body as { model: string }).model, max_tokens: (request.body as { max_tokens: number }).max_tokens, stream: (request.body as { stream: boolean }).stream },
+        {
+          model: (request.body as { model: string }).model,
+          max_tokens: (request.body as { max_tokens: number }).max_tokens,
+          stream: (request.body as { stream: boolean }).stream,
+        },
         { model, max_tokens: 256, stream: true },
       );
     }

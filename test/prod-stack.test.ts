@@ -14,7 +14,7 @@ import { ComposeStack } from './helpers/compose.ts';
 import { docker, execIn, inspectContainer, requireDockerEngine, runOk, uniqueName } from './helpers/docker.ts';
 import { serviceImage, splitImageRef } from './helpers/image.ts';
 import { connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
-import { startOpenAiCompatibleServer, type OpenAiCompatibleServer } from './helpers/openai-server.ts';
+import { type OpenAiCompatibleServer, startOpenAiCompatibleServer } from './helpers/openai-server.ts';
 import { repoRoot, testEnvDir } from './helpers/paths.ts';
 import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
 import { createLocalTlsClient, createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
@@ -34,12 +34,18 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
     await requireDockerEngine();
     const project = uniqueName('mcpit-prod');
     const certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
-    await runOk('bash', ['scripts/certs.sh', certDir], { cwd: repoRoot, env: { ...process.env, CERTS_TOOL: 'openssl' } });
+    await runOk('bash', ['scripts/certs.sh', certDir], {
+      cwd: repoRoot,
+      env: { ...process.env, CERTS_TOOL: 'openssl' },
+    });
     tls = createLocalTlsClient(await readFile(join(certDir, 'ca.crt')));
 
     // Compose secrets come from files; the service runs as uid 1000, so they must be readable by it.
     const secretsDir = await mkdtemp(join(tmpdir(), `${project}-secrets-`));
-    for (const [name, value] of [['llm_api_key', apiKey], ['mcp_auth_token', token]] as const) {
+    for (const [name, value] of [
+      ['llm_api_key', apiKey],
+      ['mcp_auth_token', token],
+    ] as const) {
       await writeFile(join(secretsDir, name), `${value}\n`);
       await chmod(join(secretsDir, name), 0o644);
     }
@@ -98,7 +104,14 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
   test('requests without the token, or with a wrong one, get 401 with a Bearer challenge', async () => {
     const cases: [string, RequestInit][] = [
       ['/sse', { headers: { Accept: 'text/event-stream' } }],
-      ['/mcp', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' }],
+      [
+        '/mcp',
+        {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+          body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+        },
+      ],
       ['/api/tools', {}],
       ['/sse', { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${token.slice(0, -4)}abcd` } }],
     ];
@@ -117,7 +130,9 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
     assert.ok(ids.length >= 1);
     for (const id of ids) {
       const state = await inspectContainer(id);
-      const env = Object.fromEntries(state.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      const env = Object.fromEntries(
+        state.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+      );
       assert.equal(env.OPENAI_API_KEY_FILE, '/run/secrets/llm_api_key');
       assert.equal(env.MCP_AUTH_TOKEN_FILE, '/run/secrets/mcp_auth_token');
       assert.ok(!env.OPENAI_API_KEY, 'OPENAI_API_KEY must not be set');
@@ -129,7 +144,11 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
       assert.ok(!stdout.includes(apiKey), 'the API key appears in docker inspect');
       assert.ok(!stdout.includes(token), 'the token appears in docker inspect');
       // The process can read its secret (it is uid 1000; the file must be readable for it).
-      const read = await execIn(id, ['node', '-e', "process.stdout.write(require('fs').readFileSync('/run/secrets/llm_api_key','utf8').trim())"]);
+      const read = await execIn(id, [
+        'node',
+        '-e',
+        "process.stdout.write(require('fs').readFileSync('/run/secrets/llm_api_key','utf8').trim())",
+      ]);
       assert.equal(read.stdout, apiKey);
     }
   });
@@ -141,8 +160,14 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
       for (const id of ids) {
         const state = await inspectContainer(id);
         assert.equal(state.HostConfig.ReadonlyRootfs, true, `${service}: read-only root filesystem`);
-        assert.ok(state.HostConfig.CapDrop?.includes('ALL'), `${service}: cap_drop ALL (got ${state.HostConfig.CapDrop})`);
-        assert.ok(state.HostConfig.SecurityOpt?.some((o) => /no-new-privileges(:true)?$/.test(o)), `${service}: no-new-privileges`);
+        assert.ok(
+          state.HostConfig.CapDrop?.includes('ALL'),
+          `${service}: cap_drop ALL (got ${state.HostConfig.CapDrop})`,
+        );
+        assert.ok(
+          state.HostConfig.SecurityOpt?.some((o) => /no-new-privileges(:true)?$/.test(o)),
+          `${service}: no-new-privileges`,
+        );
         assert.equal(state.HostConfig.Privileged, false);
       }
     }
@@ -175,7 +200,10 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
         assert.ok(outcome.answer.length > 0);
         assert.ok(outcome.progress.length >= 1, 'progress before the result');
         // In order and nothing invented; the SDK clients drop a notification that shares a read with the result.
-        assert.ok(outcome.answer.startsWith(outcome.progress.join('')), `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`);
+        assert.ok(
+          outcome.answer.startsWith(outcome.progress.join('')),
+          `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`,
+        );
       }
     } finally {
       await modern.close();

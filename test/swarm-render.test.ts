@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 // @ts-expect-error plain ESM script without type declarations
-import { STATELESS_VERSION_RULE, composeConfig, toStack } from '../scripts/swarm/render.mjs';
+import { composeConfig, STATELESS_VERSION_RULE, toStack } from '../scripts/swarm/render.mjs';
 import { runOk } from './helpers/docker.ts';
 import { repoRoot } from './helpers/paths.ts';
 
@@ -40,7 +40,11 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
       LOG_LEVEL: 'debug',
     };
     const envFile = join(repoRoot, '.env.example');
-    const rendered = await runOk('docker', ['compose', '-p', stack, '--env-file', envFile, '-f', 'compose.prod.yaml', 'config', '--format', 'json'], { env });
+    const rendered = await runOk(
+      'docker',
+      ['compose', '-p', stack, '--env-file', envFile, '-f', 'compose.prod.yaml', 'config', '--format', 'json'],
+      { env },
+    );
     prod = JSON.parse(rendered.stdout);
     swarm = toStack(composeConfig({ stack, envFile, extraFiles: [] }, env), stack);
     stackFile = join(dir, 'stack.json');
@@ -53,7 +57,12 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
   });
 
   test('the same services, minus the compose-only ACME chown', () => {
-    assert.deepEqual(Object.keys(swarm.services).sort(), Object.keys(prod.services).filter((s) => s !== 'acme-storage').sort());
+    assert.deepEqual(
+      Object.keys(swarm.services).sort(),
+      Object.keys(prod.services)
+        .filter((s) => s !== 'acme-storage')
+        .sort(),
+    );
   });
 
   for (const name of ['mcp', 'traefik', 'socket-proxy']) {
@@ -64,8 +73,10 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
       const expectedEnv = { ...(p.environment ?? {}) };
       if (name === 'traefik') {
         // The only environment difference: the Swarm provider replaces the docker provider.
-        for (const key of Object.keys(expectedEnv)) if (key.startsWith('TRAEFIK_PROVIDERS_DOCKER_')) delete expectedEnv[key];
-        for (const [key, value] of Object.entries(s.environment)) if (key.startsWith('TRAEFIK_PROVIDERS_SWARM_')) expectedEnv[key] = value;
+        for (const key of Object.keys(expectedEnv))
+          if (key.startsWith('TRAEFIK_PROVIDERS_DOCKER_')) delete expectedEnv[key];
+        for (const [key, value] of Object.entries(s.environment))
+          if (key.startsWith('TRAEFIK_PROVIDERS_SWARM_')) expectedEnv[key] = value;
         // …and dead tasks on other nodes are given up on quickly (then retried elsewhere).
         // …dead tasks on other nodes are given up on quickly (then retried elsewhere), and task changes apply at once.
         assert.equal(p.environment.TRAEFIK_SERVERSTRANSPORT_FORWARDINGTIMEOUTS_DIALTIMEOUT, undefined);
@@ -74,13 +85,27 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
         expectedEnv.TRAEFIK_PROVIDERS_PROVIDERSTHROTTLEDURATION = '200ms';
       }
       assert.deepEqual(s.environment ?? {}, expectedEnv);
-      assert.deepEqual((s.secrets ?? []).filter((x: Service) => !x.source.startsWith('tls_')), p.secrets ?? []);
-      const limits = (svc: Service) => JSON.parse(JSON.stringify(svc.deploy?.resources ?? {}).replace(/"cpus":(\d+(\.\d+)?)/g, '"cpus":"$1"'));
+      assert.deepEqual(
+        (s.secrets ?? []).filter((x: Service) => !x.source.startsWith('tls_')),
+        p.secrets ?? [],
+      );
+      const limits = (svc: Service) =>
+        JSON.parse(JSON.stringify(svc.deploy?.resources ?? {}).replace(/"cpus":(\d+(\.\d+)?)/g, '"cpus":"$1"'));
       assert.deepEqual(limits(s), limits(p));
       // The socket proxy's GET allow-list is widened for the Swarm provider (checked below); the rest is equal.
       const command = (svc: Service) => svc.command?.filter((a: string) => !a.startsWith('-allowGET='));
       assert.deepEqual(command(s) ?? null, command(p) ?? null, `${name}.command`);
-      for (const key of ['read_only', 'cap_drop', 'cap_add', 'user', 'init', 'healthcheck', 'stop_grace_period', 'logging', 'entrypoint']) {
+      for (const key of [
+        'read_only',
+        'cap_drop',
+        'cap_add',
+        'user',
+        'init',
+        'healthcheck',
+        'stop_grace_period',
+        'logging',
+        'entrypoint',
+      ]) {
         assert.deepEqual(s[key] ?? null, p[key] ?? null, `${name}.${key}`);
       }
       // security_opt is not a Swarm service option: prod's no-new-privileges comes from the engine default on
@@ -94,7 +119,9 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
 
   test('mcp: the /tmp tmpfs keeps its size; the prod limits follow MCP_MEMORY', () => {
     assert.deepEqual(prod.services.mcp.tmpfs, ['/tmp:size=64m,mode=1777']);
-    assert.deepEqual(swarm.services.mcp.volumes, [{ type: 'tmpfs', target: '/tmp', tmpfs: { size: 64 * 1024 * 1024, mode: 0o1777 } }]);
+    assert.deepEqual(swarm.services.mcp.volumes, [
+      { type: 'tmpfs', target: '/tmp', tmpfs: { size: 64 * 1024 * 1024, mode: 0o1777 } },
+    ]);
     assert.equal(swarm.services.mcp.deploy.resources.limits.memory, String(768 * 1024 * 1024));
   });
 
@@ -104,7 +131,11 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
     assert.equal(d.endpoint_mode, 'dnsrr');
     assert.equal(d.placement.max_replicas_per_node, 2);
     assert.deepEqual(
-      { parallelism: d.update_config.parallelism, order: d.update_config.order, failure_action: d.update_config.failure_action },
+      {
+        parallelism: d.update_config.parallelism,
+        order: d.update_config.order,
+        failure_action: d.update_config.failure_action,
+      },
       { parallelism: 1, order: 'start-first', failure_action: 'rollback' },
     );
     assert.ok(d.update_config.monitor, 'update monitor period');
@@ -119,15 +150,25 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
     const l = swarm.services.mcp.deploy.labels;
     assert.equal(l['traefik.http.services.mcp.loadbalancer.strategy'], 'hrw');
     assert.equal(l['traefik.http.routers.mcp.service'], 'mcp');
-    assert.equal(l['traefik.http.routers.mcp-stateless.rule'], `(Host(\`mcp.example.com\`)) && ${STATELESS_VERSION_RULE}`);
+    assert.equal(
+      l['traefik.http.routers.mcp-stateless.rule'],
+      `(Host(\`mcp.example.com\`)) && ${STATELESS_VERSION_RULE}`,
+    );
     assert.equal(l['traefik.http.routers.mcp-stateless.service'], 'mcp-stateless');
     assert.equal(l['traefik.http.services.mcp-stateless.loadbalancer.strategy'], undefined);
     assert.equal(l['traefik.http.services.mcp-stateless.loadbalancer.server.port'], '8000');
-    assert.equal(l['traefik.http.routers.mcp-stateless.middlewares'], `${l['traefik.http.routers.mcp.middlewares']},mcp-stateless-retry`);
+    assert.equal(
+      l['traefik.http.routers.mcp-stateless.middlewares'],
+      `${l['traefik.http.routers.mcp.middlewares']},mcp-stateless-retry`,
+    );
     assert.equal(l['traefik.http.middlewares.mcp-stateless-retry.retry.status'], '502-504');
-    for (const svc of ['mcp', 'mcp-stateless']) assert.equal(l[`traefik.http.services.${svc}.loadbalancer.passivehealthcheck.maxfailedattempts`], '1');
+    for (const svc of ['mcp', 'mcp-stateless'])
+      assert.equal(l[`traefik.http.services.${svc}.loadbalancer.passivehealthcheck.maxfailedattempts`], '1');
     assert.equal(l['traefik.http.middlewares.mcp-stateless-retry.retry.retrynonidempotentmethod'], 'true');
-    assert.ok(!Object.keys(l).some((k) => k.startsWith('traefik.http.routers.mcp.') && l[k].includes('retry')), 'sessions are never retried elsewhere');
+    assert.ok(
+      !Object.keys(l).some((k) => k.startsWith('traefik.http.routers.mcp.') && l[k].includes('retry')),
+      'sessions are never retried elsewhere',
+    );
     assert.equal(swarm.services.mcp.labels, undefined, 'container labels are invisible to the Swarm provider');
     const rule = new RegExp(String(/`(\^[^`]+)`\)$/.exec(STATELESS_VERSION_RULE)?.[1]));
     for (const v of ['2026-07-28', '2027-01-01']) assert.match(v, rule);
@@ -138,13 +179,26 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
     const t = swarm.services.traefik;
     assert.equal(t.deploy.replicas, 1);
     assert.deepEqual(t.deploy.placement.constraints, ['node.role == manager', 'node.labels.mcp-stack.edge == true']);
-    assert.deepEqual(t.ports.map((p: Service) => [p.target, p.mode]), [[8000, 'host'], [8443, 'host']]);
+    assert.deepEqual(
+      t.ports.map((p: Service) => [p.target, p.mode]),
+      [
+        [8000, 'host'],
+        [8443, 'host'],
+      ],
+    );
     assert.equal(t.environment.TRAEFIK_PROVIDERS_SWARM_ENDPOINT, 'tcp://socket-proxy:2375');
-    assert.equal(t.environment.TRAEFIK_PROVIDERS_SWARM_CONSTRAINTS, `Label(\`com.docker.stack.namespace\`,\`${stack}\`)`);
+    assert.equal(
+      t.environment.TRAEFIK_PROVIDERS_SWARM_CONSTRAINTS,
+      `Label(\`com.docker.stack.namespace\`,\`${stack}\`)`,
+    );
     assert.ok(!t.volumes.some((v: Service) => v.type === 'bind'), 'no bind mounts: nothing has to exist on the node');
-    assert.deepEqual(t.configs.map((c: Service) => c.target).sort(), ['/etc/traefik/dynamic/middlewares.yml', '/etc/traefik/dynamic/tls.yml']);
+    assert.deepEqual(t.configs.map((c: Service) => c.target).sort(), [
+      '/etc/traefik/dynamic/middlewares.yml',
+      '/etc/traefik/dynamic/tls.yml',
+    ]);
     assert.deepEqual(t.secrets.map((c: Service) => c.target).sort(), ['/certs/tls.crt', '/certs/tls.key']);
-    for (const [key, config] of Object.entries(swarm.configs as Record<string, Service>)) assert.match(config.name, new RegExp(`^${stack}_${key}-[0-9a-f]{12}$`));
+    for (const [key, config] of Object.entries(swarm.configs as Record<string, Service>))
+      assert.match(config.name, new RegExp(`^${stack}_${key}-[0-9a-f]{12}$`));
   });
 
   test('socket proxy: on the managers, GET-only reads of the Swarm objects added, nothing else', () => {
@@ -153,10 +207,22 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
     assert.deepEqual(p.deploy.placement.constraints, ['node.role == manager']);
     const allow = p.command.filter((a: string) => /^-allow[A-Z]/.test(a));
     const prodAllow = prod.services['socket-proxy'].command.filter((a: string) => /^-allow[A-Z]/.test(a));
-    assert.deepEqual(allow.map((a: string) => a.split('=')[0]), prodAllow.map((a: string) => a.split('=')[0]), 'no new methods');
+    assert.deepEqual(
+      allow.map((a: string) => a.split('=')[0]),
+      prodAllow.map((a: string) => a.split('=')[0]),
+      'no new methods',
+    );
     const get = new RegExp(`^${allow.find((a: string) => a.startsWith('-allowGET=')).slice('-allowGET='.length)}$`);
-    for (const path of ['/v1.45/services', '/v1.45/tasks?filters=x', '/v1.45/nodes/abc', '/v1.45/networks', '/v1.45/version']) assert.match(path, get);
-    for (const path of ['/v1.45/secrets', '/v1.45/configs', '/v1.45/swarm', '/v1.45/exec/1/json']) assert.doesNotMatch(path, get);
+    for (const path of [
+      '/v1.45/services',
+      '/v1.45/tasks?filters=x',
+      '/v1.45/nodes/abc',
+      '/v1.45/networks',
+      '/v1.45/version',
+    ])
+      assert.match(path, get);
+    for (const path of ['/v1.45/secrets', '/v1.45/configs', '/v1.45/swarm', '/v1.45/exec/1/json'])
+      assert.doesNotMatch(path, get);
   });
 
   test('networks: overlays, the backend encrypted, the Docker API internal', () => {

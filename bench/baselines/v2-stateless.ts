@@ -8,20 +8,20 @@ import { registerBaselineTools } from './tools.ts';
 const port = Number(process.argv[2] ?? 8101);
 
 function buildServer(): McpServer {
-    const server = new McpServer({ name: 'bench-v2-stateless', version: '0.0.0' });
-    registerBaselineTools(server);
-    return server;
+  const server = new McpServer({ name: 'bench-v2-stateless', version: '0.0.0' });
+  registerBaselineTools(server);
+  return server;
 }
 
 const handler = createMcpHandler(buildServer);
 const nodeHandler = toNodeHandler(handler);
 
 createServer((req, res) => {
-    if (req.url === '/mcp' || req.url?.startsWith('/mcp?')) {
-        void nodeHandler(req, res);
-        return;
-    }
-    res.writeHead(404).end();
+  if (req.url === '/mcp' || req.url?.startsWith('/mcp?')) {
+    void nodeHandler(req, res);
+    return;
+  }
+  res.writeHead(404).end();
 }).listen(port, '127.0.0.1', () => console.log(`v2-stateless listening on ${port}`));
 
 // Exit normally on a signal, so `node --cpu-prof` can write its profile when the bench stops the server.

@@ -19,7 +19,10 @@ export interface ConformanceRun {
  * `url`, with a baseline of expected failures. The CLI is a child process that trusts our local CA
  * (NODE_EXTRA_CA_CERTS) and resolves *.localhost to 127.0.0.1 (preload), exactly like a user's machine would.
  */
-export async function runConformance(url: string, options: { caFile: string; baseline: string }): Promise<ConformanceRun> {
+export async function runConformance(
+  url: string,
+  options: { caFile: string; baseline: string },
+): Promise<ConformanceRun> {
   const pkg = require.resolve('@modelcontextprotocol/conformance/package.json');
   const cli = join(dirname(pkg), 'dist', 'index.js');
   const outDir = await mkdtemp(join(tmpdir(), 'mcp-conformance-'));
@@ -52,7 +55,10 @@ async function readResults(dir: string): Promise<Map<string, string[]>> {
     const checks = JSON.parse(await readFile(join(dir, entry), 'utf8')) as { status: string }[];
     const folder = entry.split(/[\\/]/).slice(-2, -1)[0] ?? entry;
     const scenario = folder.replace(/^server-/, '').replace(/-\d{4}-\d{2}-\d{2}T[\d-]+Z$/, '');
-    scenarios.set(scenario, checks.map((c) => c.status));
+    scenarios.set(
+      scenario,
+      checks.map((c) => c.status),
+    );
   }
   return scenarios;
 }

@@ -42,11 +42,7 @@ export function run(
 }
 
 /** Like `run`, but a non-zero exit is an error that carries the program's output. */
-export async function runOk(
-  file: string,
-  args: string[],
-  options: Parameters<typeof run>[2] = {},
-): Promise<RunResult> {
+export async function runOk(file: string, args: string[], options: Parameters<typeof run>[2] = {}): Promise<RunResult> {
   const result = await run(file, args, options);
   if (result.code !== 0) {
     throw new Error(`${file} ${args.join(' ')} exited ${result.code}\n${result.stderr}\n${result.stdout}`.trim());
@@ -84,7 +80,10 @@ export async function requireDockerEngine(): Promise<void> {
 
 /** A name unique to this run, valid as a compose project, container or image name. */
 export function uniqueName(prefix: string): string {
-  const stamp = new Date().toISOString().replace(/[-:T.Z]/g, '').slice(4, 14);
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:T.Z]/g, '')
+    .slice(4, 14);
   return `${prefix}-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 

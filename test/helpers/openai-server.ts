@@ -1,5 +1,5 @@
-import { GenericContainer, Wait } from 'testcontainers';
 import { imageFor } from '@mcp-stack/test-support/pins';
+import { GenericContainer, Wait } from 'testcontainers';
 import { run } from './docker.ts';
 
 export interface OpenAiCompatibleServer {
@@ -22,7 +22,10 @@ export const ollamaImage = imageFor('OLLAMA_IMAGE');
  * Attached to the stack's internal backend network, where a managed API would be reached from.
  * Ollama ignores the API key, so the key's path (secret file -> provider) is checked on the mcp side.
  */
-export async function startOpenAiCompatibleServer(options: { name: string; network: string }): Promise<OpenAiCompatibleServer> {
+export async function startOpenAiCompatibleServer(options: {
+  name: string;
+  network: string;
+}): Promise<OpenAiCompatibleServer> {
   const container = await new GenericContainer(ollamaImage)
     .withName(options.name)
     .withNetworkMode(options.network)

@@ -53,7 +53,11 @@ export async function askWithProgress(
       progressAt.push(performance.now());
     },
     timeout: 120_000,
-  })) as { isError?: boolean; content?: unknown; structuredContent?: { answer: string; provider: string; model: string } };
+  })) as {
+    isError?: boolean;
+    content?: unknown;
+    structuredContent?: { answer: string; provider: string; model: string };
+  };
   if (result.isError) throw new Error(`ask returned an error: ${resultText(result)}`);
   if (!result.structuredContent) throw new Error(`ask returned no structured content: ${JSON.stringify(result)}`);
   return { ...result.structuredContent, progress, progressAt };
@@ -69,8 +73,5 @@ export async function askWithProgressV2(
   },
   question: string,
 ): Promise<AskOutcome> {
-  return askWithProgress(
-    { callTool: (params, _schema, options) => client.callTool(params, options) },
-    question,
-  );
+  return askWithProgress({ callTool: (params, _schema, options) => client.callTool(params, options) }, question);
 }

@@ -20,7 +20,13 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { run, runOk } from '../helpers/docker.ts';
-import { type ClientTarget, connectLegacySse, connectStreamableV1, connectV2, resultText } from '../helpers/mcp-clients.ts';
+import {
+  type ClientTarget,
+  connectLegacySse,
+  connectStreamableV1,
+  connectV2,
+  resultText,
+} from '../helpers/mcp-clients.ts';
 import { repoRoot } from '../helpers/paths.ts';
 
 const stack = 'mcpsw';
@@ -45,7 +51,8 @@ let agent: Agent | undefined;
 let target: ClientTarget;
 let bedUp = false;
 
-const onNode = (n: number, args: string[], timeoutMs = 120_000) => runOk('docker', ['-H', nodeSock(n), ...args], { timeoutMs });
+const onNode = (n: number, args: string[], timeoutMs = 120_000) =>
+  runOk('docker', ['-H', nodeSock(n), ...args], { timeoutMs });
 const manager = (args: string[], timeoutMs?: number) => onNode(1, args, timeoutMs);
 
 function bed(args: string[], timeoutMs = 300_000) {
@@ -53,16 +60,36 @@ function bed(args: string[], timeoutMs = 300_000) {
 }
 
 function make(args: string[]) {
-  return run('make', ['--no-print-directory', ...args, `STACK=${stack}`, 'ENV_FILE=test/env/prod.env', 'SWARM_DEPLOY_FLAGS=--resolve-image=never', 'SWARM_FILES=test/swarm/bed.compose.yaml'], {
-    cwd: repoRoot,
-    env: makeEnv,
-    timeoutMs: 600_000,
-  });
+  return run(
+    'make',
+    [
+      '--no-print-directory',
+      ...args,
+      `STACK=${stack}`,
+      'ENV_FILE=test/env/prod.env',
+      'SWARM_DEPLOY_FLAGS=--resolve-image=never',
+      'SWARM_FILES=test/swarm/bed.compose.yaml',
+    ],
+    {
+      cwd: repoRoot,
+      env: makeEnv,
+      timeoutMs: 600_000,
+    },
+  );
 }
 
 /** Running mcp tasks: node name, task id, container id, image. */
 async function mcpTasks(): Promise<{ node: string; id: string; image: string }[]> {
-  const out = await manager(['service', 'ps', `${stack}_mcp`, '--no-trunc', '--filter', 'desired-state=running', '--format', '{{.Node}}\t{{.ID}}\t{{.Image}}\t{{.CurrentState}}']);
+  const out = await manager([
+    'service',
+    'ps',
+    `${stack}_mcp`,
+    '--no-trunc',
+    '--filter',
+    'desired-state=running',
+    '--format',
+    '{{.Node}}\t{{.ID}}\t{{.Image}}\t{{.CurrentState}}',
+  ]);
   return out.stdout
     .split('\n')
     .filter((l) => l.includes('Running'))
@@ -72,7 +99,11 @@ async function mcpTasks(): Promise<{ node: string; id: string; image: string }[]
     });
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<{ value: T; seconds: number }> {
+async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined | false>,
+): Promise<{ value: T; seconds: number }> {
   const start = performance.now();
   let lastError = '';
   while (performance.now() - start < timeoutMs) {
@@ -84,15 +115,28 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
     }
     await delay(250);
   }
-  const tasks = await manager(['service', 'ps', `${stack}_mcp`, '--format', '{{.Name}} {{.Node}} {{.Image}} {{.DesiredState}} {{.CurrentState}} {{.Error}}']).catch((e) => ({ stdout: String(e) }));
+  const tasks = await manager([
+    'service',
+    'ps',
+    `${stack}_mcp`,
+    '--format',
+    '{{.Name}} {{.Node}} {{.Image}} {{.DesiredState}} {{.CurrentState}} {{.Error}}',
+  ]).catch((e) => ({ stdout: String(e) }));
   throw new Error(`${what}: not within ${timeoutMs / 1000} s ${lastError}\nmcp tasks:\n${tasks.stdout}`);
 }
 
 /** The TLS client: mcp.localhost is the edge node's address (the user's DNS record); the certificate is checked. */
 function edgeClient(caPem: Buffer): Agent {
-  const lookup = (hostname: string, options: LookupOptions, cb: (e: NodeJS.ErrnoException | null, a: string | LookupAddress[], f?: number) => void) => {
+  const lookup = (
+    hostname: string,
+    options: LookupOptions,
+    cb: (e: NodeJS.ErrnoException | null, a: string | LookupAddress[], f?: number) => void,
+  ) => {
     if (hostname !== 'mcp.localhost') {
-      cb(Object.assign(new Error(`swarm test resolves only mcp.localhost, not ${hostname}`), { code: 'ENOTFOUND' }), []);
+      cb(
+        Object.assign(new Error(`swarm test resolves only mcp.localhost, not ${hostname}`), { code: 'ENOTFOUND' }),
+        [],
+      );
       return;
     }
     if (options.all) cb(null, [{ address: nodeAddr(1), family: 4 }]);
@@ -169,7 +213,8 @@ const nodeNumber = (name: string) => Number(name.replace(nodeName(0).slice(0, -1
 describe('production stack on a real 3-node Docker Swarm', () => {
   before(async () => {
     const started = performance.now();
-    if (process.getuid?.() !== 0) throw new Error('make test-swarm needs root (network namespaces and dockerd processes)');
+    if (process.getuid?.() !== 0)
+      throw new Error('make test-swarm needs root (network namespaces and dockerd processes)');
     for (const tool of ['ip', 'nsenter', 'unshare', 'dockerd']) {
       const found = await run('sh', ['-c', `command -v ${tool}`]);
       if (found.code !== 0) throw new Error(`make test-swarm needs ${tool} (Debian: iproute2, util-linux, docker.io)`);
@@ -180,21 +225,33 @@ describe('production stack on a real 3-node Docker Swarm', () => {
 
     // The service image from the real Dockerfile under our own tag, and two cheap variants for the update tests.
     const built = performance.now();
-    await runOk('docker', ['build', '-q', '-f', 'services/mcp/Dockerfile', '--target', 'runtime', '-t', `${mcpRepo}:${tags.base}`, '.'], { cwd: repoRoot, timeoutMs: 900_000 });
+    await runOk(
+      'docker',
+      ['build', '-q', '-f', 'services/mcp/Dockerfile', '--target', 'runtime', '-t', `${mcpRepo}:${tags.base}`, '.'],
+      { cwd: repoRoot, timeoutMs: 900_000 },
+    );
     const variants: Record<string, string> = {
       [tags.next]: `FROM ${mcpRepo}:${tags.base}\nLABEL org.mcp-stack.test.release=next\n`,
       // Never healthy: its process never answers /healthz (the stack's health check, from compose.prod.yaml, probes
       // it), so the rolling update must notice and roll back by itself.
       [tags.broken]: `FROM ${mcpRepo}:${tags.base}\nCMD ["node", "-e", "setInterval(() => {}, 1 << 30)"]\n`,
     };
-    for (const [tag, dockerfile] of Object.entries(variants)) await runOk('docker', ['build', '-q', '-t', `${mcpRepo}:${tag}`, '-'], { input: dockerfile });
+    for (const [tag, dockerfile] of Object.entries(variants))
+      await runOk('docker', ['build', '-q', '-t', `${mcpRepo}:${tag}`, '-'], { input: dockerfile });
     report(`images: service image and 2 variants built in ${((performance.now() - built) / 1000).toFixed(1)} s`);
 
     const certDir = join(workDir, 'certs');
-    await runOk('bash', ['scripts/certs.sh', certDir], { cwd: repoRoot, env: { ...process.env, CERTS_TOOL: 'openssl' } });
+    await runOk('bash', ['scripts/certs.sh', certDir], {
+      cwd: repoRoot,
+      env: { ...process.env, CERTS_TOOL: 'openssl' },
+    });
     const secretsDir = join(workDir, 'secrets');
     await runOk('mkdir', ['-p', secretsDir]);
-    for (const [name, value] of [['llm_api_key', apiKey], ['mcp_auth_token', token]] as const) await writeFile(join(secretsDir, name), `${value}\n`);
+    for (const [name, value] of [
+      ['llm_api_key', apiKey],
+      ['mcp_auth_token', token],
+    ] as const)
+      await writeFile(join(secretsDir, name), `${value}\n`);
     const acmeDir = join(workDir, 'letsencrypt');
     await runOk('mkdir', ['-p', acmeDir]);
     await chown(acmeDir, 65532, 65532);
@@ -218,15 +275,33 @@ describe('production stack on a real 3-node Docker Swarm', () => {
       MCP_RATE_LIMIT_PER_MINUTE: '0',
     };
     // The images the stack runs, as the rendering names them (TRAEFIK_IMAGE, SOCKET_PROXY_IMAGE and their defaults).
-    const rendered = await runOk('make', ['--no-print-directory', 'swarm-config', `STACK=${stack}`, 'ENV_FILE=test/env/prod.env', 'SWARM_FILES=test/swarm/bed.compose.yaml'], { cwd: repoRoot, env: makeEnv });
-    const stackFile = JSON.parse(rendered.stdout) as { services: Record<string, { image: string }>; networks: Record<string, { driver_opts?: object }> };
+    const rendered = await runOk(
+      'make',
+      [
+        '--no-print-directory',
+        'swarm-config',
+        `STACK=${stack}`,
+        'ENV_FILE=test/env/prod.env',
+        'SWARM_FILES=test/swarm/bed.compose.yaml',
+      ],
+      { cwd: repoRoot, env: makeEnv },
+    );
+    const stackFile = JSON.parse(rendered.stdout) as {
+      services: Record<string, { image: string }>;
+      networks: Record<string, { driver_opts?: object }>;
+    };
     const images = [...new Set(Object.values(stackFile.services).map((s) => s.image))];
     for (const image of images.filter((i) => !i.startsWith(mcpRepo))) {
       const present = await run('docker', ['image', 'inspect', image]);
-      if (present.code !== 0) throw new Error(`image ${image} is not on the main engine: build the offline images first (make images-offline)`);
+      if (present.code !== 0)
+        throw new Error(
+          `image ${image} is not on the main engine: build the offline images first (make images-offline)`,
+        );
     }
     assert.equal(stackFile.networks.backend.driver_opts, undefined);
-    report('simulated: the backend overlay runs WITHOUT encryption here (no ESP in this kernel); production renders it encrypted');
+    report(
+      'simulated: the backend overlay runs WITHOUT encryption here (no ESP in this kernel); production renders it encrypted',
+    );
 
     const bedStart = performance.now();
     bedUp = true;
@@ -234,7 +309,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     report(`bed: 3 engines up and joined in ${((performance.now() - bedStart) / 1000).toFixed(1)} s`);
     const loadStart = performance.now();
     await bed(['load', ...images, `${mcpRepo}:${tags.next}`, `${mcpRepo}:${tags.broken}`], 600_000);
-    report(`bed: ${images.length + 2} images loaded into 3 nodes in ${((performance.now() - loadStart) / 1000).toFixed(1)} s (docker save | docker load)`);
+    report(
+      `bed: ${images.length + 2} images loaded into 3 nodes in ${((performance.now() - loadStart) / 1000).toFixed(1)} s (docker save | docker load)`,
+    );
     await manager(['node', 'update', '--label-add', 'mcp-stack.edge=true', nodeName(1)]);
 
     const deployStart = performance.now();
@@ -245,18 +322,27 @@ describe('production stack on a real 3-node Docker Swarm', () => {
       undiciFetch(input, { ...init, dispatcher: agent })) as unknown as typeof globalThis.fetch;
     target = { baseUrl: 'https://mcp.localhost', fetch: fetchFn, token };
     await waitFor('three mcp tasks running', 180_000, async () => (await mcpTasks()).length === 3);
-    await waitFor('Traefik routes to mcp', 120_000, async () => (await fetchFn('https://mcp.localhost/healthz')).status === 200);
-    report(`deploy: make swarm-deploy to 3 healthy mcp tasks behind Traefik TLS in ${((performance.now() - deployStart) / 1000).toFixed(1)} s`);
+    await waitFor(
+      'Traefik routes to mcp',
+      120_000,
+      async () => (await fetchFn('https://mcp.localhost/healthz')).status === 200,
+    );
+    report(
+      `deploy: make swarm-deploy to 3 healthy mcp tasks behind Traefik TLS in ${((performance.now() - deployStart) / 1000).toFixed(1)} s`,
+    );
     report(`setup total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   });
 
   after(async () => {
     await agent?.close().catch(() => undefined);
     if (bedUp) {
-      if (process.env.SWARM_KEEP_LOGS !== undefined) await run('bash', ['-c', `cp ${bedDir}/node*/dockerd.log ${workDir}/ 2>/dev/null`]);
+      if (process.env.SWARM_KEEP_LOGS !== undefined)
+        await run('bash', ['-c', `cp ${bedDir}/node*/dockerd.log ${workDir}/ 2>/dev/null`]);
       const teardown = performance.now();
       const down = await run('bash', ['scripts/swarm/bed.sh', 'down'], { cwd: repoRoot, timeoutMs: 300_000 });
-      report(`teardown: engines, namespaces, veths, cgroups, mounts and data removed in ${((performance.now() - teardown) / 1000).toFixed(1)} s`);
+      report(
+        `teardown: engines, namespaces, veths, cgroups, mounts and data removed in ${((performance.now() - teardown) / 1000).toFixed(1)} s`,
+      );
       if (down.code !== 0) console.error(`[swarm] TEARDOWN FAILED:\n${down.stdout}\n${down.stderr}`);
       const left = await run('bash', ['scripts/swarm/bed.sh', 'status'], { cwd: repoRoot });
       assert.equal(left.stdout.trim(), '', `the bed left things behind:\n${left.stdout}`);
@@ -281,8 +367,13 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     try {
       for (const [name, conn] of clients) {
         const tools = await conn.client.listTools();
-        assert.ok(tools.tools.some((t) => t.name === 'server_info'), `${name}: tools/list has server_info`);
-        const info = (await conn.client.callTool({ name: 'server_info', arguments: {} })) as { structuredContent?: { provider?: string; environment?: string } };
+        assert.ok(
+          tools.tools.some((t) => t.name === 'server_info'),
+          `${name}: tools/list has server_info`,
+        );
+        const info = (await conn.client.callTool({ name: 'server_info', arguments: {} })) as {
+          structuredContent?: { provider?: string; environment?: string };
+        };
         assert.equal(info.structuredContent?.provider, 'openai', name);
         assert.equal(info.structuredContent?.environment, 'production', name);
       }
@@ -313,7 +404,14 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     const stats = await load.stop();
     assert.equal(stats.failed, 0, stats.errors.join('\n'));
     // Traefik's access log names the task address that answered each request of the stateless router.
-    const traefik = await containerOf(1, (await manager(['service', 'ps', `${stack}_traefik`, '-q', '--no-trunc', '--filter', 'desired-state=running'])).stdout.trim().split('\n')[0]);
+    const traefik = await containerOf(
+      1,
+      (
+        await manager(['service', 'ps', `${stack}_traefik`, '-q', '--no-trunc', '--filter', 'desired-state=running'])
+      ).stdout
+        .trim()
+        .split('\n')[0],
+    );
     const logs = await onNode(1, ['logs', '--since', '30s', traefik]);
     const upstreams = new Set<string>();
     for (const line of (logs.stdout + logs.stderr).split('\n')) {
@@ -332,12 +430,24 @@ describe('production stack on a real 3-node Docker Swarm', () => {
       const id = await containerOf(n, task.id);
       assert.ok(id, `container of task ${task.id} on ${task.node}`);
       mcpContainers.push(id);
-      const read = await onNode(n, ['exec', id, 'node', '-e', "const f=require('fs');process.stdout.write(['llm_api_key','mcp_auth_token'].map(s=>f.readFileSync('/run/secrets/'+s,'utf8').trim()).join(' '))"]);
+      const read = await onNode(n, [
+        'exec',
+        id,
+        'node',
+        '-e',
+        "const f=require('fs');process.stdout.write(['llm_api_key','mcp_auth_token'].map(s=>f.readFileSync('/run/secrets/'+s,'utf8').trim()).join(' '))",
+      ]);
       assert.equal(read.stdout, `${apiKey} ${token}`, 'the task reads both secrets from files');
       const inspect = await onNode(n, ['inspect', id]);
-      assert.ok(!inspect.stdout.includes(apiKey) && !inspect.stdout.includes(token), 'no secret in docker inspect (env, labels, command)');
+      assert.ok(
+        !inspect.stdout.includes(apiKey) && !inspect.stdout.includes(token),
+        'no secret in docker inspect (env, labels, command)',
+      );
       const [state] = JSON.parse(inspect.stdout);
-      assert.equal(state.Config.Env.some((e: string) => /^(OPENAI_API_KEY|MCP_AUTH_TOKEN)=/.test(e)), false);
+      assert.equal(
+        state.Config.Env.some((e: string) => /^(OPENAI_API_KEY|MCP_AUTH_TOKEN)=/.test(e)),
+        false,
+      );
       assert.equal(state.HostConfig.ReadonlyRootfs, true);
       assert.deepEqual(state.HostConfig.CapDrop, ['ALL']);
       const status = await onNode(n, ['exec', id, 'sh', '-c', 'id -u; grep -E "^(NoNewPrivs|CapEff)" /proc/1/status']);
@@ -347,28 +457,58 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     }
     // Nothing else holds them: Traefik and the socket proxy have no such file, the service spec has no value.
     for (const service of ['traefik', 'socket-proxy']) {
-      const task = (await manager(['service', 'ps', `${stack}_${service}`, '-q', '--no-trunc', '--filter', 'desired-state=running'])).stdout.trim().split('\n')[0];
+      const task = (
+        await manager(['service', 'ps', `${stack}_${service}`, '-q', '--no-trunc', '--filter', 'desired-state=running'])
+      ).stdout
+        .trim()
+        .split('\n')[0];
       const id = await containerOf(1, task);
       const inspect = await onNode(1, ['inspect', id]);
-      assert.ok(!inspect.stdout.includes('/run/secrets/mcp_auth_token') && !inspect.stdout.includes('llm_api_key'), `${service} has no mcp secret`);
+      assert.ok(
+        !inspect.stdout.includes('/run/secrets/mcp_auth_token') && !inspect.stdout.includes('llm_api_key'),
+        `${service} has no mcp secret`,
+      );
     }
     const spec = await manager(['service', 'inspect', `${stack}_mcp`]);
     assert.ok(!spec.stdout.includes(apiKey) && !spec.stdout.includes(token));
     // In the engines' state on every node, the token exists only in the per-container secrets directory of the mcp
     // containers, and that directory is a memory file system (Swarm never writes secrets to a node's disk).
     // (Image layers are left out: they exist before any secret does, and every task's root file system is read-only.)
-    const found = await run('grep', ['-rlsF', '--exclude-dir=overlay2', '-e', token, '-e', apiKey, ...[1, 2, 3].map((n) => `${bedDir}/node${n}`)]);
+    const found = await run('grep', [
+      '-rlsF',
+      '--exclude-dir=overlay2',
+      '-e',
+      token,
+      '-e',
+      apiKey,
+      ...[1, 2, 3].map((n) => `${bedDir}/node${n}`),
+    ]);
     const hits = found.stdout.split('\n').filter(Boolean);
     const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
-    const tmpfsMounts = mountinfo.split('\n').filter((l) => / - tmpfs /.test(l)).map((l) => l.split(' ')[4]);
-    assert.equal(hits.length, 6, `the secrets in exactly the 2 secret files of each of the 3 mcp containers: ${hits.join(', ')}`);
+    const tmpfsMounts = mountinfo
+      .split('\n')
+      .filter((l) => / - tmpfs /.test(l))
+      .map((l) => l.split(' ')[4]);
+    assert.equal(
+      hits.length,
+      6,
+      `the secrets in exactly the 2 secret files of each of the 3 mcp containers: ${hits.join(', ')}`,
+    );
     for (const hit of hits) {
       const m = /\/containers\/([0-9a-f]{64})\/mounts\/secrets\//.exec(hit);
       assert.ok(m, `a secret found outside a container's secrets directory: ${hit}`);
-      assert.ok(mcpContainers.some((id) => m[1]!.startsWith(id)), `a secret in a container that is not an mcp task: ${hit}`);
-      assert.ok(tmpfsMounts.includes(hit.slice(0, hit.indexOf('/mounts/secrets/') + '/mounts/secrets'.length)), `${hit} is not on a tmpfs`);
+      assert.ok(
+        mcpContainers.some((id) => m[1]!.startsWith(id)),
+        `a secret in a container that is not an mcp task: ${hit}`,
+      );
+      assert.ok(
+        tmpfsMounts.includes(hit.slice(0, hit.indexOf('/mounts/secrets/') + '/mounts/secrets'.length)),
+        `${hit} is not on a tmpfs`,
+      );
     }
-    report('secrets: only as /run/secrets files of the 3 mcp tasks (tmpfs on their nodes); not in env, inspect, service spec, Traefik or the socket proxy');
+    report(
+      'secrets: only as /run/secrets files of the 3 mcp tasks (tmpfs on their nodes); not in env, inspect, service spec, Traefik or the socket proxy',
+    );
   });
 
   test('a rolling update to a new image tag under 16 concurrent 2026-07-28 callers completes with 0 failed calls', async () => {
@@ -389,7 +529,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     const tasks = await mcpTasks();
     assert.equal(tasks.length, 3);
     for (const t of tasks) assert.match(t.image, new RegExp(`:${tags.next}$`));
-    report(`rolling update: ${tags.base} -> ${tags.next} in ${seconds.toFixed(1)} s; ${stats.calls} calls by 16 callers, ${stats.failed} failed`);
+    report(
+      `rolling update: ${tags.base} -> ${tags.next} in ${seconds.toFixed(1)} s; ${stats.calls} calls by 16 callers, ${stats.failed} failed`,
+    );
     assert.equal(stats.failed, 0, `failed calls during the rolling update:\n${stats.errors.join('\n')}`);
   });
 
@@ -408,14 +550,22 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     const stats = load.stats;
     assert.notEqual(updated!.code, 0, 'make swarm-update must fail when the update is rolled back');
     assert.match(updated!.stdout + updated!.stderr, /rolled back/);
-    const state = await manager(['service', 'inspect', '--format', '{{.UpdateStatus.State}} {{.Spec.TaskTemplate.ContainerSpec.Image}}', `${stack}_mcp`]);
+    const state = await manager([
+      'service',
+      'inspect',
+      '--format',
+      '{{.UpdateStatus.State}} {{.Spec.TaskTemplate.ContainerSpec.Image}}',
+      `${stack}_mcp`,
+    ]);
     assert.match(state.stdout.trim(), new RegExp(`^rollback_completed ${mcpRepo}:${tags.next}$`));
     const { value: tasks } = await waitFor('3 tasks on the previous image', 60_000, async () => {
       const t = await mcpTasks();
       return t.length === 3 && t.every((x) => x.image.endsWith(`:${tags.next}`)) && t;
     });
     assert.equal(tasks.length, 3);
-    report(`failed update: ${tags.broken} rolled back to ${tags.next} by Swarm in ${seconds.toFixed(1)} s; ${stats.calls} calls meanwhile, ${stats.failed} failed`);
+    report(
+      `failed update: ${tags.broken} rolled back to ${tags.next} by Swarm in ${seconds.toFixed(1)} s; ${stats.calls} calls meanwhile, ${stats.failed} failed`,
+    );
     assert.equal(stats.failed, 0, stats.errors.join('\n'));
   });
 
@@ -436,7 +586,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
       await manager(['node', 'update', '--availability', 'active', drained]);
     }
     const stats = load.stats;
-    report(`drain ${drained}: 3 tasks running on the other nodes after ${seconds.toFixed(1)} s; ${stats.calls} calls, ${stats.failedFirstTry} failed first try, ${stats.failed} failed after one client retry`);
+    report(
+      `drain ${drained}: 3 tasks running on the other nodes after ${seconds.toFixed(1)} s; ${stats.calls} calls, ${stats.failedFirstTry} failed first try, ${stats.failed} failed after one client retry`,
+    );
     assert.equal(stats.failed, 0, stats.errors.join('\n'));
   });
 

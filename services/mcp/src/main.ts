@@ -2,12 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig, type Config } from './config/index.ts';
+import { type Config, ConfigError, loadConfig } from './config/index.ts';
 import type { AppDeps } from './deps.ts';
-import { createApp, type App } from './http/app.ts';
+import { type App, createApp } from './http/app.ts';
+import { createLlmProvider } from './llm/index.ts';
 import { createLogger } from './runtime/logger.ts';
 import { createMetrics } from './runtime/metrics.ts';
-import { createLlmProvider } from './llm/index.ts';
 
 /** Proxies (Traefik, ALBs) keep idle upstream connections for up to 90 s; we must not close them first. */
 const KEEP_ALIVE_TIMEOUT_MS = 95_000;
@@ -106,14 +106,21 @@ async function main(): Promise<void> {
 async function shutdown(signal: NodeJS.Signals, server: Server, built: App, deps: AppDeps): Promise<void> {
   const { logger, config } = deps;
   const { lifecycle, mcp } = built;
-  logger.info({ signal, inFlight: lifecycle.inFlight, streams: lifecycle.openStreams, sessions: mcp.sessions.size }, 'shutting down');
+  logger.info(
+    { signal, inFlight: lifecycle.inFlight, streams: lifecycle.openStreams, sessions: mcp.sessions.size },
+    'shutting down',
+  );
   lifecycle.startDraining();
   // From here on no new work is accepted: every request but /healthz gets 503 with Connection: close. The
   // listener itself stays open during the drain so load balancers and probes see /readyz say 503 (and stop
   // routing here) rather than a refused connection; it closes once in-flight calls are done.
   mcp.endIdleStreams();
   const finished = await lifecycle.waitIdle(config.shutdownGraceSeconds * 1000);
-  if (!finished) logger.warn({ inFlight: lifecycle.inFlight, graceSeconds: config.shutdownGraceSeconds }, 'grace period over; abandoning in-flight calls');
+  if (!finished)
+    logger.warn(
+      { inFlight: lifecycle.inFlight, graceSeconds: config.shutdownGraceSeconds },
+      'grace period over; abandoning in-flight calls',
+    );
   await mcp.close();
   lifecycle.endAllStreams();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,12 +3,12 @@
 // progress tool, so no LLM is needed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readSse, type SseEvent } from '@mcp-stack/test-support/sse';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as SseV1 } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport as StreamableV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { readSse, type SseEvent } from '@mcp-stack/test-support/sse';
-import { authHeaders, initializeBody, startService, type RunningService } from './helpers/start-service.ts';
+import { authHeaders, initializeBody, type RunningService, startService } from './helpers/start-service.ts';
 
 const PROGRESS_TOOL = 'test_tool_with_progress';
 
@@ -23,11 +23,17 @@ async function exercise(
   callWithProgress: (onprogress: (p: ProgressEvent) => void) => Promise<unknown>,
 ) {
   const { tools } = await listTools();
-  assert.ok(tools.some((t) => t.name === PROGRESS_TOOL), `tools/list lacks ${PROGRESS_TOOL}: ${tools.map((t) => t.name).join(', ')}`);
+  assert.ok(
+    tools.some((t) => t.name === PROGRESS_TOOL),
+    `tools/list lacks ${PROGRESS_TOOL}: ${tools.map((t) => t.name).join(', ')}`,
+  );
   const progress: ProgressEvent[] = [];
   const result = await callWithProgress((p) => progress.push(p));
   assert.equal(progress.length, 4, `expected 4 progress notifications, got ${JSON.stringify(progress)}`);
-  assert.deepEqual(progress.map((p) => p.progress), [0, 33, 67, 100]);
+  assert.deepEqual(
+    progress.map((p) => p.progress),
+    [0, 33, 67, 100],
+  );
   const content = (result as { content: { type: string; text: string }[] }).content;
   assert.equal(content[0]?.text, 'Progress tool completed 4 steps');
 }
@@ -105,7 +111,10 @@ describe('one port serves every MCP client generation', () => {
     const client = new ClientV1({ name: 'v1-sse-test', version: '1.0.0' });
     const transport = new SseV1(new URL(`${svc.baseUrl}/sse`), {
       requestInit: { headers: authHeaders() },
-      eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authHeaders() } }) },
+      eventSourceInit: {
+        fetch: (url, init) =>
+          fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authHeaders() } }),
+      },
     });
     // The SSE transport keeps the negotiated version to itself; observe it where the client hands it over.
     const setProtocolVersion = transport.setProtocolVersion.bind(transport);
@@ -139,7 +148,11 @@ describe('one port serves every MCP client generation', () => {
     });
     assert.equal(post.status, 202);
     let answer: SseEvent | undefined;
-    for await (const frame of frames) if (frame.kind === 'event' && frame.event === 'message') { answer = frame; break; }
+    for await (const frame of frames)
+      if (frame.kind === 'event' && frame.event === 'message') {
+        answer = frame;
+        break;
+      }
     const message = JSON.parse(answer!.data!) as { result: { protocolVersion: string } };
     negotiated['raw 2024-11-05 client on /sse'] = message.result.protocolVersion;
     assert.equal(message.result.protocolVersion, '2024-11-05');
@@ -168,7 +181,10 @@ describe('MCP_STATELESS=true (multi-replica)', () => {
   });
 
   it('serves a 2026-07-28 client', async (t) => {
-    const client = new ClientV2({ name: 'v2-stateless-modern', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    const client = new ClientV2(
+      { name: 'v2-stateless-modern', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
     await client.connect(new StreamableV2(new URL(svc.mcpUrl), { requestInit: { headers: authHeaders() } }));
     t.after(() => client.close());
     assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');

@@ -8,10 +8,14 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startService, type RunningService } from './helpers/start-service.ts';
+import { type RunningService, startService } from './helpers/start-service.ts';
 
 const require = createRequire(import.meta.url);
-const CONFORMANCE_CLI = join(dirname(require.resolve('@modelcontextprotocol/conformance/package.json')), 'dist', 'index.js');
+const CONFORMANCE_CLI = join(
+  dirname(require.resolve('@modelcontextprotocol/conformance/package.json')),
+  'dist',
+  'index.js',
+);
 
 interface Check {
   id: string;
@@ -46,7 +50,12 @@ function checksIn(outputDir: string): Map<string, Check[]> {
 describe('MCP conformance suite 0.1.16', () => {
   let svc: RunningService;
   before(async () => {
-    svc = await startService({ MCP_CONFORMANCE_FIXTURES: 'true', MCP_AUTH_TOKEN: undefined, MCP_AUTH_DISABLED: 'true', LOG_LEVEL: 'info' });
+    svc = await startService({
+      MCP_CONFORMANCE_FIXTURES: 'true',
+      MCP_AUTH_TOKEN: undefined,
+      MCP_AUTH_DISABLED: 'true',
+      LOG_LEVEL: 'info',
+    });
   });
   after(async () => {
     assert.equal((await svc.stop()).code, 0);
@@ -62,15 +71,30 @@ describe('MCP conformance suite 0.1.16', () => {
     assert.equal(Number(summary[2]), 0, output);
 
     const checks = checksIn(outputDir);
-    for (const scenario of ['server-initialize', 'tools-call-with-progress', 'tools-call-sampling', 'tools-call-elicitation', 'resources-subscribe', 'completion-complete', 'json-schema-2020-12', 'server-sse-multiple-streams', 'dns-rebinding-protection']) {
+    for (const scenario of [
+      'server-initialize',
+      'tools-call-with-progress',
+      'tools-call-sampling',
+      'tools-call-elicitation',
+      'resources-subscribe',
+      'completion-complete',
+      'json-schema-2020-12',
+      'server-sse-multiple-streams',
+      'dns-rebinding-protection',
+    ]) {
       assert.ok(checks.has(scenario), `scenario ${scenario} ran`);
     }
-    const failures = [...checks].flatMap(([scenario, list]) => list.filter((c) => c.status === 'FAILURE').map((c) => `${scenario}/${c.id}: ${c.errorMessage}`));
+    const failures = [...checks].flatMap(([scenario, list]) =>
+      list.filter((c) => c.status === 'FAILURE').map((c) => `${scenario}/${c.id}: ${c.errorMessage}`),
+    );
     assert.deepEqual(failures, []);
     const rebinding = checks.get('dns-rebinding-protection')!;
-    assert.deepEqual(rebinding.map((c) => [c.id, c.status]), [
-      ['localhost-host-rebinding-rejected', 'SUCCESS'],
-      ['localhost-host-valid-accepted', 'SUCCESS'],
-    ]);
+    assert.deepEqual(
+      rebinding.map((c) => [c.id, c.status]),
+      [
+        ['localhost-host-rebinding-rejected', 'SUCCESS'],
+        ['localhost-host-valid-accepted', 'SUCCESS'],
+      ],
+    );
   });
 });

@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/client';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { ConfigError, loadConfig } from '../src/config/index.ts';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { type ConfigError, loadConfig } from '../src/config/index.ts';
 import { listenApp } from './helpers/in-process-app.ts';
 import { buildDeps } from './helpers/llm-deps.ts';
 
@@ -19,16 +18,26 @@ describe('LOG_FORMAT', () => {
     assert.equal(loadConfig({ ...base, APP_ENV: 'staging' }).logFormat, 'json');
     assert.equal(loadConfig({ ...base, APP_ENV: 'development', LOG_FORMAT: 'json' }).logFormat, 'json');
     assert.equal(loadConfig({ ...base, APP_ENV: 'production', LOG_FORMAT: 'pretty' }).logFormat, 'pretty');
-    assert.throws(() => loadConfig({ ...base, LOG_FORMAT: 'xml' }), (e: ConfigError) => {
-      assert.deepEqual(e.problems, ['LOG_FORMAT must be json or pretty (got "xml")']);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ ...base, LOG_FORMAT: 'xml' }),
+      (e: ConfigError) => {
+        assert.deepEqual(e.problems, ['LOG_FORMAT must be json or pretty (got "xml")']);
+        return true;
+      },
+    );
   });
 
   it('development prints readable lines, not JSON, and still redacts', async () => {
     const child = spawn(process.execPath, ['src/main.ts'], {
       cwd: serviceDir,
-      env: { PATH: process.env.PATH, APP_ENV: 'development', PORT: '0', MCP_BIND_HOST: '127.0.0.1', OLLAMA_BASE_URL: 'http://127.0.0.1:9', MCP_AUTH_TOKEN: 'secret-token-0123456789' },
+      env: {
+        PATH: process.env.PATH,
+        APP_ENV: 'development',
+        PORT: '0',
+        MCP_BIND_HOST: '127.0.0.1',
+        OLLAMA_BASE_URL: 'http://127.0.0.1:9',
+        MCP_AUTH_TOKEN: 'secret-token-0123456789',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -52,12 +61,22 @@ describe('LOG_FORMAT', () => {
 describe('MCP_LEGACY_SSE=false', () => {
   let app: Awaited<ReturnType<typeof listenApp>>;
   before(async () => {
-    app = await listenApp(buildDeps({ LLM_PROVIDER: 'ollama', OLLAMA_BASE_URL: 'http://127.0.0.1:9', MCP_LEGACY_SSE: 'false', MCP_AUTH_DISABLED: 'true' }));
+    app = await listenApp(
+      buildDeps({
+        LLM_PROVIDER: 'ollama',
+        OLLAMA_BASE_URL: 'http://127.0.0.1:9',
+        MCP_LEGACY_SSE: 'false',
+        MCP_AUTH_DISABLED: 'true',
+      }),
+    );
   });
   after(() => app?.close());
 
   it('GET /sse and POST /messages answer 404 with a JSON-RPC error that says what to use instead', async () => {
-    for (const [method, path] of [['GET', '/sse'], ['POST', '/messages?sessionId=x']] as const) {
+    for (const [method, path] of [
+      ['GET', '/sse'],
+      ['POST', '/messages?sessionId=x'],
+    ] as const) {
       const res = await fetch(`${app.baseUrl}${path}`, {
         method,
         headers: { Accept: 'text/event-stream', 'Content-Type': 'application/json' },

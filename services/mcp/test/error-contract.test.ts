@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { openRawSession } from './helpers/hostile.ts';
-import { MCP_ACCEPT, TEST_TOKEN, authHeaders, initializeBody, startService, type RunningService } from './helpers/start-service.ts';
+import {
+  authHeaders,
+  initializeBody,
+  MCP_ACCEPT,
+  type RunningService,
+  startService,
+  TEST_TOKEN,
+} from './helpers/start-service.ts';
 
 const mcpJson = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
 
@@ -65,14 +72,23 @@ describe('error contract: MCP routes answer JSON-RPC errors', () => {
   });
   after(() => svc.stop());
 
-  for (const [path, method] of [['/mcp', 'POST'], ['/mcp', 'GET'], ['/sse', 'GET'], ['/messages?sessionId=x', 'POST']] as const) {
+  for (const [path, method] of [
+    ['/mcp', 'POST'],
+    ['/mcp', 'GET'],
+    ['/sse', 'GET'],
+    ['/messages?sessionId=x', 'POST'],
+  ] as const) {
     it(`401 on ${method} ${path}: JSON-RPC error, WWW-Authenticate kept, the message says the token was refused`, async () => {
       const body = method === 'POST' ? JSON.stringify(initializeBody()) : undefined;
       const missing = await send(`${svc.baseUrl}${path}`, { method, headers: mcpJson, body });
       const error = assertJsonRpcError(missing, 401, 'no token');
       assert.match(missing.headers.get('www-authenticate') ?? '', /^Bearer .*resource_metadata="/);
       assert.match(error.message, /token/i);
-      const wrong = await send(`${svc.baseUrl}${path}`, { method, headers: { ...mcpJson, ...authHeaders(`${TEST_TOKEN}-wrong`) }, body });
+      const wrong = await send(`${svc.baseUrl}${path}`, {
+        method,
+        headers: { ...mcpJson, ...authHeaders(`${TEST_TOKEN}-wrong`) },
+        body,
+      });
       const wrongError = assertJsonRpcError(wrong, 401, 'wrong token');
       assert.match(wrong.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
       assert.match(wrongError.message, /token/i);
@@ -81,17 +97,46 @@ describe('error contract: MCP routes answer JSON-RPC errors', () => {
   }
 
   it('403 for a foreign Host or Origin', async () => {
-    assertJsonRpcError(await rawSend(svc.mcpUrl, 'POST', { ...mcpJson, ...authHeaders(), Host: 'evil.example.com' }, JSON.stringify(initializeBody())), 403, 'Host');
-    assertJsonRpcError(await send(svc.mcpUrl, { method: 'POST', headers: { ...mcpJson, ...authHeaders(), Origin: 'http://evil.example.com' }, body: JSON.stringify(initializeBody()) }), 403, 'Origin');
+    assertJsonRpcError(
+      await rawSend(
+        svc.mcpUrl,
+        'POST',
+        { ...mcpJson, ...authHeaders(), Host: 'evil.example.com' },
+        JSON.stringify(initializeBody()),
+      ),
+      403,
+      'Host',
+    );
+    assertJsonRpcError(
+      await send(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...mcpJson, ...authHeaders(), Origin: 'http://evil.example.com' },
+        body: JSON.stringify(initializeBody()),
+      }),
+      403,
+      'Origin',
+    );
   });
 
   it('404 for an unknown session (/mcp and /messages) and an unknown path', async () => {
     assertJsonRpcError(
-      await send(svc.mcpUrl, { method: 'POST', headers: { ...mcpJson, ...authHeaders(), 'Mcp-Session-Id': 'nope', 'Mcp-Protocol-Version': '2025-06-18' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' }),
+      await send(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...mcpJson, ...authHeaders(), 'Mcp-Session-Id': 'nope', 'Mcp-Protocol-Version': '2025-06-18' },
+        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      }),
       404,
       '/mcp',
     );
-    assertJsonRpcError(await send(`${svc.baseUrl}/messages?sessionId=nope`, { method: 'POST', headers: { ...mcpJson, ...authHeaders() }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' }), 404, '/messages');
+    assertJsonRpcError(
+      await send(`${svc.baseUrl}/messages?sessionId=nope`, {
+        method: 'POST',
+        headers: { ...mcpJson, ...authHeaders() },
+        body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+      }),
+      404,
+      '/messages',
+    );
   });
 
   it('405 with Allow for a wrong method', async () => {
@@ -102,21 +147,57 @@ describe('error contract: MCP routes answer JSON-RPC errors', () => {
 
   it('413 and 415 on /mcp and /messages', async () => {
     const big = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(4096) } });
-    assertJsonRpcError(await send(svc.mcpUrl, { method: 'POST', headers: { ...mcpJson, ...authHeaders() }, body: big }), 413, '/mcp 413');
-    assertJsonRpcError(await send(svc.mcpUrl, { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'text/plain', Accept: MCP_ACCEPT }, body: 'hi' }), 415, '/mcp 415');
-    assertJsonRpcError(await send(`${svc.baseUrl}/messages?sessionId=x`, { method: 'POST', headers: { ...mcpJson, ...authHeaders() }, body: big }), 413, '/messages 413');
-    assertJsonRpcError(await send(svc.mcpUrl, { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json; charset=latin-9', Accept: MCP_ACCEPT }, body: '{}' }), 415, 'charset');
+    assertJsonRpcError(
+      await send(svc.mcpUrl, { method: 'POST', headers: { ...mcpJson, ...authHeaders() }, body: big }),
+      413,
+      '/mcp 413',
+    );
+    assertJsonRpcError(
+      await send(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...authHeaders(), 'Content-Type': 'text/plain', Accept: MCP_ACCEPT },
+        body: 'hi',
+      }),
+      415,
+      '/mcp 415',
+    );
+    assertJsonRpcError(
+      await send(`${svc.baseUrl}/messages?sessionId=x`, {
+        method: 'POST',
+        headers: { ...mcpJson, ...authHeaders() },
+        body: big,
+      }),
+      413,
+      '/messages 413',
+    );
+    assertJsonRpcError(
+      await send(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...authHeaders(), 'Content-Type': 'application/json; charset=latin-9', Accept: MCP_ACCEPT },
+        body: '{}',
+      }),
+      415,
+      'charset',
+    );
   });
 
   it('400 -32700 for a body that is not JSON', async () => {
-    const error = assertJsonRpcError(await send(svc.mcpUrl, { method: 'POST', headers: { ...mcpJson, ...authHeaders() }, body: '{"jsonrpc":' }), 400, 'parse');
+    const error = assertJsonRpcError(
+      await send(svc.mcpUrl, { method: 'POST', headers: { ...mcpJson, ...authHeaders() }, body: '{"jsonrpc":' }),
+      400,
+      'parse',
+    );
     assert.equal(error.code, -32700);
   });
 
   it('503 with Retry-After when the session limit is reached', async () => {
     await openRawSession(svc.mcpUrl);
     await openRawSession(svc.mcpUrl);
-    const answer = await send(svc.mcpUrl, { method: 'POST', headers: { ...mcpJson, ...authHeaders() }, body: JSON.stringify(initializeBody()) });
+    const answer = await send(svc.mcpUrl, {
+      method: 'POST',
+      headers: { ...mcpJson, ...authHeaders() },
+      body: JSON.stringify(initializeBody()),
+    });
     assertJsonRpcError(answer, 503, 'session limit');
     assert.ok(Number(answer.headers.get('retry-after')) > 0);
   });
@@ -127,7 +208,11 @@ describe('error contract: 429 on each family of routes', () => {
     const svc = await startService({ MCP_RATE_LIMIT_PER_MINUTE: '1' });
     t.after(() => svc.stop());
     await send(`${svc.baseUrl}/api/tools`, { headers: authHeaders() });
-    const mcp = await send(svc.mcpUrl, { method: 'POST', headers: { ...mcpJson, ...authHeaders() }, body: JSON.stringify(initializeBody()) });
+    const mcp = await send(svc.mcpUrl, {
+      method: 'POST',
+      headers: { ...mcpJson, ...authHeaders() },
+      body: JSON.stringify(initializeBody()),
+    });
     assertJsonRpcError(mcp, 429, '/mcp');
     assert.ok(Number(mcp.headers.get('retry-after')) > 0);
     const api = await send(`${svc.baseUrl}/api/tools`, { headers: authHeaders() });
@@ -163,21 +248,41 @@ describe('error contract: REST routes answer application/problem+json', () => {
   });
 
   it('unknown tool, wrong method, unknown path under /api', async () => {
-    assertProblem(await send(`${svc.baseUrl}/api/tools/nope`, { method: 'POST', headers: authHeaders() }), 404, 'unknown tool');
-    assertProblem(await send(`${svc.baseUrl}/api/tools/server_info`, { method: 'GET', headers: authHeaders() }), 405, 'GET a tool');
+    assertProblem(
+      await send(`${svc.baseUrl}/api/tools/nope`, { method: 'POST', headers: authHeaders() }),
+      404,
+      'unknown tool',
+    );
+    assertProblem(
+      await send(`${svc.baseUrl}/api/tools/server_info`, { method: 'GET', headers: authHeaders() }),
+      405,
+      'GET a tool',
+    );
     assertProblem(await send(`${svc.baseUrl}/api/nothing`, { headers: authHeaders() }), 404, '/api/nothing');
   });
 
   it('the OpenAPI document matches: a body is required exactly when a missing one ({}) is refused', async () => {
     const doc = JSON.parse((await send(`${svc.baseUrl}/openapi.json`, { headers: authHeaders() })).text) as {
-      paths: Record<string, { post?: { requestBody?: { required?: boolean }; responses: Record<string, { content?: Record<string, unknown> }> } }>;
+      paths: Record<
+        string,
+        {
+          post?: {
+            requestBody?: { required?: boolean };
+            responses: Record<string, { content?: Record<string, unknown> }>;
+          };
+        }
+      >;
     };
     for (const [path, item] of Object.entries(doc.paths)) {
       if (!item.post) continue;
       const noBody = await send(`${svc.baseUrl}${path}`, { method: 'POST', headers: authHeaders() });
       // 503: the LLM is not there in this test; what matters is whether the input was accepted.
       const accepted = noBody.status !== 400;
-      assert.equal(item.post.requestBody?.required === true, !accepted, `${path}: requestBody.required=${item.post.requestBody?.required}, missing body -> ${noBody.status}`);
+      assert.equal(
+        item.post.requestBody?.required === true,
+        !accepted,
+        `${path}: requestBody.required=${item.post.requestBody?.required}, missing body -> ${noBody.status}`,
+      );
       for (const status of ['401', '413', '415', '429']) {
         const content = item.post.responses[status]?.content;
         assert.ok(content && 'application/problem+json' in content, `${path}: ${status} documented as problem+json`);

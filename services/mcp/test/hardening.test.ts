@@ -4,17 +4,28 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { readSse, readUntil, type SseEvent } from '@mcp-stack/test-support/sse';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { startFakeOpenAi } from './helpers/fake-openai.ts';
 import { jsonHeaders, openRawSession, rawConnection, scrapeMetric, within } from './helpers/hostile.ts';
-import { readSse, readUntil, type SseEvent } from '@mcp-stack/test-support/sse';
-import { TEST_TOKEN, authHeaders, initializeBody, runToExit, startService, type RunningService } from './helpers/start-service.ts';
+import {
+  authHeaders,
+  initializeBody,
+  type RunningService,
+  runToExit,
+  startService,
+  TEST_TOKEN,
+} from './helpers/start-service.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('defect 1: the event store is bounded by bytes, per session and in total', () => {
-  const message = (bytes: number, id: number): JSONRPCMessage => ({ jsonrpc: '2.0', id, result: { blob: 'x'.repeat(bytes) } });
+  const message = (bytes: number, id: number): JSONRPCMessage => ({
+    jsonrpc: '2.0',
+    id,
+    result: { blob: 'x'.repeat(bytes) },
+  });
 
   // Imported per test, so the rest of this file still runs where the module lacks the byte budget.
   const storeModule = () => import('../src/mcp/event-store.ts');
@@ -29,7 +40,10 @@ describe('defect 1: the event store is bounded by bytes, per session and in tota
     // The newest survive: a replay after the 15th event sends events 16..19.
     const sent: number[] = [];
     const ids: string[] = [];
-    const probe = new BoundedEventStore({ maxEvents: 1000, budget: new EventStoreBudget({ maxBytesPerSession: 50_000, maxBytesTotal: 10_000_000 }) });
+    const probe = new BoundedEventStore({
+      maxEvents: 1000,
+      budget: new EventStoreBudget({ maxBytesPerSession: 50_000, maxBytesTotal: 10_000_000 }),
+    });
     for (let i = 0; i < 20; i++) ids.push(await probe.storeEvent('s1', message(10_000, i)));
     await probe.replayEventsAfter(ids[15]!, { send: async (_id, m) => void sent.push((m as { id: number }).id) });
     assert.deepEqual(sent, [16, 17, 18, 19]);
@@ -39,9 +53,16 @@ describe('defect 1: the event store is bounded by bytes, per session and in tota
     const { BoundedEventStore, EventStoreBudget } = await storeModule();
     const budget = new EventStoreBudget({ maxBytesPerSession: 100_000, maxBytesTotal: 120_000 });
     const stores = [0, 1, 2, 3].map(() => new BoundedEventStore({ maxEvents: 1000, budget }));
-    for (let round = 0; round < 10; round++) for (const store of stores) await store.storeEvent('s', message(10_000, round));
-    assert.ok(budget.totalBytes <= 120_000, `all sessions hold ${budget.totalBytes} bytes, over the 120000 total budget`);
-    assert.equal(stores.reduce((sum, s) => sum + s.bytes, 0), budget.totalBytes);
+    for (let round = 0; round < 10; round++)
+      for (const store of stores) await store.storeEvent('s', message(10_000, round));
+    assert.ok(
+      budget.totalBytes <= 120_000,
+      `all sessions hold ${budget.totalBytes} bytes, over the 120000 total budget`,
+    );
+    assert.equal(
+      stores.reduce((sum, s) => sum + s.bytes, 0),
+      budget.totalBytes,
+    );
     for (const store of stores) assert.ok(store.size > 0, 'the newest events of every session are kept');
     // A closed session gives its bytes back.
     for (const store of stores) store.dispose();
@@ -54,7 +75,11 @@ describe('defect 1: the event store is bounded by bytes, per session and in tota
     const session = await openRawSession(svc.mcpUrl);
     const uri = `file:///${'a'.repeat(100_000)}`;
     for (let id = 10; id < 30; id++) {
-      const res = await fetch(svc.mcpUrl, { method: 'POST', headers: session.headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'resources/read', params: { uri } }) });
+      const res = await fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers: session.headers,
+        body: JSON.stringify({ jsonrpc: '2.0', id, method: 'resources/read', params: { uri } }),
+      });
       assert.ok(res.status < 500);
       await res.text();
     }
@@ -70,7 +95,9 @@ describe('defect 2: the rate limiter trusts only the real proxy hop', () => {
     t.after(() => svc.stop());
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await fetch(`${svc.baseUrl}/api/tools`, { headers: { ...authHeaders(), 'X-Forwarded-For': `10.9.${i}.1` } });
+      const res = await fetch(`${svc.baseUrl}/api/tools`, {
+        headers: { ...authHeaders(), 'X-Forwarded-For': `10.9.${i}.1` },
+      });
       statuses.push(res.status);
       await res.text();
     }
@@ -85,7 +112,9 @@ describe('defect 2: the rate limiter trusts only the real proxy hop', () => {
     const statuses: number[] = [];
     // The client forges the first entries; the proxy appends the address it saw (always 203.0.113.7 here).
     for (let i = 0; i < 4; i++) {
-      const res = await fetch(`${svc.baseUrl}/api/tools`, { headers: { ...authHeaders(), 'X-Forwarded-For': `10.9.${i}.1, 203.0.113.7` } });
+      const res = await fetch(`${svc.baseUrl}/api/tools`, {
+        headers: { ...authHeaders(), 'X-Forwarded-For': `10.9.${i}.1, 203.0.113.7` },
+      });
       statuses.push(res.status);
       await res.text();
     }
@@ -104,15 +133,26 @@ describe('defect 3: X-Forwarded-Proto other than http/https is ignored', () => {
 
   for (const proto of ['1', 'javascript', 'https, 1', 'http:', '']) {
     it(`X-Forwarded-Proto: ${JSON.stringify(proto)} -> 401 with an http(s) resource_metadata`, async () => {
-      const res = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...jsonHeaders, 'X-Forwarded-Proto': proto }, body: JSON.stringify(initializeBody()) });
+      const res = await fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...jsonHeaders, 'X-Forwarded-Proto': proto },
+        body: JSON.stringify(initializeBody()),
+      });
       assert.equal(res.status, 401, await res.text());
       const challenge = res.headers.get('www-authenticate') ?? '';
-      assert.match(challenge, /resource_metadata="https?:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/);
+      assert.match(
+        challenge,
+        /resource_metadata="https?:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/,
+      );
     });
   }
 
   it('a valid X-Forwarded-Proto from a trusted proxy is still honoured', async () => {
-    const res = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...jsonHeaders, 'X-Forwarded-Proto': 'https' }, body: '{}' });
+    const res = await fetch(svc.mcpUrl, {
+      method: 'POST',
+      headers: { ...jsonHeaders, 'X-Forwarded-Proto': 'https' },
+      body: '{}',
+    });
     assert.match(res.headers.get('www-authenticate') ?? '', /resource_metadata="https:\/\//);
   });
 });
@@ -175,13 +215,26 @@ describe('defect 5: deeply nested JSON is a 400, never a 500', () => {
 
 describe('defect 6: a cancelled call is released and its stream ends', () => {
   it('notifications/cancelled ends the POST stream of a 2025 session call; shutdown does not wait for it', async (t) => {
-    const svc = await startService({ MCP_CONFORMANCE_FIXTURES: 'true', SHUTDOWN_GRACE_SECONDS: '20', LOG_LEVEL: 'info' });
+    const svc = await startService({
+      MCP_CONFORMANCE_FIXTURES: 'true',
+      SHUTDOWN_GRACE_SECONDS: '20',
+      LOG_LEVEL: 'info',
+    });
     t.after(() => svc.stop());
     const session = await openRawSession(svc.mcpUrl);
     const call = await fetch(svc.mcpUrl, {
       method: 'POST',
       headers: session.headers,
-      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'test_tool_with_progress', arguments: { steps: 100, delayMs: 200 }, _meta: { progressToken: 'p7' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: {
+          name: 'test_tool_with_progress',
+          arguments: { steps: 100, delayMs: 200 },
+          _meta: { progressToken: 'p7' },
+        },
+      }),
     });
     assert.equal(call.status, 200);
     const frames = readSse(call.body!);
@@ -194,7 +247,11 @@ describe('defect 6: a cancelled call is released and its stream ends', () => {
     const cancel = await fetch(svc.mcpUrl, {
       method: 'POST',
       headers: session.headers,
-      body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'user pressed stop' } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: 7, reason: 'user pressed stop' },
+      }),
     });
     assert.equal(cancel.status, 202);
     const ended = await within(
@@ -211,11 +268,18 @@ describe('defect 6: a cancelled call is released and its stream ends', () => {
     assert.equal(code, 0);
     const shuttingDown = svc.logs().find((l) => l.msg === 'shutting down');
     assert.equal(shuttingDown?.inFlight, 0, 'the cancelled call was still counted in flight');
-    assert.ok(Date.now() - stopping < 10_000, `shutdown took ${Date.now() - stopping} ms (grace 20 s): it waited for the cancelled call`);
+    assert.ok(
+      Date.now() - stopping < 10_000,
+      `shutdown took ${Date.now() - stopping} ms (grace 20 s): it waited for the cancelled call`,
+    );
   });
 
   it("the SDK client's abort signal releases the call (2025 session)", async (t) => {
-    const svc = await startService({ MCP_CONFORMANCE_FIXTURES: 'true', SHUTDOWN_GRACE_SECONDS: '20', LOG_LEVEL: 'info' });
+    const svc = await startService({
+      MCP_CONFORMANCE_FIXTURES: 'true',
+      SHUTDOWN_GRACE_SECONDS: '20',
+      LOG_LEVEL: 'info',
+    });
     t.after(() => svc.stop());
     const client = new ClientV2({ name: 'cancel-2025', version: '1.0.0' });
     await client.connect(new StreamableV2(new URL(svc.mcpUrl), { requestInit: { headers: authHeaders() } }));
@@ -223,7 +287,10 @@ describe('defect 6: a cancelled call is released and its stream ends', () => {
     const controller = new AbortController();
     let progressed!: () => void;
     const running = new Promise<void>((resolve) => (progressed = resolve));
-    const call = client.callTool({ name: 'test_tool_with_progress', arguments: { steps: 100, delayMs: 200 } }, { signal: controller.signal, onprogress: () => progressed() });
+    const call = client.callTool(
+      { name: 'test_tool_with_progress', arguments: { steps: 100, delayMs: 200 } },
+      { signal: controller.signal, onprogress: () => progressed() },
+    );
     await running;
     controller.abort('user pressed stop');
     await assert.rejects(call);
@@ -232,7 +299,11 @@ describe('defect 6: a cancelled call is released and its stream ends', () => {
     svc.child.kill('SIGTERM');
     const { code } = await svc.exited;
     assert.equal(code, 0);
-    assert.equal(svc.logs().find((l) => l.msg === 'shutting down')?.inFlight, 0, 'the aborted call was still counted in flight');
+    assert.equal(
+      svc.logs().find((l) => l.msg === 'shutting down')?.inFlight,
+      0,
+      'the aborted call was still counted in flight',
+    );
     assert.ok(Date.now() - stopping < 10_000, `shutdown took ${Date.now() - stopping} ms (grace 20 s)`);
   });
 });
@@ -248,7 +319,14 @@ describe('defect 7: upstream error text is scrubbed of credentials; /readyz give
       req.on('end', () => {
         const auth = req.headers.authorization ?? '';
         res.writeHead(req.url?.includes('/models') ? 500 : 400, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: `request refused: header was "${auth}", key ${auth.replace(/^Bearer /, '')} at http://admin:hunter2@internal.example/v1`, type: 'invalid_request_error' } }));
+        res.end(
+          JSON.stringify({
+            error: {
+              message: `request refused: header was "${auth}", key ${auth.replace(/^Bearer /, '')} at http://admin:hunter2@internal.example/v1`,
+              type: 'invalid_request_error',
+            },
+          }),
+        );
       });
     });
     upstream.listen(0, '127.0.0.1');
@@ -258,9 +336,19 @@ describe('defect 7: upstream error text is scrubbed of credentials; /readyz give
   after(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
 
   it('REST 502 details, MCP tool errors, /readyz and the logs never carry the key, a Bearer value or URL credentials', async (t) => {
-    const svc = await startService({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: KEY, OPENAI_MODEL: 'gpt-test', LOG_LEVEL: 'debug' });
+    const svc = await startService({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: upstreamUrl,
+      OPENAI_API_KEY: KEY,
+      OPENAI_MODEL: 'gpt-test',
+      LOG_LEVEL: 'debug',
+    });
     t.after(() => svc.stop());
-    const rest = await fetch(`${svc.baseUrl}/api/tools/ask`, { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: JSON.stringify({ question: 'hi' }) });
+    const rest = await fetch(`${svc.baseUrl}/api/tools/ask`, {
+      method: 'POST',
+      headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ question: 'hi' }),
+    });
     const restText = await rest.text();
     assert.equal(rest.status, 502, restText);
 
@@ -273,9 +361,18 @@ describe('defect 7: upstream error text is scrubbed of credentials; /readyz give
     const readyText = await ready.text();
     assert.equal(ready.status, 503);
     const readyBody = JSON.parse(readyText) as { reason: string };
-    assert.doesNotMatch(readyBody.reason, /refused|header|internal\.example/, 'the public reason is generic, not the upstream text');
+    assert.doesNotMatch(
+      readyBody.reason,
+      /refused|header|internal\.example/,
+      'the public reason is generic, not the upstream text',
+    );
     await sleep(200);
-    for (const [where, text] of [['REST', restText], ['MCP', mcpResult], ['/readyz', readyText], ['logs', svc.output()]] as const) {
+    for (const [where, text] of [
+      ['REST', restText],
+      ['MCP', mcpResult],
+      ['/readyz', readyText],
+      ['logs', svc.output()],
+    ] as const) {
       assert.ok(!text.includes(KEY), `${where} leaks the API key`);
       assert.ok(!text.includes('hunter2'), `${where} leaks URL credentials`);
       assert.doesNotMatch(text, /Bearer\s+(?!\[redacted\])[A-Za-z0-9._~+/-]{6,}/, `${where} leaks a Bearer value`);
@@ -288,12 +385,19 @@ describe('defect 7: upstream error text is scrubbed of credentials; /readyz give
 describe('defect 8: slow clients do not hold sockets', () => {
   let svc: RunningService;
   before(async () => {
-    svc = await startService({ MCP_HEADERS_TIMEOUT_SECONDS: '2', MCP_REQUEST_TIMEOUT_SECONDS: '3', MCP_KEEPALIVE_SECONDS: '1' });
+    svc = await startService({
+      MCP_HEADERS_TIMEOUT_SECONDS: '2',
+      MCP_REQUEST_TIMEOUT_SECONDS: '3',
+      MCP_KEEPALIVE_SECONDS: '1',
+    });
   });
   after(() => svc.stop());
 
   it('an early 401 carries Connection: close and the socket is closed although the body is still trickling', async () => {
-    const conn = await rawConnection(svc.port, `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"a":`);
+    const conn = await rawConnection(
+      svc.port,
+      `POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{"a":`,
+    );
     const trickle = setInterval(() => conn.socket.writable && conn.socket.write(' '), 200);
     try {
       const closedAfter = await within(conn.closed, 4_000);
@@ -350,10 +454,16 @@ describe('defect 9: the small ones', () => {
   after(() => svc.stop());
 
   it('the path-less RFC 9728 document names the resource it was fetched for; no empty authorization_servers', async () => {
-    const bare = (await (await fetch(`${svc.baseUrl}/.well-known/oauth-protected-resource`)).json()) as Record<string, unknown>;
+    const bare = (await (await fetch(`${svc.baseUrl}/.well-known/oauth-protected-resource`)).json()) as Record<
+      string,
+      unknown
+    >;
     assert.equal(bare.resource, svc.baseUrl);
     assert.equal('authorization_servers' in bare, false);
-    const mcp = (await (await fetch(`${svc.baseUrl}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
+    const mcp = (await (await fetch(`${svc.baseUrl}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<
+      string,
+      unknown
+    >;
     assert.equal(mcp.resource, svc.mcpUrl);
   });
 
@@ -361,17 +471,32 @@ describe('defect 9: the small ones', () => {
     const res = await fetch(`${svc.baseUrl}/.well-known/oauth-protected-resource/mcp`);
     const cache = res.headers.get('cache-control') ?? '';
     const vary = (res.headers.get('vary') ?? '').toLowerCase();
-    assert.ok(!cache.includes('public') || (vary.includes('host') && vary.includes('x-forwarded-proto')), `Cache-Control: ${cache}, Vary: ${vary}`);
+    assert.ok(
+      !cache.includes('public') || (vary.includes('host') && vary.includes('x-forwarded-proto')),
+      `Cache-Control: ${cache}, Vary: ${vary}`,
+    );
   });
 
   it('the access log bounds Mcp-Session-Id and Mcp-Protocol-Version', async () => {
     // 2 x 6 KB: under Node's 16 KB header limit (past it Node answers 431 before any log is written).
     const huge = 'x'.repeat(6_000);
-    const res = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...jsonHeaders, ...authHeaders(), 'Mcp-Session-Id': huge, 'Mcp-Protocol-Version': huge }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+    const res = await fetch(svc.mcpUrl, {
+      method: 'POST',
+      headers: { ...jsonHeaders, ...authHeaders(), 'Mcp-Session-Id': huge, 'Mcp-Protocol-Version': huge },
+      body: '{"jsonrpc":"2.0","id":1,"method":"ping"}',
+    });
     await res.text();
-    const line = await svc.waitForLog((l) => l.msg === 'request' && typeof l.sessionId === 'string' && l.sessionId.startsWith('xxx'));
-    assert.ok(String(line.sessionId).length <= 128, `sessionId logged with ${String(line.sessionId).length} characters`);
-    assert.ok(String(line.protocolVersion).length <= 128, `protocolVersion logged with ${String(line.protocolVersion).length} characters`);
+    const line = await svc.waitForLog(
+      (l) => l.msg === 'request' && typeof l.sessionId === 'string' && l.sessionId.startsWith('xxx'),
+    );
+    assert.ok(
+      String(line.sessionId).length <= 128,
+      `sessionId logged with ${String(line.sessionId).length} characters`,
+    );
+    assert.ok(
+      String(line.protocolVersion).length <= 128,
+      `protocolVersion logged with ${String(line.protocolVersion).length} characters`,
+    );
   });
 
   it('/docs has a Content-Security-Policy', async () => {
@@ -391,8 +516,16 @@ describe('defect 9: the small ones', () => {
 
   it('legacy /messages answers an invalid body with a JSON-RPC error', async () => {
     const stream = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
-    const endpoint = await readUntil<SseEvent>(readSse(stream.body!), (f) => f.kind === 'event' && f.event === 'endpoint', 'the endpoint event');
-    const res = await fetch(new URL(endpoint.data, svc.baseUrl), { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: '{"not":"json-rpc"}' });
+    const endpoint = await readUntil<SseEvent>(
+      readSse(stream.body!),
+      (f) => f.kind === 'event' && f.event === 'endpoint',
+      'the endpoint event',
+    );
+    const res = await fetch(new URL(endpoint.data, svc.baseUrl), {
+      method: 'POST',
+      headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+      body: '{"not":"json-rpc"}',
+    });
     const text = await res.text();
     assert.equal(res.status, 400, text);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
@@ -403,7 +536,12 @@ describe('defect 9: the small ones', () => {
   });
 
   it('OPENAI_BASE_URL with user:pass@ is refused at start', async () => {
-    const { code, output } = await runToExit({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: 'https://user:pass@llm.example.com/v1', OPENAI_API_KEY: 'sk-x-0123456789', OPENAI_MODEL: 'm' });
+    const { code, output } = await runToExit({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: 'https://user:pass@llm.example.com/v1',
+      OPENAI_API_KEY: 'sk-x-0123456789',
+      OPENAI_MODEL: 'm',
+    });
     assert.equal(code, 2);
     assert.match(output, /OPENAI_BASE_URL/);
     assert.doesNotMatch(output, /pass@/, 'the refusal repeats the credentials');
@@ -413,12 +551,25 @@ describe('defect 9: the small ones', () => {
     const fake = await startFakeOpenAi();
     t.after(() => fake.close());
     fake.setFault({ kind: 'server-error', times: 1 });
-    const llm = await startService({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-test-0123456789', OPENAI_MODEL: 'gpt-4o-mini', LLM_MAX_RETRIES: '1' });
+    const llm = await startService({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: `${fake.url}/v1`,
+      OPENAI_API_KEY: 'sk-test-0123456789',
+      OPENAI_MODEL: 'gpt-4o-mini',
+      LLM_MAX_RETRIES: '1',
+    });
     t.after(() => llm.stop());
-    const res = await fetch(`${llm.baseUrl}/api/tools/ask`, { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: JSON.stringify({ question: 'hi' }) });
+    const res = await fetch(`${llm.baseUrl}/api/tools/ask`, {
+      method: 'POST',
+      headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ question: 'hi' }),
+    });
     await res.text();
     await llm.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('LLM call failed, retrying'));
-    for (const line of llm.output().split('\n').filter((l) => l.includes('LLM call failed'))) {
+    for (const line of llm
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('LLM call failed'))) {
       assert.equal(line.match(/"provider":/g)?.length, 1, line);
     }
   });
@@ -427,9 +578,20 @@ describe('defect 9: the small ones', () => {
     const fake = await startFakeOpenAi();
     t.after(() => fake.close());
     fake.setFault({ kind: 'hang', afterTokens: 1 });
-    const llm = await startService({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: `${fake.url}/v1`, OPENAI_API_KEY: 'sk-test-0123456789', OPENAI_MODEL: 'gpt-4o-mini', SHUTDOWN_GRACE_SECONDS: '1', LOG_LEVEL: 'info' });
+    const llm = await startService({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: `${fake.url}/v1`,
+      OPENAI_API_KEY: 'sk-test-0123456789',
+      OPENAI_MODEL: 'gpt-4o-mini',
+      SHUTDOWN_GRACE_SECONDS: '1',
+      LOG_LEVEL: 'info',
+    });
     t.after(() => llm.stop());
-    const call = fetch(`${llm.baseUrl}/api/tools/ask`, { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: JSON.stringify({ question: 'hi' }) }).catch(() => undefined);
+    const call = fetch(`${llm.baseUrl}/api/tools/ask`, {
+      method: 'POST',
+      headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ question: 'hi' }),
+    }).catch(() => undefined);
     // requests lists a request as soon as it arrives (waitForRequest resolves when it closes).
     while (!fake.requests.some((r) => r.path.includes('chat'))) await sleep(50);
     llm.child.kill('SIGTERM');

@@ -7,13 +7,27 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
-const RANK: Record<string, number> = { config: 0, llm: 1, runtime: 1, deps: 2, tools: 3, rest: 4, mcp: 4, http: 5, main: 6 };
+const RANK: Record<string, number> = {
+  config: 0,
+  llm: 1,
+  runtime: 1,
+  deps: 2,
+  tools: 3,
+  rest: 4,
+  mcp: 4,
+  http: 5,
+  main: 6,
+};
 
 const layerOf = (file: string) => relative(SRC, file).split('/')[0]!.replace(/\.ts$/, '');
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    entry.isDirectory()
+      ? sourceFiles(join(dir, entry.name))
+      : entry.name.endsWith('.ts')
+        ? [join(dir, entry.name)]
+        : [],
   );
 }
 

@@ -5,23 +5,37 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { readSse } from '@mcp-stack/test-support/sse';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport as SseV1 } from '@modelcontextprotocol/sdk/client/sse.js';
-import { readSse } from '@mcp-stack/test-support/sse';
 import { startFakeOpenAi } from './helpers/fake-openai.ts';
-import { MCP_ACCEPT, TEST_TOKEN, authHeaders, initializeBody, runToExit, startService } from './helpers/start-service.ts';
+import {
+  authHeaders,
+  initializeBody,
+  MCP_ACCEPT,
+  runToExit,
+  startService,
+  TEST_TOKEN,
+} from './helpers/start-service.ts';
 
 describe('graceful shutdown', () => {
   it('on SIGTERM: open streams end, in-flight calls on every path finish, exit 0', async (t) => {
-    const svc = await startService({ MCP_CONFORMANCE_FIXTURES: 'true', SHUTDOWN_GRACE_SECONDS: '15', MCP_KEEPALIVE_SECONDS: '1' });
+    const svc = await startService({
+      MCP_CONFORMANCE_FIXTURES: 'true',
+      SHUTDOWN_GRACE_SECONDS: '15',
+      MCP_KEEPALIVE_SECONDS: '1',
+    });
     t.after(() => svc.stop());
 
     // A 2025 session whose client holds its GET stream open, and a 2026-07-28 client.
     const sessionClient = new ClientV2({ name: 'shutdown-2025', version: '1.0.0' });
     await sessionClient.connect(new StreamableV2(new URL(svc.mcpUrl), { requestInit: { headers: authHeaders() } }));
     t.after(() => sessionClient.close());
-    const modernClient = new ClientV2({ name: 'shutdown-2026', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    const modernClient = new ClientV2(
+      { name: 'shutdown-2026', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
     await modernClient.connect(new StreamableV2(new URL(svc.mcpUrl), { requestInit: { headers: authHeaders() } }));
     t.after(() => modernClient.close());
     // ...holding a 2026-07-28 subscriptions/listen stream (the successor of the GET stream) open.
@@ -32,7 +46,10 @@ describe('graceful shutdown', () => {
     await legacyClient.connect(
       new SseV1(new URL(`${svc.baseUrl}/sse`), {
         requestInit: { headers: authHeaders() },
-        eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authHeaders() } }) },
+        eventSourceInit: {
+          fetch: (url, init) =>
+            fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authHeaders() } }),
+        },
       }),
     );
     t.after(() => legacyClient.close());
@@ -47,8 +64,14 @@ describe('graceful shutdown', () => {
     // Calls that take ~1.5 s on the 2026 and the 2025 path, in flight when the signal arrives.
     let progressSeen!: () => void;
     const started = new Promise<void>((resolve) => (progressSeen = resolve));
-    const modernCall = modernClient.callTool({ name: 'test_tool_with_progress', arguments: { steps: 6, delayMs: 250 } }, { onprogress: () => progressSeen() });
-    const sessionCall = sessionClient.callTool({ name: 'test_tool_with_progress', arguments: { steps: 6, delayMs: 250 } });
+    const modernCall = modernClient.callTool(
+      { name: 'test_tool_with_progress', arguments: { steps: 6, delayMs: 250 } },
+      { onprogress: () => progressSeen() },
+    );
+    const sessionCall = sessionClient.callTool({
+      name: 'test_tool_with_progress',
+      arguments: { steps: 6, delayMs: 250 },
+    });
     await started;
 
     svc.child.kill('SIGTERM');
@@ -63,7 +86,10 @@ describe('graceful shutdown', () => {
     const messages = svc.logs().map((line) => line.msg);
     assert.ok(messages.includes('shutting down'));
     assert.ok(messages.includes('shutdown complete'));
-    assert.ok(!messages.includes('grace period over; abandoning in-flight calls'), 'the calls finished within the grace period');
+    assert.ok(
+      !messages.includes('grace period over; abandoning in-flight calls'),
+      'the calls finished within the grace period',
+    );
   });
 
   it('turns /readyz to 503 while draining', async (t) => {
@@ -74,16 +100,26 @@ describe('graceful shutdown', () => {
     const frames = readSse(stream.body!);
     const endpoint = (await frames.nextEvent())!;
     const post = (body: unknown) =>
-      fetch(new URL(endpoint.data!, svc.baseUrl), { method: 'POST', headers: { ...authHeaders(), 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(new URL(endpoint.data!, svc.baseUrl), {
+        method: 'POST',
+        headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     await post(initializeBody('2025-06-18'));
     await frames.nextEvent();
     await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'test_tool_with_progress', arguments: { steps: 4, delayMs: 400 } } });
+    await post({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'test_tool_with_progress', arguments: { steps: 4, delayMs: 400 } },
+    });
     svc.child.kill('SIGTERM');
     let ready: Response | undefined;
     for (let i = 0; i < 200 && !ready; i++) {
       const res = await fetch(`${svc.baseUrl}/readyz`).catch(() => undefined);
-      if (res && res.status === 503 && ((await res.clone().json()) as { status: string }).status === 'draining') ready = res;
+      if (res && res.status === 503 && ((await res.clone().json()) as { status: string }).status === 'draining')
+        ready = res;
       else await new Promise((r) => setTimeout(r, 25));
     }
     assert.ok(ready, '/readyz answered 503 during the drain');
@@ -97,22 +133,41 @@ describe('graceful shutdown', () => {
 
 describe('configuration errors', () => {
   it('refuses production without a token, one clear line per problem, non-zero exit', async () => {
-    const { code, output } = await runToExit({ APP_ENV: 'production', MCP_AUTH_TOKEN: undefined, PORT: 'eighty', MCP_CONFORMANCE_FIXTURES: 'true' });
+    const { code, output } = await runToExit({
+      APP_ENV: 'production',
+      MCP_AUTH_TOKEN: undefined,
+      PORT: 'eighty',
+      MCP_CONFORMANCE_FIXTURES: 'true',
+    });
     assert.equal(code, 2);
     const lines = output.trim().split('\n');
-    assert.ok(lines.every((line) => line.startsWith('config error: ')), output);
+    assert.ok(
+      lines.every((line) => line.startsWith('config error: ')),
+      output,
+    );
     assert.match(output, /^config error: PORT must be a whole number/m);
     assert.match(output, /^config error: MCP_AUTH_TOKEN: APP_ENV=production needs a token/m);
-    assert.match(output, /^config error: MCP_CONFORMANCE_FIXTURES: the conformance test tools are refused in production/m);
+    assert.match(
+      output,
+      /^config error: MCP_CONFORMANCE_FIXTURES: the conformance test tools are refused in production/m,
+    );
     assert.equal(lines.length, 3, output);
   });
 
   it('starts in production with MCP_AUTH_DISABLED=true, or with a token from MCP_AUTH_TOKEN_FILE', async () => {
-    const disabled = await startService({ APP_ENV: 'production', MCP_AUTH_TOKEN: undefined, MCP_AUTH_DISABLED: 'true' });
+    const disabled = await startService({
+      APP_ENV: 'production',
+      MCP_AUTH_TOKEN: undefined,
+      MCP_AUTH_DISABLED: 'true',
+    });
     assert.equal((await disabled.stop()).code, 0);
     const dir = mkdtempSync(join(tmpdir(), 'mcp-secret-'));
     writeFileSync(join(dir, 'token'), `${TEST_TOKEN}\n`);
-    const fromFile = await startService({ APP_ENV: 'production', MCP_AUTH_TOKEN: undefined, MCP_AUTH_TOKEN_FILE: join(dir, 'token') });
+    const fromFile = await startService({
+      APP_ENV: 'production',
+      MCP_AUTH_TOKEN: undefined,
+      MCP_AUTH_TOKEN_FILE: join(dir, 'token'),
+    });
     assert.equal((await fetch(fromFile.mcpUrl, { method: 'POST' })).status, 401);
     const ok = await fetch(fromFile.mcpUrl, {
       method: 'POST',

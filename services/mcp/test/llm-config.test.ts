@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config/index.ts';
 
 // The LLM section as the service reads it (loadConfig is the only entry point).
@@ -55,7 +55,11 @@ describe('LLM configuration', () => {
     writeFileSync(file, 'sk-from-file\n');
     const config = loadLlmConfig({ LLM_PROVIDER: 'openai', OPENAI_API_KEY_FILE: file });
     assert.equal(config.provider === 'openai' && config.apiKey.reveal(), 'sk-from-file');
-    for (const shown of [JSON.stringify(config), inspect(config, { depth: 5 }), `${config.provider === 'openai' && config.apiKey}`]) {
+    for (const shown of [
+      JSON.stringify(config),
+      inspect(config, { depth: 5 }),
+      `${config.provider === 'openai' && config.apiKey}`,
+    ]) {
       assert.doesNotMatch(shown, /sk-from-file/);
     }
   });
@@ -65,12 +69,20 @@ describe('LLM configuration', () => {
       'OPENAI_API_KEY: LLM_PROVIDER=openai needs an API key: set OPENAI_API_KEY or OPENAI_API_KEY_FILE ' +
         '(a local OpenAI-compatible server that ignores keys accepts any non-empty value)',
     ]);
-    assert.deepEqual(problems({ LLM_PROVIDER: 'claude', OLLAMA_BASE_URL: 'ollama:11434', LLM_TIMEOUT_SECONDS: '0', LLM_MAX_RETRIES: 'x' }), [
-      'LLM_PROVIDER must be ollama, openai or anthropic (got "claude")',
-      'OLLAMA_BASE_URL must be an http(s) URL such as http://ollama:11434',
-      'LLM_TIMEOUT_SECONDS must be a whole number between 1 and 3600',
-      'LLM_MAX_RETRIES must be a whole number between 0 and 10',
-    ]);
+    assert.deepEqual(
+      problems({
+        LLM_PROVIDER: 'claude',
+        OLLAMA_BASE_URL: 'ollama:11434',
+        LLM_TIMEOUT_SECONDS: '0',
+        LLM_MAX_RETRIES: 'x',
+      }),
+      [
+        'LLM_PROVIDER must be ollama, openai or anthropic (got "claude")',
+        'OLLAMA_BASE_URL must be an http(s) URL such as http://ollama:11434',
+        'LLM_TIMEOUT_SECONDS must be a whole number between 1 and 3600',
+        'LLM_MAX_RETRIES must be a whole number between 0 and 10',
+      ],
+    );
     assert.deepEqual(problems({ LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'a', OPENAI_API_KEY_FILE: '/run/secrets/x' }), [
       'OPENAI_API_KEY_FILE: set either OPENAI_API_KEY or OPENAI_API_KEY_FILE, not both',
     ]);
@@ -80,15 +92,22 @@ describe('LLM configuration', () => {
   });
 
   it('switches to Anthropic with environment variables alone, with defaults for the rest', () => {
-    assert.deepEqual(JSON.parse(JSON.stringify(loadLlmConfig({ LLM_PROVIDER: 'Anthropic', ANTHROPIC_API_KEY: 'sk-ant-secret', ANTHROPIC_BASE_URL: '' }))), {
-      provider: 'anthropic',
-      baseUrl: 'https://api.anthropic.com',
-      model: 'claude-haiku-5-5',
-      maxTokens: 1024,
-      apiKey: '[redacted]',
-      timeoutMs: 120_000,
-      maxRetries: 2,
-    });
+    assert.deepEqual(
+      JSON.parse(
+        JSON.stringify(
+          loadLlmConfig({ LLM_PROVIDER: 'Anthropic', ANTHROPIC_API_KEY: 'sk-ant-secret', ANTHROPIC_BASE_URL: '' }),
+        ),
+      ),
+      {
+        provider: 'anthropic',
+        baseUrl: 'https://api.anthropic.com',
+        model: 'claude-haiku-5-5',
+        maxTokens: 1024,
+        apiKey: '[redacted]',
+        timeoutMs: 120_000,
+        maxRetries: 2,
+      },
+    );
     const config = loadLlmConfig({
       LLM_PROVIDER: 'anthropic',
       ANTHROPIC_API_KEY: 'sk-ant-secret',
@@ -123,9 +142,10 @@ describe('LLM configuration', () => {
     assert.deepEqual(problems({ LLM_PROVIDER: 'anthropic', OPENAI_API_KEY: 'sk-openai' }), [
       'ANTHROPIC_API_KEY: LLM_PROVIDER=anthropic needs an API key: set ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE',
     ]);
-    assert.deepEqual(problems({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'a', ANTHROPIC_API_KEY_FILE: '/run/secrets/x' }), [
-      'ANTHROPIC_API_KEY_FILE: set either ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE, not both',
-    ]);
+    assert.deepEqual(
+      problems({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'a', ANTHROPIC_API_KEY_FILE: '/run/secrets/x' }),
+      ['ANTHROPIC_API_KEY_FILE: set either ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE, not both'],
+    );
     const bad = problems({
       LLM_PROVIDER: 'anthropic',
       ANTHROPIC_API_KEY: 'k',
@@ -137,11 +157,17 @@ describe('LLM configuration', () => {
       'ANTHROPIC_MAX_TOKENS must be a whole number between 1 and 1000000',
     ]);
     assert.doesNotMatch(bad.join('\n'), /hunter2/);
-    assert.deepEqual(problems({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'https://api.anthropic.com/v1' }), [
-      'ANTHROPIC_BASE_URL is the API root without /v1, such as https://api.anthropic.com',
-    ]);
-    assert.deepEqual(problems({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'api.anthropic.com' }), [
-      'ANTHROPIC_BASE_URL must be an http(s) URL such as https://api.anthropic.com',
-    ]);
+    assert.deepEqual(
+      problems({
+        LLM_PROVIDER: 'anthropic',
+        ANTHROPIC_API_KEY: 'k',
+        ANTHROPIC_BASE_URL: 'https://api.anthropic.com/v1',
+      }),
+      ['ANTHROPIC_BASE_URL is the API root without /v1, such as https://api.anthropic.com'],
+    );
+    assert.deepEqual(
+      problems({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'api.anthropic.com' }),
+      ['ANTHROPIC_BASE_URL must be an http(s) URL such as https://api.anthropic.com'],
+    );
   });
 });

@@ -2,9 +2,9 @@
 // servers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { TEST_ANTHROPIC_KEY } from '@mcp-stack/test-support/credentials';
 import { LlmError } from '../src/llm/types.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
-import { TEST_ANTHROPIC_KEY } from '@mcp-stack/test-support/credentials';
 import { closedPort, isGeneration, providerCase, providerCases, providerFor } from './helpers/llm-fixtures.ts';
 
 const question = [{ role: 'user' as const, content: 'Why is the sky blue?' }];
@@ -66,14 +66,20 @@ for (const pc of providerCases) {
       fake.setFault({ kind: 'rate-limit', times: 1 });
       const result = await providerFor(pc.config(fake.url)).chat({ messages: question });
       assert.match(result.text, /sky blue/);
-      assert.deepEqual(chatRequests(fake).map((r) => r.status), [429, 200]);
+      assert.deepEqual(
+        chatRequests(fake).map((r) => r.status),
+        [429, 200],
+      );
     });
 
     it('retries 5xx and a reset connection, up to LLM_MAX_RETRIES', async () => {
       fresh();
       fake.setFault({ kind: 'server-error', times: 2, status: 503 });
       await providerFor(pc.config(fake.url, { maxRetries: 2 })).chat({ messages: question });
-      assert.deepEqual(chatRequests(fake).map((r) => r.status), [503, 503, 200]);
+      assert.deepEqual(
+        chatRequests(fake).map((r) => r.status),
+        [503, 503, 200],
+      );
 
       fresh();
       fake.setFault({ kind: 'reset', times: 1 });
@@ -95,7 +101,10 @@ for (const pc of providerCases) {
       // Console lines would land between the service's JSON log lines.
       const consoleCalls = (['log', 'info', 'warn', 'error'] as const).map((method) => t.mock.method(console, method));
       const error = await failure(providerFor(pc.config(fake.url, { maxRetries: 1 })).chat({ messages: question }));
-      assert.deepEqual(consoleCalls.map((mock) => mock.mock.callCount()), [0, 0, 0, 0]);
+      assert.deepEqual(
+        consoleCalls.map((mock) => mock.mock.callCount()),
+        [0, 0, 0, 0],
+      );
       assert.equal(error.kind, 'upstream');
       assert.match(error.message, /failed \(502: 502 Bad Gateway .*nginx\) \(gave up after 2 attempts\)$/);
       assert.doesNotMatch(error.message, /<html>/);
@@ -127,10 +136,7 @@ for (const pc of providerCases) {
       const error = await failure(provider.chat({ messages: question }));
       assert.equal(error.kind, 'unreachable');
       const label = pc.label(`http://127.0.0.1:${port}`);
-      assert.ok(
-        error.message.startsWith(`${label} is not reachable (connection refused): check`),
-        error.message,
-      );
+      assert.ok(error.message.startsWith(`${label} is not reachable (connection refused): check`), error.message);
       assert.match(error.message, /\(gave up after 2 attempts\)$/);
       const health = await provider.health();
       assert.equal(health.ok, false);
@@ -141,7 +147,10 @@ for (const pc of providerCases) {
       fresh();
       fake.setFault({ kind: 'delay', ms: 10_000 });
       const health = await providerFor(pc.config(fake.url)).health();
-      assert.deepEqual(health, { ok: false, reason: `${pc.label(fake.url)} did not answer the health check within 2.5 s` });
+      assert.deepEqual(health, {
+        ok: false,
+        reason: `${pc.label(fake.url)} did not answer the health check within 2.5 s`,
+      });
       const probe = await fake.waitForRequest((r) => /tags|models/.test(r.path));
       assert.equal(probe.aborted, true, 'the probe request was abandoned, not left hanging');
     });
@@ -190,7 +199,10 @@ for (const pc of providerCases) {
       fresh();
       fake.setFault({ kind: 'stream-error', afterTokens: 0 });
       const tokens: string[] = [];
-      const result = await providerFor(pc.config(fake.url)).chat({ messages: question, onToken: (t) => tokens.push(t) });
+      const result = await providerFor(pc.config(fake.url)).chat({
+        messages: question,
+        onToken: (t) => tokens.push(t),
+      });
       assert.match(result.text, /sky blue/);
       assert.equal(tokens.join(''), result.text, 'nothing streamed twice');
       assert.equal(chatRequests(fake).length, 2);
@@ -270,7 +282,10 @@ describe('anthropic provider: Messages API specifics', () => {
     const [request] = chatRequests(fake);
     const body = request?.body as { system?: unknown; messages: { role: string }[]; max_tokens: number };
     assert.equal(body.system, 'Answer briefly.');
-    assert.deepEqual(body.messages.map((m) => m.role), ['user']);
+    assert.deepEqual(
+      body.messages.map((m) => m.role),
+      ['user'],
+    );
     assert.equal(body.max_tokens, 1024);
     assert.match(String(request?.headers['anthropic-version']), /^\d{4}-\d{2}-\d{2}$/);
   });
@@ -285,7 +300,10 @@ describe('anthropic provider: Messages API specifics', () => {
     fake.setFault({ kind: 'server-error', times: 1, status: 529 });
     const ok = await providerFor(pc.config(fake.url)).chat({ messages: question });
     assert.match(ok.text, /sky blue/);
-    assert.deepEqual(chatRequests(fake).map((r) => r.status), [529, 200]);
+    assert.deepEqual(
+      chatRequests(fake).map((r) => r.status),
+      [529, 200],
+    );
 
     fake.requests.length = 0;
     fake.setFault({ kind: 'server-error', times: 5, status: 529 });
@@ -301,7 +319,10 @@ describe('anthropic provider: Messages API specifics', () => {
   it('names an overload reported inside the stream after text as such', async () => {
     fake.setFault({ kind: 'stream-error', afterTokens: 1 });
     const error = await failure(providerFor(pc.config(fake.url)).chat({ messages: question }));
-    assert.equal(error.message, `Anthropic API at ${fake.url} is overloaded (overloaded_error) mid-stream: try again in a moment`);
+    assert.equal(
+      error.message,
+      `Anthropic API at ${fake.url} is overloaded (overloaded_error) mid-stream: try again in a moment`,
+    );
     fake.setFault({ kind: 'none' });
   });
 
@@ -316,7 +337,10 @@ describe('anthropic provider: Messages API specifics', () => {
       await provider.chat({ messages: question });
       assert.equal(chatRequests(fake)[0]?.authorization, `Bearer ${TEST_ANTHROPIC_KEY}`);
     } finally {
-      for (const [name, value] of [['ANTHROPIC_BASE_URL', saved.base], ['ANTHROPIC_AUTH_TOKEN', saved.token]] as const) {
+      for (const [name, value] of [
+        ['ANTHROPIC_BASE_URL', saved.base],
+        ['ANTHROPIC_AUTH_TOKEN', saved.token],
+      ] as const) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { TEST_TOKEN, startService, type RunningService } from './helpers/start-service.ts';
+import { promisify } from 'node:util';
+import { type RunningService, startService, TEST_TOKEN } from './helpers/start-service.ts';
 
 const run = promisify(execFile);
 const PYTHON_MCP_VERSION = '2.3.0';

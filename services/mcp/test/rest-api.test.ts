@@ -1,11 +1,11 @@
 // The REST façade in the real app: same tools, same schemas, same auth; problem+json errors; valid OpenAPI 3.1.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import type { AppDeps } from '../src/deps.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { listenApp } from './helpers/in-process-app.ts';
-import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { buildDeps, llmEnv, metricValue } from './helpers/llm-deps.ts';
 import { closedPort, isGeneration, providerCase, providerCases } from './helpers/llm-fixtures.ts';
 
@@ -13,8 +13,17 @@ const auth = { Authorization: `Bearer ${TEST_TOKEN}` };
 const json = { ...auth, 'Content-Type': 'application/json' };
 
 async function post(baseUrl: string, path: string, body: unknown, headers: Record<string, string> = json) {
-  const response = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: response.status, headers: response.headers, type: response.headers.get('content-type') ?? '', body: (await response.json()) as Record<string, unknown> };
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    type: response.headers.get('content-type') ?? '',
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 for (const pc of providerCases) {
@@ -33,7 +42,11 @@ for (const pc of providerCases) {
     });
 
     it('needs the bearer token like MCP does', async () => {
-      for (const [method, path] of [['GET', '/api/tools'], ['POST', '/api/tools/ask'], ['GET', '/openapi.json']] as const) {
+      for (const [method, path] of [
+        ['GET', '/api/tools'],
+        ['POST', '/api/tools/ask'],
+        ['GET', '/openapi.json'],
+      ] as const) {
         const response = await fetch(`${app.baseUrl}${path}`, { method });
         assert.equal(response.status, 401, `${method} ${path}`);
         await response.body?.cancel();
@@ -43,8 +56,13 @@ for (const pc of providerCases) {
     it('lists the same tools as MCP, with JSON Schemas', async () => {
       const response = await fetch(`${app.baseUrl}/api/tools`, { headers: auth });
       assert.equal(response.status, 200);
-      const { tools } = (await response.json()) as { tools: { name: string; path: string; inputSchema: { required?: string[] } }[] };
-      assert.deepEqual(tools.map((t) => t.name), ['ask', 'summarize', 'server_info']);
+      const { tools } = (await response.json()) as {
+        tools: { name: string; path: string; inputSchema: { required?: string[] } }[];
+      };
+      assert.deepEqual(
+        tools.map((t) => t.name),
+        ['ask', 'summarize', 'server_info'],
+      );
       assert.equal(tools[0]!.path, '/api/tools/ask');
       assert.deepEqual(tools[0]!.inputSchema.required, ['question']);
     });
@@ -52,7 +70,11 @@ for (const pc of providerCases) {
     it('runs a tool and answers its structured result', async () => {
       const ask = await post(app.baseUrl, '/api/tools/ask', { question: 'Is REST still fine?' });
       assert.equal(ask.status, 200);
-      assert.deepEqual(ask.body, { answer: 'This is the test server answering: Is REST still fine?', provider: pc.name, model: pc.model });
+      assert.deepEqual(ask.body, {
+        answer: 'This is the test server answering: Is REST still fine?',
+        provider: pc.name,
+        model: pc.model,
+      });
       const info = await fetch(`${app.baseUrl}/api/tools/server_info`, { method: 'POST', headers: auth });
       assert.equal(info.status, 200, 'a tool without required input needs no body');
       assert.equal(((await info.json()) as { provider: string }).provider, pc.name);
@@ -71,7 +93,10 @@ for (const pc of providerCases) {
 
       const missing = await post(app.baseUrl, '/api/tools/ask', {});
       assert.equal(missing.status, 400);
-      assert.deepEqual((missing.body.errors as { path: string }[]).map((e) => e.path), ['question']);
+      assert.deepEqual(
+        (missing.body.errors as { path: string }[]).map((e) => e.path),
+        ['question'],
+      );
 
       const unknown = await post(app.baseUrl, '/api/tools/translate', { text: 'x' });
       assert.equal(unknown.status, 404);
@@ -168,17 +193,32 @@ describe('OpenAPI document', () => {
       assert.equal(response.status, 200);
       const spec = (await response.json()) as {
         openapi: string;
-        paths: Record<string, { post?: { requestBody: { content: Record<string, { schema: { required?: string[] } }> } } }>;
+        paths: Record<
+          string,
+          { post?: { requestBody: { content: Record<string, { schema: { required?: string[] } }> } } }
+        >;
         components: { securitySchemes: Record<string, unknown> };
         security: unknown[];
       };
       const result = await new Validator().validate(spec as never);
       assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
       assert.equal(spec.openapi, '3.1.0');
-      assert.deepEqual(Object.keys(spec.paths).sort(), ['/api/tools', '/api/tools/ask', '/api/tools/server_info', '/api/tools/summarize']);
-      assert.deepEqual(spec.components.securitySchemes.bearerAuth, { type: 'http', scheme: 'bearer', description: 'The value of MCP_AUTH_TOKEN.' });
+      assert.deepEqual(Object.keys(spec.paths).sort(), [
+        '/api/tools',
+        '/api/tools/ask',
+        '/api/tools/server_info',
+        '/api/tools/summarize',
+      ]);
+      assert.deepEqual(spec.components.securitySchemes.bearerAuth, {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'The value of MCP_AUTH_TOKEN.',
+      });
       assert.deepEqual(spec.security, [{ bearerAuth: [] }]);
-      assert.deepEqual(spec.paths['/api/tools/summarize']!.post!.requestBody.content['application/json']!.schema.required, ['text']);
+      assert.deepEqual(
+        spec.paths['/api/tools/summarize']!.post!.requestBody.content['application/json']!.schema.required,
+        ['text'],
+      );
     } finally {
       await app.close();
       await fake.close();

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { type Browser, chromium } from 'playwright-core';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { listenApp } from './helpers/in-process-app.ts';
-import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { buildDeps, llmEnv } from './helpers/llm-deps.ts';
 import { providerCases } from './helpers/llm-fixtures.ts';
 
@@ -27,7 +27,15 @@ describe('/docs in headless Chromium', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
   after(async () => {
@@ -58,7 +66,10 @@ describe('/docs in headless Chromium', () => {
     assert.deepEqual(prompts, ['This server needs its bearer token (MCP_AUTH_TOKEN):']);
     const paths = await page.locator('.opblock-summary-path').allInnerTexts();
     for (const path of ['/api/tools', '/api/tools/ask', '/api/tools/summarize', '/api/tools/server_info']) {
-      assert.ok(paths.some((p) => p.replace(/\u200b/g, '').trim() === path), `${path} listed; got ${paths.join(', ')}`);
+      assert.ok(
+        paths.some((p) => p.replace(/\u200b/g, '').trim() === path),
+        `${path} listed; got ${paths.join(', ')}`,
+      );
     }
 
     const ask = page.locator('#operations-tools-ask');
@@ -70,7 +81,10 @@ describe('/docs in headless Chromium', () => {
     const status = ask.locator('.live-responses-table tr.response .response-col_status').first();
     await status.waitFor();
     assert.equal((await status.innerText()).trim(), '200');
-    const body = await ask.locator('.live-responses-table tr.response .response-col_description pre').first().innerText();
+    const body = await ask
+      .locator('.live-responses-table tr.response .response-col_description pre')
+      .first()
+      .innerText();
     assert.match(body, /This is the test server answering: Hello from the docs page/);
 
     const chat = fake.requests.find((r) => r.path === '/api/chat');

@@ -2,8 +2,8 @@
 // Last-Event-ID); false runs sessions without an event store (no ids, nothing stored per message).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { listenApp } from './helpers/in-process-app.ts';
 import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { listenApp } from './helpers/in-process-app.ts';
 import { buildDeps } from './helpers/llm-deps.ts';
 import { initializeBody, MCP_ACCEPT } from './helpers/start-service.ts';
 
@@ -12,7 +12,12 @@ async function initializeStream(env: Record<string, string>): Promise<string> {
   try {
     const res = await fetch(`${app.baseUrl}/mcp`, {
       method: 'POST',
-      headers: { Host: 'localhost', Authorization: `Bearer ${TEST_TOKEN}`, Accept: MCP_ACCEPT, 'Content-Type': 'application/json' },
+      headers: {
+        Host: 'localhost',
+        Authorization: `Bearer ${TEST_TOKEN}`,
+        Accept: MCP_ACCEPT,
+        'Content-Type': 'application/json',
+      },
       body: JSON.stringify(initializeBody('2025-11-25')),
     });
     assert.equal(res.status, 200);

@@ -7,12 +7,12 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startFakeOpenAi } from './helpers/fake-openai.ts';
+import { promisify } from 'node:util';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
-import { TEST_TOKEN, authHeaders, startService, type RunningService } from './helpers/start-service.ts';
+import { startFakeOpenAi } from './helpers/fake-openai.ts';
+import { authHeaders, type RunningService, startService, TEST_TOKEN } from './helpers/start-service.ts';
 
 const run = promisify(execFile);
 const SCHEMATHESIS_VERSION = '4.32.5';
@@ -29,16 +29,35 @@ async function schemathesis(bin: string, args: string[]): Promise<{ code: number
   try {
     // No example database and a scratch working directory: each run is the seed's alone, and leaves nothing in
     // the repository (schemathesis writes .schemathesis/ and .hypothesis/ into its working directory).
-    const { stdout, stderr } = await run(bin, ['run', ...args, '--checks', 'all', '--seed', SEED, '--generation-database', 'none', '--no-color', '--workers', '1'], {
-      cwd: await mkdtemp(join(tmpdir(), 'mcp-st-run-')),
-      maxBuffer: 1 << 26,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', SCHEMATHESIS_TELEMETRY: 'false' },
-      timeout: 600_000,
-    });
+    const { stdout, stderr } = await run(
+      bin,
+      [
+        'run',
+        ...args,
+        '--checks',
+        'all',
+        '--seed',
+        SEED,
+        '--generation-database',
+        'none',
+        '--no-color',
+        '--workers',
+        '1',
+      ],
+      {
+        cwd: await mkdtemp(join(tmpdir(), 'mcp-st-run-')),
+        maxBuffer: 1 << 26,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', SCHEMATHESIS_TELEMETRY: 'false' },
+        timeout: 600_000,
+      },
+    );
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      output: `${failed.stdout ?? ''}${failed.stderr ?? ''}`,
+    };
   }
 }
 
@@ -50,20 +69,20 @@ describe(`schemathesis ${SCHEMATHESIS_VERSION} against /openapi.json (--checks a
   let schemaFile: string;
   before(
     async () => {
-    bin = await schemathesisBin();
-    fake = await startFakeOpenAi();
-    svc = await startService({
-      LLM_PROVIDER: 'openai',
-      OPENAI_BASE_URL: `${fake.url}/v1`,
-      OPENAI_API_KEY: 'sk-test-0123456789',
-      OPENAI_MODEL: 'gpt-4o-mini',
-      MCP_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'info',
-    });
-    const doc = await fetch(`${svc.baseUrl}/openapi.json`, { headers: authHeaders() });
-    assert.equal(doc.status, 200);
-    schemaFile = join(await mkdtemp(join(tmpdir(), 'mcp-st-')), 'openapi.json');
-    await writeFile(schemaFile, await doc.text());
+      bin = await schemathesisBin();
+      fake = await startFakeOpenAi();
+      svc = await startService({
+        LLM_PROVIDER: 'openai',
+        OPENAI_BASE_URL: `${fake.url}/v1`,
+        OPENAI_API_KEY: 'sk-test-0123456789',
+        OPENAI_MODEL: 'gpt-4o-mini',
+        MCP_RATE_LIMIT_PER_MINUTE: '0',
+        LOG_LEVEL: 'info',
+      });
+      const doc = await fetch(`${svc.baseUrl}/openapi.json`, { headers: authHeaders() });
+      assert.equal(doc.status, 200);
+      schemaFile = join(await mkdtemp(join(tmpdir(), 'mcp-st-')), 'openapi.json');
+      await writeFile(schemaFile, await doc.text());
     },
     { timeout: 900_000 },
   );
@@ -73,14 +92,34 @@ describe(`schemathesis ${SCHEMATHESIS_VERSION} against /openapi.json (--checks a
   });
 
   it('with the token: 0 failures', { timeout: 600_000 }, async (t) => {
-    const result = await schemathesis(bin, [`${svc.baseUrl}/openapi.json`, '--header', `Authorization: Bearer ${TEST_TOKEN}`, '--max-examples', '40']);
-    t.diagnostic(result.output.split('\n').filter((l) => /passed|failed|error|Summary|cases/i.test(l)).slice(-8).join('\n'));
+    const result = await schemathesis(bin, [
+      `${svc.baseUrl}/openapi.json`,
+      '--header',
+      `Authorization: Bearer ${TEST_TOKEN}`,
+      '--max-examples',
+      '40',
+    ]);
+    t.diagnostic(
+      result.output
+        .split('\n')
+        .filter((l) => /passed|failed|error|Summary|cases/i.test(l))
+        .slice(-8)
+        .join('\n'),
+    );
     assert.equal(result.code, 0, result.output.slice(0, 12000));
   });
 
-  it('without a token: every operation answers the documented 401 problem, 0 failures', { timeout: 600_000 }, async (t) => {
+  it('without a token: every operation answers the documented 401 problem, 0 failures', {
+    timeout: 600_000,
+  }, async (t) => {
     const result = await schemathesis(bin, [schemaFile, '--url', svc.baseUrl, '--max-examples', '10']);
-    t.diagnostic(result.output.split('\n').filter((l) => /passed|failed|error|Summary|cases/i.test(l)).slice(-8).join('\n'));
+    t.diagnostic(
+      result.output
+        .split('\n')
+        .filter((l) => /passed|failed|error|Summary|cases/i.test(l))
+        .slice(-8)
+        .join('\n'),
+    );
     assert.equal(result.code, 0, result.output.slice(0, 12000));
   });
 });

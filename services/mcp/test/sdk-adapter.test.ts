@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/client';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { InMemoryTransport, McpServer, type JSONRPCMessage } from '@modelcontextprotocol/server';
+import { InMemoryTransport, type JSONRPCMessage, McpServer } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { FORWARDED_OPTIONAL_MEMBERS, tapTransport } from '../src/mcp/sdk-adapter.ts';
 
@@ -17,14 +17,24 @@ const CALLED_DIRECTLY: Record<string, string[]> = {
 };
 
 const publicMembers = (cls: { prototype: object }) =>
-  Object.getOwnPropertyNames(cls.prototype).filter((name) => name !== 'constructor' && !name.startsWith('_')).sort();
+  Object.getOwnPropertyNames(cls.prototype)
+    .filter((name) => name !== 'constructor' && !name.startsWith('_'))
+    .sort();
 
 describe('SDK seam: tapped transports', () => {
   for (const cls of [NodeStreamableHTTPServerTransport, SSEServerTransport]) {
     it(`covers every public member of ${cls.name}`, () => {
-      const known = new Set([...TRANSPORT_MEMBERS, ...FORWARDED_OPTIONAL_MEMBERS, ...(CALLED_DIRECTLY[cls.name] ?? [])]);
+      const known = new Set([
+        ...TRANSPORT_MEMBERS,
+        ...FORWARDED_OPTIONAL_MEMBERS,
+        ...(CALLED_DIRECTLY[cls.name] ?? []),
+      ]);
       const unknown = publicMembers(cls).filter((name) => !known.has(name));
-      assert.deepEqual(unknown, [], `${cls.name} gained members the tapped transport does not forward: decide in sdk-adapter.ts`);
+      assert.deepEqual(
+        unknown,
+        [],
+        `${cls.name} gained members the tapped transport does not forward: decide in sdk-adapter.ts`,
+      );
     });
   }
 

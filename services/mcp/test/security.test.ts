@@ -3,14 +3,25 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { startFakeOllama } from './helpers/fake-ollama.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
-import { MCP_ACCEPT, TEST_TOKEN, authHeaders, initializeBody, startService, type RunningService } from './helpers/start-service.ts';
+import { startFakeOllama } from './helpers/fake-ollama.ts';
+import {
+  authHeaders,
+  initializeBody,
+  MCP_ACCEPT,
+  type RunningService,
+  startService,
+  TEST_TOKEN,
+} from './helpers/start-service.ts';
 
 const json = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
 
 /** node:http lets us send a Host header that fetch would refuse to forge. */
-function rawPost(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: 'POST', headers }, (res) => {
       let text = '';
@@ -81,7 +92,11 @@ describe('HTTP edge', () => {
 
   describe('DNS rebinding protection', () => {
     it('answers an evil Host with 403', async () => {
-      const res = await rawPost(svc.mcpUrl, { ...json, ...authHeaders(), Host: 'evil.example.com' }, JSON.stringify(initializeBody()));
+      const res = await rawPost(
+        svc.mcpUrl,
+        { ...json, ...authHeaders(), Host: 'evil.example.com' },
+        JSON.stringify(initializeBody()),
+      );
       assert.equal(res.status, 403);
     });
 
@@ -96,12 +111,24 @@ describe('HTTP edge', () => {
       const origin = `http://localhost:5173`;
       const preflight = await fetch(svc.mcpUrl, {
         method: 'OPTIONS',
-        headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,mcp-protocol-version' },
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'authorization,content-type,mcp-protocol-version',
+        },
       });
       assert.equal(preflight.status, 204);
       assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
       const allowed = (preflight.headers.get('access-control-allow-headers') ?? '').toLowerCase();
-      for (const header of ['authorization', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id', 'mcp-method', 'mcp-name']) {
+      for (const header of [
+        'authorization',
+        'content-type',
+        'mcp-session-id',
+        'mcp-protocol-version',
+        'last-event-id',
+        'mcp-method',
+        'mcp-name',
+      ]) {
         assert.ok(allowed.includes(header), `preflight does not allow ${header}: ${allowed}`);
       }
       const res = await initialize({ ...authHeaders(), Origin: origin });
@@ -114,7 +141,12 @@ describe('HTTP edge', () => {
     it('answers an unknown session id with 404 and a JSON-RPC error', async () => {
       const res = await fetch(svc.mcpUrl, {
         method: 'POST',
-        headers: { ...json, ...authHeaders(), 'Mcp-Session-Id': '00000000-0000-4000-8000-000000000000', 'Mcp-Protocol-Version': '2025-06-18' },
+        headers: {
+          ...json,
+          ...authHeaders(),
+          'Mcp-Session-Id': '00000000-0000-4000-8000-000000000000',
+          'Mcp-Protocol-Version': '2025-06-18',
+        },
         body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
       });
       assert.equal(res.status, 404);
@@ -124,7 +156,11 @@ describe('HTTP edge', () => {
     });
 
     it('answers a missing session id with 400 and a JSON-RPC error', async () => {
-      for (const [method, body] of [['POST', JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })], ['GET', undefined], ['DELETE', undefined]] as const) {
+      for (const [method, body] of [
+        ['POST', JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })],
+        ['GET', undefined],
+        ['DELETE', undefined],
+      ] as const) {
         const res = await fetch(svc.mcpUrl, { method, headers: { ...json, ...authHeaders() }, body });
         assert.equal(res.status, 400, `${method} without Mcp-Session-Id`);
         assert.equal(((await res.json()) as { error: { code: number } }).error.code, -32000);
@@ -143,7 +179,11 @@ describe('HTTP edge', () => {
 
   describe('request hygiene', () => {
     it('answers malformed JSON with 400 and -32700', async () => {
-      const res = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...json, ...authHeaders() }, body: '{"jsonrpc": "2.0", "id": 1,' });
+      const res = await fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...json, ...authHeaders() },
+        body: '{"jsonrpc": "2.0", "id": 1,',
+      });
       assert.equal(res.status, 400);
       assert.match(res.headers.get('content-type') ?? '', /application\/json/);
       assert.equal(((await res.json()) as { error: { code: number } }).error.code, -32700);
@@ -255,15 +295,21 @@ describe('rate limit, public metrics', () => {
   });
 
   it('MCP_METRICS_PUBLIC=true serves /metrics without a token to any Host (scrapers)', async () => {
-    const res = await new Promise<{ status: number; body: string; keepAlive: string | undefined }>((resolve, reject) => {
-      const req = httpRequest(`${svc.baseUrl}/metrics`, { headers: { Host: 'mcp:8000', Connection: 'keep-alive' } }, (r) => {
-        let body = '';
-        r.on('data', (c: Buffer) => (body += c.toString('utf8')));
-        r.on('end', () => resolve({ status: r.statusCode ?? 0, body, keepAlive: String(r.headers['keep-alive']) }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const res = await new Promise<{ status: number; body: string; keepAlive: string | undefined }>(
+      (resolve, reject) => {
+        const req = httpRequest(
+          `${svc.baseUrl}/metrics`,
+          { headers: { Host: 'mcp:8000', Connection: 'keep-alive' } },
+          (r) => {
+            let body = '';
+            r.on('data', (c: Buffer) => (body += c.toString('utf8')));
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, body, keepAlive: String(r.headers['keep-alive']) }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      },
+    );
     assert.equal(res.status, 200);
     assert.match(res.body, /^http_rate_limited_total [1-9]/m);
     // Connections outlive the 90 s idle timeout proxies keep upstream, so the proxy always closes first.

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { bodyCarriesClientInfo, createServerPool, type CallTracker } from '../src/mcp/server-pool.ts';
+import { bodyCarriesClientInfo, type CallTracker, createServerPool } from '../src/mcp/server-pool.ts';
 
 const VERSION = '2026-07-28';
 const META = 'io.modelcontextprotocol/';
@@ -17,45 +17,58 @@ let slowDone = Promise.resolve();
 
 function buildProbe(track: CallTracker): McpServer {
   const server = new McpServer({ name: 'pool-probe', version: '1.0.0' }, { capabilities: { logging: {} } });
-  server.registerTool('probe', { description: 'reports what it sees', inputSchema: z.object({}) }, async (_input, ctx) => {
-    const ended = track();
-    try {
-      const meta = ctx.mcpReq._meta as Record<string, unknown> | undefined;
-      await ctx.mcpReq.log('info', 'probe log');
-      if (meta?.progressToken !== undefined) {
-        await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: meta.progressToken as string, progress: 1 } });
+  server.registerTool(
+    'probe',
+    { description: 'reports what it sees', inputSchema: z.object({}) },
+    async (_input, ctx) => {
+      const ended = track();
+      try {
+        const meta = ctx.mcpReq._meta as Record<string, unknown> | undefined;
+        await ctx.mcpReq.log('info', 'probe log');
+        if (meta?.progressToken !== undefined) {
+          await ctx.mcpReq.notify({
+            method: 'notifications/progress',
+            params: { progressToken: meta.progressToken as string, progress: 1 },
+          });
+        }
+        const seen = {
+          clientInfo: server.server.getClientVersion() ?? null,
+          clientCapabilities: server.server.getClientCapabilities() ?? null,
+          marker: meta?.['test/marker'] ?? null,
+          progressToken: meta?.progressToken ?? null,
+        };
+        return { content: [{ type: 'text' as const, text: JSON.stringify(seen) }] };
+      } finally {
+        ended();
       }
-      const seen = {
-        clientInfo: server.server.getClientVersion() ?? null,
-        clientCapabilities: server.server.getClientCapabilities() ?? null,
-        marker: meta?.['test/marker'] ?? null,
-        progressToken: meta?.progressToken ?? null,
-      };
-      return { content: [{ type: 'text' as const, text: JSON.stringify(seen) }] };
-    } finally {
-      ended();
-    }
-  });
-  server.registerTool('slow', { description: 'waits to be cancelled', inputSchema: z.object({}) }, async (_input, ctx) => {
-    const ended = track();
-    let finish!: () => void;
-    slowDone = new Promise((resolve) => (finish = resolve));
-    try {
-      await new Promise<void>((resolve) => {
-        if (ctx.mcpReq.signal.aborted) resolve();
-        ctx.mcpReq.signal.addEventListener('abort', () => resolve(), { once: true });
-        setTimeout(resolve, 5_000);
-      });
-      slowSawAbort = ctx.mcpReq.signal.aborted;
-      await sleep(50);
-      // A late notification from a cancelled call: it must reach no one.
-      await ctx.mcpReq.notify({ method: 'notifications/progress', params: { progressToken: 'late-token', progress: 99 } }).catch(() => undefined);
-      return { content: [{ type: 'text' as const, text: 'slow done' }] };
-    } finally {
-      ended();
-      finish();
-    }
-  });
+    },
+  );
+  server.registerTool(
+    'slow',
+    { description: 'waits to be cancelled', inputSchema: z.object({}) },
+    async (_input, ctx) => {
+      const ended = track();
+      let finish!: () => void;
+      slowDone = new Promise((resolve) => (finish = resolve));
+      try {
+        await new Promise<void>((resolve) => {
+          if (ctx.mcpReq.signal.aborted) resolve();
+          ctx.mcpReq.signal.addEventListener('abort', () => resolve(), { once: true });
+          setTimeout(resolve, 5_000);
+        });
+        slowSawAbort = ctx.mcpReq.signal.aborted;
+        await sleep(50);
+        // A late notification from a cancelled call: it must reach no one.
+        await ctx.mcpReq
+          .notify({ method: 'notifications/progress', params: { progressToken: 'late-token', progress: 99 } })
+          .catch(() => undefined);
+        return { content: [{ type: 'text' as const, text: 'slow done' }] };
+      } finally {
+        ended();
+        finish();
+      }
+    },
+  );
   return server;
 }
 
@@ -95,7 +108,15 @@ function request(id: number, o: CallOptions): { request: Request; body: unknown 
     'Mcp-Method': 'tools/call',
     'Mcp-Name': tool,
   };
-  return { request: new Request('http://localhost/mcp', { method: 'POST', headers, body: JSON.stringify(body), signal: o.signal }), body };
+  return {
+    request: new Request('http://localhost/mcp', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: o.signal,
+    }),
+    body,
+  };
 }
 
 /** Every JSON-RPC message in a response (a JSON body or an SSE stream). */
@@ -114,7 +135,9 @@ describe('server pool (2026-07-28 stateless)', () => {
   const handler = createMcpHandler(pool.factory, { legacy: 'reject' });
   const call = async (id: number, o: CallOptions) => {
     const { request: req, body } = request(id, o);
-    const all = await facts.run(bodyCarriesClientInfo(body), () => handler.fetch(req, { parsedBody: body })).then(messages);
+    const all = await facts
+      .run(bodyCarriesClientInfo(body), () => handler.fetch(req, { parsedBody: body }))
+      .then(messages);
     const result = all.find((m) => m.id === id) as { result?: { content: { text: string }[] } } | undefined;
     return { all, seen: result?.result ? JSON.parse(result.result.content[0]!.text) : undefined };
   };
@@ -130,9 +153,20 @@ describe('server pool (2026-07-28 stateless)', () => {
       progressToken: 'tok-1',
       logLevel: 'debug',
     });
-    assert.deepEqual(first.seen, { clientInfo: { name: 'first', version: '1' }, clientCapabilities: { sampling: {} }, marker: 'one', progressToken: 'tok-1' });
-    assert.ok(first.all.some((m) => m.method === 'notifications/message'), 'the log reached the request that asked for it');
-    assert.ok(first.all.some((m) => m.method === 'notifications/progress'), 'progress reached the request that asked for it');
+    assert.deepEqual(first.seen, {
+      clientInfo: { name: 'first', version: '1' },
+      clientCapabilities: { sampling: {} },
+      marker: 'one',
+      progressToken: 'tok-1',
+    });
+    assert.ok(
+      first.all.some((m) => m.method === 'notifications/message'),
+      'the log reached the request that asked for it',
+    );
+    assert.ok(
+      first.all.some((m) => m.method === 'notifications/progress'),
+      'progress reached the request that asked for it',
+    );
     assert.equal(pool.built, 1, 'the second request reused the first instance');
 
     const second = await call(3, {});
@@ -140,7 +174,12 @@ describe('server pool (2026-07-28 stateless)', () => {
     assert.equal(second.all.length, 1, `no log or progress notification leaked: ${JSON.stringify(second.all)}`);
 
     const third = await call(4, { clientInfo: { name: 'third', version: '3' } });
-    assert.deepEqual(third.seen, { clientInfo: { name: 'third', version: '3' }, clientCapabilities: {}, marker: null, progressToken: null });
+    assert.deepEqual(third.seen, {
+      clientInfo: { name: 'third', version: '3' },
+      clientCapabilities: {},
+      marker: null,
+      progressToken: null,
+    });
     assert.equal(third.all.length, 1);
     assert.equal(pool.built, 2, 'two instances served four requests');
   });
@@ -148,7 +187,12 @@ describe('server pool (2026-07-28 stateless)', () => {
   it('cancels a call with its request, and what it sends afterwards reaches no later request', async () => {
     const builtBefore = pool.built;
     const abort = new AbortController();
-    const slow = call(10, { tool: 'slow', clientInfo: { name: 'slow', version: '1' }, progressToken: 'slow-token', signal: abort.signal }).catch(() => undefined);
+    const slow = call(10, {
+      tool: 'slow',
+      clientInfo: { name: 'slow', version: '1' },
+      progressToken: 'slow-token',
+      signal: abort.signal,
+    }).catch(() => undefined);
     await sleep(100);
     abort.abort();
     await slow;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openRawSession } from '@mcp-stack/test-support/mcp-wire';
 import { readSse, type SseReader } from '@mcp-stack/test-support/sse';
-import { MCP_ACCEPT, authHeaders, initializeBody, startService, type RunningService } from './helpers/start-service.ts';
+import { authHeaders, initializeBody, MCP_ACCEPT, type RunningService, startService } from './helpers/start-service.ts';
 
 const json = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
 
@@ -20,7 +20,12 @@ async function openSession(svc: RunningService): Promise<string> {
   return (await openRawSession(svc.mcpUrl, { headers: authHeaders() })).sessionId;
 }
 
-const sessionHeaders = (sessionId: string) => ({ ...json, ...authHeaders(), 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' });
+const sessionHeaders = (sessionId: string) => ({
+  ...json,
+  ...authHeaders(),
+  'Mcp-Session-Id': sessionId,
+  'Mcp-Protocol-Version': '2025-11-25',
+});
 
 describe('idle sessions', () => {
   let svc: RunningService;
@@ -35,7 +40,11 @@ describe('idle sessions', () => {
     const first = await openSession(svc);
     const second = await openSession(svc);
     // The cap: a third session is refused with a clear 503 while two are open.
-    const refused = await fetch(svc.mcpUrl, { method: 'POST', headers: { ...json, ...authHeaders() }, body: JSON.stringify(initializeBody()) });
+    const refused = await fetch(svc.mcpUrl, {
+      method: 'POST',
+      headers: { ...json, ...authHeaders() },
+      body: JSON.stringify(initializeBody()),
+    });
     assert.equal(refused.status, 503);
     assert.ok(refused.headers.get('retry-after'));
     assert.match(((await refused.json()) as { error: { message: string } }).error.message, /MCP_MAX_SESSIONS/);
@@ -44,26 +53,46 @@ describe('idle sessions', () => {
     // Keep the second one busy; leave the first alone well past MCP_SESSION_IDLE_SECONDS (2 s; reaper every 1 s).
     for (let i = 0; i < 15; i++) {
       await sleep(300);
-      const ping = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(second), body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ping' }) });
+      const ping = await fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers: sessionHeaders(second),
+        body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ping' }),
+      });
       assert.equal(ping.status, 200);
       await ping.text();
     }
 
-    const gone = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(first), body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' }) });
+    const gone = await fetch(svc.mcpUrl, {
+      method: 'POST',
+      headers: sessionHeaders(first),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' }),
+    });
     assert.equal(gone.status, 404, 'the idle session was reaped');
     assert.equal(await metric(svc, /^mcp_sessions_reaped_total\{transport="streamable-session"\} (\d+)/m), 1);
     assert.equal(await metric(svc, /^mcp_sessions_open\{transport="streamable-session"\} (\d+)/m), 1);
     // Its slot is free again.
     const third = await openSession(svc);
-    for (const id of [second, third]) assert.equal((await fetch(svc.mcpUrl, { method: 'DELETE', headers: sessionHeaders(id) })).status, 200);
+    for (const id of [second, third])
+      assert.equal((await fetch(svc.mcpUrl, { method: 'DELETE', headers: sessionHeaders(id) })).status, 200);
   });
 
   it('never reaps a session while its client holds a stream open', async () => {
     const sessionId = await openSession(svc);
-    const stream = await fetch(svc.mcpUrl, { headers: { ...authHeaders(), Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' } });
+    const stream = await fetch(svc.mcpUrl, {
+      headers: {
+        ...authHeaders(),
+        Accept: 'text/event-stream',
+        'Mcp-Session-Id': sessionId,
+        'Mcp-Protocol-Version': '2025-11-25',
+      },
+    });
     assert.equal(stream.status, 200);
     await sleep(4500); // more than twice MCP_SESSION_IDLE_SECONDS
-    const ping = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(sessionId), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    const ping = await fetch(svc.mcpUrl, {
+      method: 'POST',
+      headers: sessionHeaders(sessionId),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
     assert.equal(ping.status, 200);
     await ping.text();
     await stream.body!.cancel();
@@ -73,7 +102,11 @@ describe('idle sessions', () => {
     const sessionId = await openSession(svc);
     const del = await fetch(svc.mcpUrl, { method: 'DELETE', headers: sessionHeaders(sessionId) });
     assert.equal(del.status, 200);
-    const after = await fetch(svc.mcpUrl, { method: 'POST', headers: sessionHeaders(sessionId), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+    const after = await fetch(svc.mcpUrl, {
+      method: 'POST',
+      headers: sessionHeaders(sessionId),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
     assert.equal(after.status, 404);
   });
 });
@@ -94,7 +127,14 @@ describe('keepalives and resumption', () => {
 
   it('sends keepalive comments on an idle 2025 GET stream', async () => {
     const sessionId = await openSession(svc);
-    const stream = await fetch(svc.mcpUrl, { headers: { ...authHeaders(), Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' } });
+    const stream = await fetch(svc.mcpUrl, {
+      headers: {
+        ...authHeaders(),
+        Accept: 'text/event-stream',
+        'Mcp-Session-Id': sessionId,
+        'Mcp-Protocol-Version': '2025-11-25',
+      },
+    });
     assert.equal(stream.status, 200);
     assert.equal(await metric(svc, /^mcp_streams_open\{transport="streamable-session"\} (\d+)/m), 1);
     const comment = await firstKeepalive(readSse(stream.body!));
@@ -118,7 +158,11 @@ describe('keepalives and resumption', () => {
         jsonrpc: '2.0',
         id: 7,
         method: 'tools/call',
-        params: { name: 'test_tool_with_progress', arguments: { steps: 3, delayMs: 300 }, _meta: { progressToken: 'p' } },
+        params: {
+          name: 'test_tool_with_progress',
+          arguments: { steps: 3, delayMs: 300 },
+          _meta: { progressToken: 'p' },
+        },
       }),
     });
     assert.equal(call.status, 200);
@@ -136,7 +180,13 @@ describe('keepalives and resumption', () => {
     let resumed: Response;
     for (let attempt = 0; ; attempt++) {
       resumed = await fetch(svc.mcpUrl, {
-        headers: { ...authHeaders(), Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25', 'Last-Event-ID': lastEventId },
+        headers: {
+          ...authHeaders(),
+          Accept: 'text/event-stream',
+          'Mcp-Session-Id': sessionId,
+          'Mcp-Protocol-Version': '2025-11-25',
+          'Last-Event-ID': lastEventId,
+        },
       });
       if (resumed.status !== 409 || attempt === 20) break;
       await resumed.text();

@@ -4,16 +4,16 @@
 // Every provider path: the Ollama, OpenAI and Anthropic wire-protocol test servers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { TEST_ANTHROPIC_KEY } from '@mcp-stack/test-support/credentials';
+import { readSse } from '@mcp-stack/test-support/sse';
+import { textOf } from '@mcp-stack/test-support/tool-result';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as StreamableV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { llmEnv } from './helpers/llm-deps.ts';
 import { isGeneration, providerCase, providerCases } from './helpers/llm-fixtures.ts';
-import { TEST_ANTHROPIC_KEY } from '@mcp-stack/test-support/credentials';
-import { readSse } from '@mcp-stack/test-support/sse';
-import { textOf } from '@mcp-stack/test-support/tool-result';
-import { authHeaders, initializeBody, MCP_ACCEPT, startService, type RunningService } from './helpers/start-service.ts';
+import { authHeaders, initializeBody, MCP_ACCEPT, type RunningService, startService } from './helpers/start-service.ts';
 
 const isChat = isGeneration;
 
@@ -92,7 +92,10 @@ for (const pc of providerCases) {
         if (era === '2026-07-28') {
           const client = await v2();
           close = () => client.close();
-          call = client.callTool({ name: 'ask', arguments: { question: 'never ending' } }, { signal: controller.signal, onprogress });
+          call = client.callTool(
+            { name: 'ask', arguments: { question: 'never ending' } },
+            { signal: controller.signal, onprogress },
+          );
         } else {
           const { client, transport } = await v1();
           close = async () => {
@@ -117,15 +120,30 @@ for (const pc of providerCases) {
       fake.setFault({ kind: 'hang', afterTokens: 2 });
       fake.requests.length = 0;
       const headers = { ...authHeaders(), 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
-      const init = await fetch(svc.mcpUrl, { method: 'POST', headers, body: JSON.stringify(initializeBody('2025-11-25')) });
+      const init = await fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(initializeBody('2025-11-25')),
+      });
       const sessionId = init.headers.get('mcp-session-id')!;
       await init.body?.cancel();
       const session = { ...headers, 'Mcp-Session-Id': sessionId, 'Mcp-Protocol-Version': '2025-11-25' };
-      await (await fetch(svc.mcpUrl, { method: 'POST', headers: session, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).body?.cancel();
+      await (
+        await fetch(svc.mcpUrl, {
+          method: 'POST',
+          headers: session,
+          body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+        })
+      ).body?.cancel();
       const call = await fetch(svc.mcpUrl, {
         method: 'POST',
         headers: session,
-        body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'ask', arguments: { question: 'long' }, _meta: { progressToken: 'p7' } } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'tools/call',
+          params: { name: 'ask', arguments: { question: 'long' }, _meta: { progressToken: 'p7' } },
+        }),
       });
       const frames = readSse(call.body!);
       // Skip the priming event (an id with empty data, for resumability) and wait for the first progress.
@@ -139,7 +157,11 @@ for (const pc of providerCases) {
       const cancel = await fetch(svc.mcpUrl, {
         method: 'POST',
         headers: session,
-        body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'test' } }),
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: 7, reason: 'test' },
+        }),
       });
       assert.equal(cancel.status, 202);
       const upstream = await fake.waitForRequest((r) => isChat(r.path));
@@ -190,7 +212,11 @@ for (const pc of providerCases) {
         body: JSON.stringify({ question: 'over REST?' }),
       });
       assert.equal(response.status, 200);
-      assert.deepEqual(await response.json(), { answer: 'This is the test server answering: over REST?', provider: pc.name, model: pc.model });
+      assert.deepEqual(await response.json(), {
+        answer: 'This is the test server answering: over REST?',
+        provider: pc.name,
+        model: pc.model,
+      });
     });
 
     it('/readyz is ready, and the tool metrics count the calls', async () => {
@@ -295,7 +321,8 @@ describe('anthropic failures over MCP and REST', () => {
       cause: 'overloaded',
       fault: { kind: 'server-error', times: 2, status: 529 },
       status: 502,
-      text: (url: string) => `Anthropic API at ${url} is overloaded (529): try again in a moment (gave up after 2 attempts)`,
+      text: (url: string) =>
+        `Anthropic API at ${url} is overloaded (529): try again in a moment (gave up after 2 attempts)`,
     },
     {
       cause: 'rate limited',
@@ -344,7 +371,10 @@ describe('anthropic failures over MCP and REST', () => {
       assert.equal(ready.status, 503);
       const expected = `Anthropic API at ${fake.url} does not know model claude-nonexistent (404): check ANTHROPIC_MODEL`;
       assert.equal(((await ready.json()) as { reason: string }).reason, expected);
-      assert.deepEqual(fake.requests.map((r) => `${r.method} ${r.path}`), ['GET /v1/models/claude-nonexistent']);
+      assert.deepEqual(
+        fake.requests.map((r) => `${r.method} ${r.path}`),
+        ['GET /v1/models/claude-nonexistent'],
+      );
       const response = await fetch(`${other.baseUrl}/api/tools/ask`, {
         method: 'POST',
         headers: { ...authHeaders(), 'Content-Type': 'application/json' },

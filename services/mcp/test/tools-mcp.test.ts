@@ -17,7 +17,13 @@ async function connect(deps: AppDeps) {
   await server.connect(serverSide);
   const client = new Client({ name: 'tools-test', version: '1.0.0' });
   await client.connect(clientSide);
-  return { client, close: async () => { await client.close(); await server.close(); } };
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
 }
 
 for (const pc of providerCases) {
@@ -72,7 +78,10 @@ for (const pc of providerCases) {
     });
 
     it('summarize uses the length option', async () => {
-      const result = await mcp.client.callTool({ name: 'summarize', arguments: { text: 'A long text.', length: 'short' } });
+      const result = await mcp.client.callTool({
+        name: 'summarize',
+        arguments: { text: 'A long text.', length: 'short' },
+      });
       assert.equal(result.isError, undefined);
       assert.equal((result.structuredContent as { length: string }).length, 'short');
       const request = fake.requests.at(-1)!;
@@ -122,7 +131,10 @@ for (const pc of providerCases) {
 
     it('exposes the provider resource and the summarize prompt', async () => {
       const { resources } = await mcp.client.listResources();
-      assert.deepEqual(resources.map((r) => r.uri), [PROVIDER_RESOURCE_URI]);
+      assert.deepEqual(
+        resources.map((r) => r.uri),
+        [PROVIDER_RESOURCE_URI],
+      );
       const read = await mcp.client.readResource({ uri: PROVIDER_RESOURCE_URI });
       const content = read.contents[0] as { text: string };
       assert.deepEqual(JSON.parse(content.text), {
@@ -132,7 +144,10 @@ for (const pc of providerCases) {
         timeoutSeconds: 120,
         maxRetries: 1,
       });
-      const prompt = await mcp.client.getPrompt({ name: 'summarize', arguments: { text: 'Some text.', length: 'long' } });
+      const prompt = await mcp.client.getPrompt({
+        name: 'summarize',
+        arguments: { text: 'Some text.', length: 'long' },
+      });
       assert.equal(prompt.messages.length, 1);
       const text = (prompt.messages[0]!.content as { text: string }).text;
       assert.match(text, /up to three paragraphs/);

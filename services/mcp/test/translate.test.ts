@@ -21,7 +21,10 @@ describe('translate (the example tool)', () => {
   it('rejects input that breaks its schema, with the field named', () => {
     const result = translate.inputSchema.safeParse({ text: '   ', to: 'German' });
     assert.equal(result.success, false);
-    assert.deepEqual(result.error?.issues.map((i) => i.path.join('.')), ['text']);
+    assert.deepEqual(
+      result.error?.issues.map((i) => i.path.join('.')),
+      ['text'],
+    );
   });
 
   it('asks the model and streams the answer as progress before it returns', async () => {
@@ -50,13 +53,16 @@ describe('translate (the example tool)', () => {
 
   it('a cancelled call aborts the request to the model', async () => {
     const controller = new AbortController();
-    const call = translate.handler({ text: 'A long text '.repeat(50), to: 'French' }, {
-      signal: controller.signal,
-      progress: async () => controller.abort(),
-      llm: deps.llm,
-      logger: deps.logger,
-      deps,
-    });
+    const call = translate.handler(
+      { text: 'A long text '.repeat(50), to: 'French' },
+      {
+        signal: controller.signal,
+        progress: async () => controller.abort(),
+        llm: deps.llm,
+        logger: deps.logger,
+        deps,
+      },
+    );
     await assert.rejects(call);
   });
 });

@@ -90,7 +90,11 @@ describe('loadConfig defaults', () => {
   });
 
   it('reads origins written as full URLs as hostnames, and treats empty values as unset', () => {
-    const config = loadConfig({ MCP_ALLOWED_ORIGINS: 'https://app.example.com, http://[::1]:3000 ,moz-extension://*', PORT: '', MCP_AUTH_TOKEN: 'x'.repeat(32) });
+    const config = loadConfig({
+      MCP_ALLOWED_ORIGINS: 'https://app.example.com, http://[::1]:3000 ,moz-extension://*',
+      PORT: '',
+      MCP_AUTH_TOKEN: 'x'.repeat(32),
+    });
     assert.deepEqual(config.security.allowedOrigins, ['app.example.com', '[::1]', 'moz-extension://*']);
     assert.equal(config.port, 8000);
     assert.equal(config.auth.disabled, false);
@@ -99,8 +103,11 @@ describe('loadConfig defaults', () => {
 
   it('requires a token in staging and production unless auth is disabled explicitly', () => {
     for (const APP_ENV of ['staging', 'production']) {
-      assert.throws(() => loadConfig({ APP_ENV }), (error: Error & { problems?: string[] }) =>
-        error.problems?.some((p) => p.startsWith(`MCP_AUTH_TOKEN: APP_ENV=${APP_ENV} needs a token`)) === true);
+      assert.throws(
+        () => loadConfig({ APP_ENV }),
+        (error: Error & { problems?: string[] }) =>
+          error.problems?.some((p) => p.startsWith(`MCP_AUTH_TOKEN: APP_ENV=${APP_ENV} needs a token`)) === true,
+      );
       assert.equal(loadConfig({ APP_ENV, MCP_AUTH_DISABLED: 'true' }).auth.disabled, true);
     }
   });

@@ -100,7 +100,10 @@ export const list = (name: string, entry: (item: string) => string | { problem: 
   text.transform((value, ctx) => {
     if (value === undefined) return undefined;
     const items: string[] = [];
-    for (const item of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    for (const item of value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const result = entry(item);
       if (typeof result === 'string') items.push(result);
       else ctx.addIssue({ code: 'custom', message: `${name}: ${result.problem}` });

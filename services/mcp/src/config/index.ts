@@ -2,8 +2,20 @@
 // service reads process.env. A bad value stops the process with one line per problem (see ConfigError).
 // Every section is written with the helpers of env.ts.
 import { z } from 'zod';
-import { bool, ConfigError, httpUrl, list, oneOf, parseFields, readSecret, text, wholeNumber, type Env, type Secret } from './env.ts';
-import { readLlmConfig, type LlmConfig } from './llm.ts';
+import {
+  bool,
+  ConfigError,
+  type Env,
+  httpUrl,
+  list,
+  oneOf,
+  parseFields,
+  readSecret,
+  type Secret,
+  text,
+  wholeNumber,
+} from './env.ts';
+import { type LlmConfig, readLlmConfig } from './llm.ts';
 
 export { ConfigError, Secret } from './env.ts';
 
@@ -93,9 +105,13 @@ const serviceFields = {
   MCP_BIND_HOST: text.transform((v) => v ?? '0.0.0.0'),
   LOG_LEVEL: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
   // Empty: pretty in development, JSON everywhere else.
-  LOG_FORMAT: text.pipe(z.enum(LOG_FORMATS, { error: (i) => `LOG_FORMAT must be json or pretty (got "${String(i.input)}")` }).optional()),
+  LOG_FORMAT: text.pipe(
+    z.enum(LOG_FORMATS, { error: (i) => `LOG_FORMAT must be json or pretty (got "${String(i.input)}")` }).optional(),
+  ),
   MCP_AUTH_DISABLED: bool('MCP_AUTH_DISABLED', false),
-  MCP_PUBLIC_URL: httpUrl('MCP_PUBLIC_URL must be the http(s) URL clients use for /mcp, e.g. https://mcp.example.com/mcp'),
+  MCP_PUBLIC_URL: httpUrl(
+    'MCP_PUBLIC_URL must be the http(s) URL clients use for /mcp, e.g. https://mcp.example.com/mcp',
+  ),
   MCP_ALLOWED_HOSTS: list('MCP_ALLOWED_HOSTS', hostname('MCP_ALLOWED_HOSTS')),
   MCP_ALLOWED_ORIGINS: list('MCP_ALLOWED_ORIGINS', origin),
   MCP_STATELESS: bool('MCP_STATELESS', false),
@@ -117,7 +133,12 @@ const serviceFields = {
   }),
   MCP_HEADERS_TIMEOUT_SECONDS: wholeNumber('MCP_HEADERS_TIMEOUT_SECONDS', 1, 300, 10),
   MCP_REQUEST_TIMEOUT_SECONDS: wholeNumber('MCP_REQUEST_TIMEOUT_SECONDS', 1, 3600, 30),
-  MCP_EVENT_STORE_MAX_BYTES_PER_SESSION: wholeNumber('MCP_EVENT_STORE_MAX_BYTES_PER_SESSION', 1024, 1024 ** 3, 1024 ** 2),
+  MCP_EVENT_STORE_MAX_BYTES_PER_SESSION: wholeNumber(
+    'MCP_EVENT_STORE_MAX_BYTES_PER_SESSION',
+    1024,
+    1024 ** 3,
+    1024 ** 2,
+  ),
   MCP_EVENT_STORE_MAX_BYTES_TOTAL: wholeNumber('MCP_EVENT_STORE_MAX_BYTES_TOTAL', 1024, 64 * 1024 ** 3, 64 * 1024 ** 2),
   MCP_METRICS_PUBLIC: bool('MCP_METRICS_PUBLIC', false),
   SHUTDOWN_GRACE_SECONDS: wholeNumber('SHUTDOWN_GRACE_SECONDS', 0, 3600, 20),
@@ -135,7 +156,9 @@ export function loadConfig(env: Env = process.env): Config {
 
   const tokenLength = token?.reveal().length ?? 0;
   if (token !== undefined && tokenLength < MIN_TOKEN_LENGTH) {
-    problems.push(`MCP_AUTH_TOKEN: too short (${tokenLength} characters); use at least ${MIN_TOKEN_LENGTH}, e.g. openssl rand -hex 32`);
+    problems.push(
+      `MCP_AUTH_TOKEN: too short (${tokenLength} characters); use at least ${MIN_TOKEN_LENGTH}, e.g. openssl rand -hex 32`,
+    );
   }
   // Staging runs the production stack and is reachable like it: the same rule.
   if ((e.APP_ENV === 'production' || e.APP_ENV === 'staging') && token === undefined && !e.MCP_AUTH_DISABLED) {

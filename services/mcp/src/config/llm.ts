@@ -1,7 +1,7 @@
 // The LLM section of the environment: which provider, where, which model, and the call policy. loadConfig()
 // composes it into Config.llm.
 import { z } from 'zod';
-import { httpUrl, oneOf, parseFields, readSecret, text, wholeNumber, type Env, type Secret } from './env.ts';
+import { type Env, httpUrl, oneOf, parseFields, readSecret, type Secret, text, wholeNumber } from './env.ts';
 
 export const LLM_PROVIDERS = ['ollama', 'openai', 'anthropic'] as const;
 export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
@@ -66,7 +66,8 @@ const llmFields = {
       .string()
       // The key has its own variables; a URL with credentials in it would end up in logs and server_info.
       .refine((value) => !/^https?:\/\/[^/]*@/.test(value), {
-        message: 'ANTHROPIC_BASE_URL must not contain user:password@: put the key in ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE',
+        message:
+          'ANTHROPIC_BASE_URL must not contain user:password@: put the key in ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE',
       })
       // The client appends /v1/messages itself.
       .refine((value) => !/\/v1$/.test(value), {

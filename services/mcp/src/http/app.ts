@@ -12,17 +12,17 @@
 //   JSON body (415/413/-32700)              MCP routes and the REST façade
 import express, { type Express } from 'express';
 import type { AppDeps } from '../deps.ts';
-import { LEGACY_MESSAGES_PATH, MCP_PATH, createMcpEndpoints, type McpEndpoints } from '../mcp/router.ts';
+import { createMcpEndpoints, LEGACY_MESSAGES_PATH, MCP_PATH, type McpEndpoints } from '../mcp/router.ts';
 import { createDocsRouter, createRestRouter } from '../rest/index.ts';
-import { healthRouter } from './health.ts';
 import { JsonRpcCode, sendError } from '../runtime/jsonrpc-error.ts';
 import { Lifecycle } from '../runtime/lifecycle.ts';
-import { PROTECTED_RESOURCE_PATH, bearerAuth, protectedResourceMetadata } from './middleware/auth.ts';
+import { healthRouter } from './health.ts';
+import { bearerAuth, PROTECTED_RESOURCE_PATH, protectedResourceMetadata } from './middleware/auth.ts';
 import { errorHandler, jsonBody, requireJsonPost } from './middleware/body.ts';
 import { perClientRateLimit } from './middleware/rate-limit.ts';
 import { requestContext } from './middleware/request-context.ts';
-import { bodyDeadline } from './middleware/slow-body.ts';
 import { corsPolicy, hostAndOriginGuards, securityHeaders } from './middleware/security.ts';
+import { bodyDeadline } from './middleware/slow-body.ts';
 
 export interface App {
   app: Express;
@@ -51,7 +51,9 @@ export function createApp(deps: AppDeps): App {
   app.use((req, res, next) => {
     if (!lifecycle.draining) return next();
     res.set('Connection', 'close');
-    sendError(req, res, 503, JsonRpcCode.ServerError, 'Service is shutting down; retry on another instance.', { 'Retry-After': '1' });
+    sendError(req, res, 503, JsonRpcCode.ServerError, 'Service is shutting down; retry on another instance.', {
+      'Retry-After': '1',
+    });
   });
 
   app.use(...hostAndOriginGuards(config));
@@ -73,7 +75,13 @@ export function createApp(deps: AppDeps): App {
   app.use(createRestRouter(deps, { shuttingDown: () => lifecycle.draining, beginWork: () => lifecycle.begin() }));
 
   app.use((req, res) => {
-    sendError(req, res, 404, JsonRpcCode.MethodNotFound, `Not found: ${req.method} ${req.path}. MCP is served at ${MCP_PATH}.`);
+    sendError(
+      req,
+      res,
+      404,
+      JsonRpcCode.MethodNotFound,
+      `Not found: ${req.method} ${req.path}. MCP is served at ${MCP_PATH}.`,
+    );
   });
   app.use(errorHandler(config));
   return { app, lifecycle, mcp };

@@ -2,10 +2,10 @@
 // models endpoint (GET /v1/models, /v1/models/{id}), which answers without spending tokens.
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import type { Logger } from 'pino';
-import { LLM_DEFAULTS, type AnthropicLlmConfig } from '../config/llm.ts';
-import { callWithPolicy, probeHealth, type CallPolicy } from './policy.ts';
+import { type AnthropicLlmConfig, LLM_DEFAULTS } from '../config/llm.ts';
+import { type CallPolicy, callWithPolicy, probeHealth } from './policy.ts';
+import { type ChatMessage, type ChatRequest, LlmError, type LlmProvider } from './types.ts';
 import { connectionFailure, sentence, withoutCredentials } from './upstream.ts';
-import { LlmError, type ChatMessage, type ChatRequest, type LlmProvider } from './types.ts';
 
 export function createAnthropicProvider(config: AnthropicLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
@@ -130,10 +130,18 @@ function splitSystem(messages: ChatMessage[]) {
 function classifyAnthropicError(error: unknown, label: string, model: string): LlmError {
   const Label = sentence(label);
   const fail = (kind: LlmError['kind'], message: string, retryAfterSeconds?: number) =>
-    new LlmError(kind, 'anthropic', message, { cause: error, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
+    new LlmError(kind, 'anthropic', message, {
+      cause: error,
+      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+    });
 
   if (error instanceof APIConnectionTimeoutError) return fail('timeout', `${Label} did not answer in time`);
-  const unreachable = connectionFailure('anthropic', Label, 'check ANTHROPIC_BASE_URL and the network path to it', error);
+  const unreachable = connectionFailure(
+    'anthropic',
+    Label,
+    'check ANTHROPIC_BASE_URL and the network path to it',
+    error,
+  );
   if (unreachable) return unreachable;
   if (error instanceof APIConnectionError) {
     return fail('unreachable', `${Label} is not reachable (${error.message}): check ANTHROPIC_BASE_URL`);
@@ -142,7 +150,7 @@ function classifyAnthropicError(error: unknown, label: string, model: string): L
     const status = error.status;
     // The API's own error type (also carried by `error` events inside a 200 stream); a proxy's page has none.
     const type = error.type;
-    const code = status === undefined ? type ?? 'error event' : String(status);
+    const code = status === undefined ? (type ?? 'error event') : String(status);
     const detail = upstreamDetail(error);
     const midStream = status === undefined ? ' mid-stream' : '';
     if (type === 'authentication_error' || status === 401) {
@@ -152,7 +160,10 @@ function classifyAnthropicError(error: unknown, label: string, model: string): L
       return fail('auth', `${Label} refused access (${code}): the API key may not be allowed to use model ${model}`);
     }
     if (type === 'billing_error' || status === 402) {
-      return fail('auth', `${Label} refused the request for billing reasons (${code}): check the account's plan and credits`);
+      return fail(
+        'auth',
+        `${Label} refused the request for billing reasons (${code}): check the account's plan and credits`,
+      );
     }
     // "model: <name>" is the API's answer for an unknown model; other 404s mean the URL does not lead to the API.
     if (type === 'not_found_error' && /\bmodel\b/i.test(error.apiMessage ?? '')) {
@@ -162,9 +173,16 @@ function classifyAnthropicError(error: unknown, label: string, model: string): L
       return fail('rate_limited', `${Label} is rate limiting requests (${code}${detail})`, retryAfter(error.headers));
     }
     if (type === 'overloaded_error' || status === 529) {
-      return fail('upstream', `${Label} is overloaded (${code})${midStream}: try again in a moment`, retryAfter(error.headers));
+      return fail(
+        'upstream',
+        `${Label} is overloaded (${code})${midStream}: try again in a moment`,
+        retryAfter(error.headers),
+      );
     }
-    if (type === 'invalid_request_error' && /prompt is too long|too many tokens|context (window|length)/i.test(error.apiMessage ?? '')) {
+    if (
+      type === 'invalid_request_error' &&
+      /prompt is too long|too many tokens|context (window|length)/i.test(error.apiMessage ?? '')
+    ) {
       return fail(
         'context_too_long',
         `${Label} refused the input as longer than model ${model} accepts (${code}${detail}): send a shorter text`,
@@ -172,7 +190,10 @@ function classifyAnthropicError(error: unknown, label: string, model: string): L
     }
     if (status !== undefined && status >= 500) return fail('upstream', `${Label} failed (${status}${detail})`);
     if (status === 404) {
-      return fail('bad_request', `${Label} answered 404${detail}: check that ANTHROPIC_BASE_URL points at the Anthropic API`);
+      return fail(
+        'bad_request',
+        `${Label} answered 404${detail}: check that ANTHROPIC_BASE_URL points at the Anthropic API`,
+      );
     }
     if (status !== undefined) return fail('bad_request', `${Label} rejected the request (${status}${detail})`);
     // Any other `error` event after the 200 (api_error...): the service failed while generating.

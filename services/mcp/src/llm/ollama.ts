@@ -2,9 +2,9 @@
 import { Ollama } from 'ollama';
 import type { Logger } from 'pino';
 import type { OllamaLlmConfig } from '../config/llm.ts';
-import { callWithPolicy, probeHealth, type CallPolicy } from './policy.ts';
+import { type CallPolicy, callWithPolicy, probeHealth } from './policy.ts';
+import { type ChatRequest, LlmError, type LlmProvider } from './types.ts';
 import { connectionFailure, withoutCredentials } from './upstream.ts';
-import { LlmError, type ChatRequest, type LlmProvider } from './types.ts';
 
 export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
@@ -25,7 +25,9 @@ export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): L
     new Ollama({
       host: config.baseUrl,
       fetch: (input, init) =>
-        jsonErrorBodies(fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal })),
+        jsonErrorBodies(
+          fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal }),
+        ),
     });
 
   const modelNames = async (signal: AbortSignal) => {

@@ -3,9 +3,9 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { Logger } from 'pino';
 import { LLM_DEFAULTS, type OpenAiLlmConfig } from '../config/llm.ts';
-import { callWithPolicy, probeHealth, type CallPolicy } from './policy.ts';
+import { type CallPolicy, callWithPolicy, probeHealth } from './policy.ts';
+import { type ChatRequest, LlmError, type LlmProvider, scrubCredentials } from './types.ts';
 import { connectionFailure, sentence, withoutCredentials } from './upstream.ts';
-import { LlmError, scrubCredentials, type ChatRequest, type LlmProvider } from './types.ts';
 
 export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
@@ -100,17 +100,17 @@ function classifyOpenAiError(error: unknown, label: string, model: string): LlmE
   if (error instanceof APIConnectionTimeoutError) {
     return new LlmError('timeout', 'openai', `${Label} did not answer in time`, { cause: error });
   }
-  const unreachable = connectionFailure(
-    'openai',
-    Label,
-    'check OPENAI_BASE_URL and the network path to it',
-    error,
-  );
+  const unreachable = connectionFailure('openai', Label, 'check OPENAI_BASE_URL and the network path to it', error);
   if (unreachable) return unreachable;
   if (error instanceof APIConnectionError) {
-    return new LlmError('unreachable', 'openai', `${Label} is not reachable (${error.message}): check OPENAI_BASE_URL`, {
-      cause: error,
-    });
+    return new LlmError(
+      'unreachable',
+      'openai',
+      `${Label} is not reachable (${error.message}): check OPENAI_BASE_URL`,
+      {
+        cause: error,
+      },
+    );
   }
   if (error instanceof APIError) {
     const status = error.status;
@@ -128,9 +128,14 @@ function classifyOpenAiError(error: unknown, label: string, model: string): LlmE
           { cause: error },
         );
       case status === 404:
-        return new LlmError('model_not_found', 'openai', `${Label} does not know model ${model} (404): check OPENAI_MODEL`, {
-          cause: error,
-        });
+        return new LlmError(
+          'model_not_found',
+          'openai',
+          `${Label} does not know model ${model} (404): check OPENAI_MODEL`,
+          {
+            cause: error,
+          },
+        );
       case status === 400 && (error as APIError & { code?: unknown }).code === 'context_length_exceeded':
         return new LlmError(
           'context_too_long',
@@ -190,5 +195,8 @@ function retryAfter(headers: Headers | undefined): number | undefined {
 function withoutKey(error: LlmError, key: string): LlmError {
   const message = scrubCredentials(error.message, [key]);
   if (message === error.message) return error;
-  return new LlmError(error.kind, error.provider, message, { cause: error.cause, retryAfterSeconds: error.retryAfterSeconds });
+  return new LlmError(error.kind, error.provider, message, {
+    cause: error.cause,
+    retryAfterSeconds: error.retryAfterSeconds,
+  });
 }

@@ -1,8 +1,8 @@
 // Timeout, cancellation and retry rules shared by every provider, so both behave the same way.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { HEALTH_TIMEOUT_MS, type HealthStatus, LlmError, type LlmProviderId } from './types.ts';
 import { sentence } from './upstream.ts';
-import { HEALTH_TIMEOUT_MS, LlmError, type HealthStatus, type LlmProviderId } from './types.ts';
 
 export interface CallPolicy {
   provider: LlmProviderId;
@@ -28,7 +28,10 @@ export async function probeHealth<T>(
     return judge(await callWithPolicy({ ...policy, maxRetries: 0, timeoutMs: HEALTH_TIMEOUT_MS }, undefined, probe));
   } catch (error) {
     if (error instanceof LlmError && error.kind === 'timeout') {
-      return { ok: false, reason: `${sentence(policy.label)} did not answer the health check within ${HEALTH_TIMEOUT_MS / 1000} s` };
+      return {
+        ok: false,
+        reason: `${sentence(policy.label)} did not answer the health check within ${HEALTH_TIMEOUT_MS / 1000} s`,
+      };
     }
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   }

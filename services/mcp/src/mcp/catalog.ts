@@ -57,11 +57,14 @@ export function registerCatalog(server: McpServer, deps: AppDeps, track?: CallTr
           role: 'user' as const,
           content: { type: 'text' as const, text: message.content },
         }))
-        .reduce((merged, message) => {
-          if (merged.length === 0) return [message];
-          merged[0]!.content.text += `\n\n${message.content.text}`;
-          return merged;
-        }, [] as { role: 'user'; content: { type: 'text'; text: string } }[]),
+        .reduce(
+          (merged, message) => {
+            if (merged.length === 0) return [message];
+            merged[0]!.content.text += `\n\n${message.content.text}`;
+            return merged;
+          },
+          [] as { role: 'user'; content: { type: 'text'; text: string } }[],
+        ),
     }),
   );
 }
@@ -89,7 +92,7 @@ function registerTool(server: McpServer, tool: AnyTool, deps: AppDeps, track: Ca
     },
     async (input: unknown, ctx: ServerContext) => {
       const ended = track?.();
-      let run;
+      let run: Awaited<ReturnType<typeof invokeTool>>;
       try {
         run = await invokeTool(tool, input, deps, {
           signal: ctx.mcpReq.signal,

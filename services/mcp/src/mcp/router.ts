@@ -8,10 +8,10 @@ import { toNodeHandler } from '@modelcontextprotocol/node';
 import {
   classifyInboundRequest,
   createMcpHandler,
-  PROTOCOL_VERSION_META_KEY,
   type McpServerFactory,
+  PROTOCOL_VERSION_META_KEY,
 } from '@modelcontextprotocol/server';
-import { Router, type Request, type Response } from 'express';
+import { type Request, type Response, Router } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
 import type { Lifecycle } from '../runtime/lifecycle.ts';
@@ -46,9 +46,11 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
   // The conformance fixtures' test tools are not call-tracked, so with them every request gets a fresh server.
   const factory: McpServerFactory = config.mcp.conformanceFixtures
     ? () => buildServer()
-    : createServerPool(buildServer, { maxIdle: POOL_MAX_IDLE, carriesClientInfo: () => clientInfo.getStore() === true }).factory;
+    : createServerPool(buildServer, { maxIdle: POOL_MAX_IDLE, carriesClientInfo: () => clientInfo.getStore() === true })
+        .factory;
 
-  const onerror = (error: Error) => logger.warn({ err: { message: error.message, name: error.name } }, 'MCP transport error');
+  const onerror = (error: Error) =>
+    logger.warn({ err: { message: error.message, name: error.name } }, 'MCP transport error');
   // MCP_STATELESS=true (multi-replica): the SDK serves 2025 requests statelessly too (no session to pin to a
   // replica). Otherwise 2025 traffic is routed to sessions in front of it and the handler serves 2026-07-28 only.
   const handler = createMcpHandler(factory, {
@@ -76,20 +78,36 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
   // so a deeply nested one would overflow the stack (a 500), and an empty batch is not a valid message.
   router.post([MCP_PATH, LEGACY_MESSAGES_PATH], (req, res, next) => {
     if (Array.isArray(req.body) && req.body.length === 0) {
-      sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Invalid Request: an empty batch is not a JSON-RPC message.');
+      sendJsonRpcError(
+        res,
+        400,
+        JsonRpcCode.InvalidRequest,
+        'Invalid Request: an empty batch is not a JSON-RPC message.',
+      );
       return;
     }
     if (nestsDeeperThan(req.body, MAX_JSON_DEPTH)) {
-      sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, `Invalid Request: the message nests deeper than ${MAX_JSON_DEPTH} levels.`);
+      sendJsonRpcError(
+        res,
+        400,
+        JsonRpcCode.InvalidRequest,
+        `Invalid Request: the message nests deeper than ${MAX_JSON_DEPTH} levels.`,
+      );
       return;
     }
     next();
   });
   router.all(MCP_PATH, async (req, res) => {
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
-      sendJsonRpcError(res, 405, JsonRpcCode.ServerError, `Method ${req.method} not allowed on ${MCP_PATH}; use POST, GET or DELETE.`, {
-        Allow: 'GET, POST, DELETE',
-      });
+      sendJsonRpcError(
+        res,
+        405,
+        JsonRpcCode.ServerError,
+        `Method ${req.method} not allowed on ${MCP_PATH}; use POST, GET or DELETE.`,
+        {
+          Allow: 'GET, POST, DELETE',
+        },
+      );
       return;
     }
     if (config.mcp.stateless) {
@@ -105,7 +123,12 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     } catch (error) {
       // Whatever the body is, failing to classify it is the client's problem, never a 500.
       logger.debug({ error: { message: (error as Error).message } }, 'could not classify an MCP request');
-      sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Invalid Request: the body is not a JSON-RPC message this endpoint can serve.');
+      sendJsonRpcError(
+        res,
+        400,
+        JsonRpcCode.InvalidRequest,
+        'Invalid Request: the body is not a JSON-RPC message this endpoint can serve.',
+      );
       return;
     }
     if (legacy) await sessions.handleStreamable(req, res);
@@ -122,7 +145,12 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
   } else {
     // Switched off (MCP_LEGACY_SSE=false): say so in the route's contract, so a 2024-11-05 client learns why.
     router.all([LEGACY_SSE_PATH, LEGACY_MESSAGES_PATH], (_req, res) => {
-      sendJsonRpcError(res, 404, JsonRpcCode.ServerError, `The 2024-11-05 HTTP+SSE transport (${LEGACY_SSE_PATH}) is switched off on this server (MCP_LEGACY_SSE=false); connect with Streamable HTTP at ${MCP_PATH}.`);
+      sendJsonRpcError(
+        res,
+        404,
+        JsonRpcCode.ServerError,
+        `The 2024-11-05 HTTP+SSE transport (${LEGACY_SSE_PATH}) is switched off on this server (MCP_LEGACY_SSE=false); connect with Streamable HTTP at ${MCP_PATH}.`,
+      );
     });
   }
 
@@ -154,7 +182,8 @@ function isLegacyPost(req: Request): boolean {
   // (initialize is the exception: with a claim that is not valid it is the 2025 handshake.)
   const message = body as { method?: unknown; params?: { _meta?: Record<string, unknown> } };
   const meta = message.params?._meta;
-  if (message.method !== 'initialize' && typeof meta === 'object' && meta !== null && PROTOCOL_VERSION_META_KEY in meta) return false;
+  if (message.method !== 'initialize' && typeof meta === 'object' && meta !== null && PROTOCOL_VERSION_META_KEY in meta)
+    return false;
   const outcome = classifyInboundRequest({
     httpMethod: 'POST',
     protocolVersionHeader: header(req, 'mcp-protocol-version'),

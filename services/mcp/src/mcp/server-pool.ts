@@ -92,6 +92,8 @@ export function createServerPool(build: (track: CallTracker) => McpServer, optio
 
 /** True when a parsed 2026-07-28 body's envelope names the client (clientInfo in _meta). */
 export function bodyCarriesClientInfo(body: unknown): boolean {
-  const meta = (body as { params?: { _meta?: RequestMetaEnvelope } } | undefined)?.params?._meta as Record<string, unknown> | undefined;
+  const meta = (body as { params?: { _meta?: RequestMetaEnvelope } } | undefined)?.params?._meta as
+    | Record<string, unknown>
+    | undefined;
   return meta?.[CLIENT_INFO_META_KEY] !== undefined;
 }

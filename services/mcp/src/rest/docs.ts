@@ -8,11 +8,13 @@ import { Router } from 'express';
 const require = createRequire(import.meta.url);
 const SWAGGER_DIR = dirname(require.resolve('swagger-ui-dist/package.json'));
 // A Map, not an object literal: a lookup by a client-chosen name must never reach Object.prototype.
-const ASSETS = new Map<string, string>(Object.entries({
-  'swagger-ui.css': 'swagger-ui.css',
-  'swagger-ui-bundle.js': 'swagger-ui-bundle.js',
-  'favicon.png': 'favicon-32x32.png',
-}));
+const ASSETS = new Map<string, string>(
+  Object.entries({
+    'swagger-ui.css': 'swagger-ui.css',
+    'swagger-ui-bundle.js': 'swagger-ui-bundle.js',
+    'favicon.png': 'favicon-32x32.png',
+  }),
+);
 
 const PAGE = `<!doctype html>
 <html lang="en">

@@ -4,13 +4,13 @@
 //   GET  /openapi.json       OpenAPI 3.1, generated from the same list
 //   GET  /docs               Swagger UI: createDocsRouter, mounted before auth (a browser cannot send a token)
 // The service mounts the rest behind the same host/origin checks, rate limit and bearer auth as /mcp.
-import { Router, type Request, type Response } from 'express';
+import { type Request, type Response, Router } from 'express';
 import type { z } from 'zod';
 import type { AppDeps } from '../deps.ts';
 import { findTool, tools } from '../tools/index.ts';
 import { invokeTool } from '../tools/invoke.ts';
 import { buildOpenApiDocument, describeTool, TOOLS_PATH } from './openapi.ts';
-import { sendProblem, type FieldError } from './problem.ts';
+import { type FieldError, sendProblem } from './problem.ts';
 
 export { createDocsRouter } from './docs.ts';
 
@@ -90,14 +90,23 @@ async function runTool(req: Request, res: Response, deps: AppDeps, { shuttingDow
   });
   // In flight until the tool has returned (not merely until the client left), so shutdown sees it settle.
   const done = beginWork?.();
-  const run = await invokeTool(tool, parsed.data, deps, { signal: controller.signal, via: 'rest', shuttingDown }).finally(() => done?.());
+  const run = await invokeTool(tool, parsed.data, deps, {
+    signal: controller.signal,
+    via: 'rest',
+    shuttingDown,
+  }).finally(() => done?.());
   if (res.headersSent || controller.signal.aborted) return;
   if (run.outcome === 'ok') {
     res.json(run.result.structured);
     return;
   }
   if (run.failure.status === 503) res.set('Retry-After', '5');
-  sendProblem(res, { title: run.failure.title, status: run.failure.status, detail: run.failure.message, kind: run.failure.kind });
+  sendProblem(res, {
+    title: run.failure.title,
+    status: run.failure.status,
+    detail: run.failure.message,
+    kind: run.failure.kind,
+  });
 }
 
 const UNSUPPORTED = Symbol('unsupported');

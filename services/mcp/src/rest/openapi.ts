@@ -9,7 +9,11 @@ type JsonSchema = Record<string, unknown>;
 
 /** zod -> JSON Schema (draft 2020-12, which OpenAPI 3.1 uses), without the top-level $schema key. */
 export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+  });
   return rest;
 }
 
@@ -47,10 +51,14 @@ export function buildOpenApiDocument(
   const descriptions = tools.map(describeTool);
   const security = options.authRequired ? [{ bearerAuth: [] }] : [];
   // Every refusal the service can give before a tool runs, as it gives it (problem+json, see the README's error contract).
-  const authResponses = options.authRequired ? { 401: problemResponse('Missing or wrong bearer token (MCP_AUTH_TOKEN).') } : {};
+  const authResponses = options.authRequired
+    ? { 401: problemResponse('Missing or wrong bearer token (MCP_AUTH_TOKEN).') }
+    : {};
   const edgeResponses = {
     ...authResponses,
-    429: problemResponse('Too many requests from this client (MCP_RATE_LIMIT_PER_MINUTE); Retry-After says when to retry.'),
+    429: problemResponse(
+      'Too many requests from this client (MCP_RATE_LIMIT_PER_MINUTE); Retry-After says when to retry.',
+    ),
   };
 
   const paths: Record<string, unknown> = {
@@ -86,7 +94,10 @@ export function buildOpenApiDocument(
         description: tool.description,
         tags: ['tools'],
         // A missing body is read as {}: optional exactly when {} is a valid input (no required fields).
-        requestBody: { required: hasRequiredFields(tool.inputSchema), content: { 'application/json': { schema: tool.inputSchema } } },
+        requestBody: {
+          required: hasRequiredFields(tool.inputSchema),
+          content: { 'application/json': { schema: tool.inputSchema } },
+        },
         responses: {
           200: { description: 'The tool result.', content: { 'application/json': { schema: tool.outputSchema } } },
           400: problemResponse('The body is not JSON or does not match the input schema; `errors` lists each field.'),

@@ -53,10 +53,20 @@ export function sendJsonRpcError(
     return;
   }
   if (status >= 400) closeIfBodyPending(res);
-  res.status(status).set(headers).type('application/json').send(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  res
+    .status(status)
+    .set(headers)
+    .type('application/json')
+    .send(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }
 
-export function sendProblemJson(res: Response, status: number, detail: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}): void {
+export function sendProblemJson(
+  res: Response,
+  status: number,
+  detail: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;
@@ -71,7 +81,14 @@ export function sendProblemJson(res: Response, status: number, detail: string, e
 }
 
 /** An error from middleware shared by every route: problem+json on REST paths, a JSON-RPC error elsewhere. */
-export function sendError(req: Request, res: Response, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+export function sendError(
+  req: Request,
+  res: Response,
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (isRestPath(req.path)) sendProblemJson(res, status, message, {}, headers);
   else sendJsonRpcError(res, status, code, message, headers);
 }

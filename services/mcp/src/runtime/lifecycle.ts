@@ -66,7 +66,11 @@ export class Lifecycle {
   }
 
   #countStreams(): Record<McpTransportKind, number> {
-    const counts: Record<McpTransportKind, number> = { 'streamable-stateless': 0, 'streamable-session': 0, 'legacy-sse': 0 };
+    const counts: Record<McpTransportKind, number> = {
+      'streamable-stateless': 0,
+      'streamable-session': 0,
+      'legacy-sse': 0,
+    };
     for (const [res, kind] of this.#responses) if (isEventStream(res)) counts[kind]++;
     return counts;
   }

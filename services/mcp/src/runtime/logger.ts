@@ -2,7 +2,7 @@
 // readable lines, the same events and the same redaction. Headers are never logged wholesale; the redact list is a
 // second line of defence for any object that carries a credential by a well-known name.
 import { createRequire } from 'node:module';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { Config } from '../config/index.ts';
 
 // Loaded only when asked for, so production processes never load it.
@@ -25,11 +25,20 @@ export const REDACT_PATHS = [
 ];
 
 /** An explicit destination (tests) always gets JSON. */
-export function createLogger(config: Pick<Config, 'logLevel' | 'appEnv'> & Partial<Pick<Config, 'logFormat'>>, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  config: Pick<Config, 'logLevel' | 'appEnv'> & Partial<Pick<Config, 'logFormat'>>,
+  destination?: pino.DestinationStream,
+): Logger {
   if (!destination && config.logFormat === 'pretty') {
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
     // Synchronous in-process stream (no worker thread): lines appear in order with the process's other output.
-    destination = pretty({ colorize: true, sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service,env' });
+    destination = pretty({
+      colorize: true,
+      sync: true,
+      singleLine: true,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,service,env',
+    });
   }
   return pino(
     {

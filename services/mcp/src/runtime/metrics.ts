@@ -1,5 +1,5 @@
 // Prometheus metrics on a registry of our own (no global state, so tests can build several apps in one process).
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** How a client reached us: 2026-07-28 per-request, 2025 Streamable HTTP session, or 2024-11-05 HTTP+SSE. */
 export type McpTransportKind = 'streamable-stateless' | 'streamable-session' | 'legacy-sse';

@@ -11,7 +11,12 @@ export const ask = defineTool({
     'Sends a question to the configured LLM (Ollama, an OpenAI-compatible API or Anthropic) and returns its answer. ' +
     'The answer streams as progress notifications while the model writes it.',
   inputSchema: z.object({
-    question: z.string().trim().min(1, 'question must not be empty').max(8_000).describe('The question or instruction for the model.'),
+    question: z
+      .string()
+      .trim()
+      .min(1, 'question must not be empty')
+      .max(8_000)
+      .describe('The question or instruction for the model.'),
     system: z.string().max(4_000).optional().describe('Optional system prompt that sets tone or role.'),
   }),
   outputSchema: z.object({
@@ -25,7 +30,10 @@ export const ask = defineTool({
     let text: string;
     try {
       ({ text } = await llm.chat({
-        messages: [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: question }],
+        messages: [
+          ...(system ? [{ role: 'system' as const, content: system }] : []),
+          { role: 'user' as const, content: question },
+        ],
         signal,
         onToken: stream.onToken,
       }));

@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type { AppDeps } from '../deps.ts';
 import { LlmError, type LlmErrorKind } from '../llm/types.ts';
-import { ToolError, type AnyTool, type ToolResult } from './types.ts';
+import { type AnyTool, ToolError, type ToolResult } from './types.ts';
 
 export type ToolOutcome = 'ok' | 'error' | 'cancelled';
 
@@ -18,7 +18,9 @@ export interface ToolFailure {
   kind: LlmErrorKind | 'tool' | 'internal';
 }
 
-export type ToolRun = { outcome: 'ok'; result: ToolResult<unknown> } | { outcome: 'error' | 'cancelled'; failure: ToolFailure };
+export type ToolRun =
+  | { outcome: 'ok'; result: ToolResult<unknown> }
+  | { outcome: 'error' | 'cancelled'; failure: ToolFailure };
 
 const LLM_STATUS: Record<LlmErrorKind, { status: number; title: string }> = {
   unreachable: { status: 503, title: 'LLM provider not reachable' },
@@ -46,14 +48,25 @@ export interface InvokeOptions {
 const loggers = new WeakMap<AppDeps['logger'], Map<string, AppDeps['logger']>>();
 function loggerFor(deps: AppDeps, tool: string, via: InvokeOptions['via']) {
   let byTool = loggers.get(deps.logger);
-  if (!byTool) loggers.set(deps.logger, (byTool = new Map()));
+  if (!byTool) {
+    byTool = new Map();
+    loggers.set(deps.logger, byTool);
+  }
   const key = `${tool} ${via}`;
   let logger = byTool.get(key);
-  if (!logger) byTool.set(key, (logger = deps.logger.child({ tool, via })));
+  if (!logger) {
+    logger = deps.logger.child({ tool, via });
+    byTool.set(key, logger);
+  }
   return logger;
 }
 
-export async function invokeTool(tool: AnyTool, input: unknown, deps: AppDeps, options: InvokeOptions): Promise<ToolRun> {
+export async function invokeTool(
+  tool: AnyTool,
+  input: unknown,
+  deps: AppDeps,
+  options: InvokeOptions,
+): Promise<ToolRun> {
   const logger = loggerFor(deps, tool.name, options.via);
   const started = performance.now();
   let run: ToolRun;
@@ -69,7 +82,8 @@ export async function invokeTool(tool: AnyTool, input: unknown, deps: AppDeps, o
   } catch (error) {
     const failure = describeFailure(error);
     const outcome = failure.kind === 'cancelled' || options.signal.aborted ? 'cancelled' : 'error';
-    if (outcome === 'cancelled' && options.shuttingDown?.()) logger.warn('tool call abandoned at shutdown (the grace period ended first)');
+    if (outcome === 'cancelled' && options.shuttingDown?.())
+      logger.warn('tool call abandoned at shutdown (the grace period ended first)');
     else if (outcome === 'cancelled') logger.info('tool call cancelled by the client');
     else if (failure.kind === 'internal') logger.error({ err: error }, 'tool failed unexpectedly');
     else logger.warn({ kind: failure.kind }, `tool failed: ${failure.message}`);
@@ -82,7 +96,13 @@ export async function invokeTool(tool: AnyTool, input: unknown, deps: AppDeps, o
 
 function describeFailure(error: unknown): ToolFailure {
   if (error instanceof LlmError) return { ...LLM_STATUS[error.kind], message: error.message, kind: error.kind };
-  if (error instanceof ToolError) return { status: error.status, title: 'Tool failed', message: error.message, kind: 'tool' };
+  if (error instanceof ToolError)
+    return { status: error.status, title: 'Tool failed', message: error.message, kind: 'tool' };
   // Unknown errors may carry internals: the caller gets a fixed sentence, the log gets the details.
-  return { status: 500, title: 'Internal error', message: 'the tool failed unexpectedly; the service log has the details', kind: 'internal' };
+  return {
+    status: 500,
+    title: 'Internal error',
+    message: 'the tool failed unexpectedly; the service log has the details',
+    kind: 'internal',
+  };
 }

@@ -11,7 +11,10 @@ export interface TokenForwarder {
   flush(): Promise<void>;
 }
 
-export function forwardTokens(progress: (message: string) => Promise<void>, intervalMs = PROGRESS_INTERVAL_MS): TokenForwarder {
+export function forwardTokens(
+  progress: (message: string) => Promise<void>,
+  intervalMs = PROGRESS_INTERVAL_MS,
+): TokenForwarder {
   let pending = '';
   let timer: NodeJS.Timeout | undefined;
   let lastSent = 0;

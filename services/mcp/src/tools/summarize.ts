@@ -1,6 +1,6 @@
 // summarize: text in, summary out, at the length asked for. The prompt text is shared with the MCP prompt.
 import { z } from 'zod';
-import { LLM_PROVIDER_IDS, type ChatMessage } from '../llm/types.ts';
+import { type ChatMessage, LLM_PROVIDER_IDS } from '../llm/types.ts';
 import { forwardTokens } from './stream-progress.ts';
 import { defineTool } from './types.ts';
 
@@ -27,7 +27,8 @@ export function summaryMessages(text: string, length: SummaryLength): ChatMessag
 export const summarize = defineTool({
   name: 'summarize',
   title: 'Summarize text',
-  description: 'Summarizes a text with the configured LLM. length: short (one sentence), medium (3-5 sentences) or long.',
+  description:
+    'Summarizes a text with the configured LLM. length: short (one sentence), medium (3-5 sentences) or long.',
   inputSchema: z.object({
     text: z.string().trim().min(1, 'text must not be empty').max(100_000).describe('The text to summarize.'),
     length: z.enum(SUMMARY_LENGTHS).default('medium').describe('How long the summary should be.'),

@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 import {
   answerFor,
   applyLeadingFault,
+  type Exchange,
+  type FakeOptions,
+  type FakeServer,
+  type FakeState,
   pause,
   presentedKey,
   runStandalone,
@@ -16,10 +20,6 @@ import {
   startFake,
   takeStreamError,
   tokenize,
-  type Exchange,
-  type FakeOptions,
-  type FakeServer,
-  type FakeState,
 } from './fake-llm-common.ts';
 
 export const FAKE_ANTHROPIC_MODEL = 'claude-haiku-5-5';
@@ -28,15 +28,25 @@ const CONTEXT_TOKENS = 200_000;
 
 export function startFakeAnthropic(options: FakeOptions = {}): Promise<FakeServer> {
   const { apiKey, ...rest } = options;
-  return startFake('Anthropic', { models: [FAKE_ANTHROPIC_MODEL], ...rest }, {
-    handle: (exchange, state) => handle(exchange, state, apiKey),
-  });
+  return startFake(
+    'Anthropic',
+    { models: [FAKE_ANTHROPIC_MODEL], ...rest },
+    {
+      handle: (exchange, state) => handle(exchange, state, apiKey),
+    },
+  );
 }
 
 const requestId = () => `req_${randomBytes(12).toString('hex')}`;
 
 /** The Messages API's error envelope, with its request-id header. */
-function sendError(res: ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}) {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+) {
   const id = requestId();
   sendJson(res, status, { type: 'error', error: { type, message }, request_id: id }, { 'request-id': id, ...headers });
 }
@@ -88,7 +98,13 @@ async function messages(exchange: Exchange, state: FakeState): Promise<boolean> 
     sendError(res, 400, 'invalid_request_error', 'There was an error parsing the body of your request.');
     return true;
   }
-  const request = body as { model?: unknown; messages?: unknown; max_tokens?: unknown; stream?: unknown; system?: unknown };
+  const request = body as {
+    model?: unknown;
+    messages?: unknown;
+    max_tokens?: unknown;
+    stream?: unknown;
+    system?: unknown;
+  };
   if (typeof request.model !== 'string' || !request.model) {
     sendError(res, 400, 'invalid_request_error', 'model: Field required');
     return true;
@@ -104,7 +120,12 @@ async function messages(exchange: Exchange, state: FakeState): Promise<boolean> 
   }
   // The system prompt is a top-level field of its own in this API, not a message.
   if (list.some((message) => message.role !== 'user' && message.role !== 'assistant')) {
-    sendError(res, 400, 'invalid_request_error', 'messages: roles must be "user" or "assistant"; use the top-level system parameter');
+    sendError(
+      res,
+      400,
+      'invalid_request_error',
+      'messages: roles must be "user" or "assistant"; use the top-level system parameter',
+    );
     return true;
   }
   if (list[0]?.role !== 'user') {
@@ -132,7 +153,12 @@ async function messages(exchange: Exchange, state: FakeState): Promise<boolean> 
     return true;
   }
   if (state.fault.kind === 'prompt-too-long') {
-    sendError(res, 400, 'invalid_request_error', `prompt is too long: ${CONTEXT_TOKENS + 4_096} tokens > ${CONTEXT_TOKENS} maximum`);
+    sendError(
+      res,
+      400,
+      'invalid_request_error',
+      `prompt is too long: ${CONTEXT_TOKENS + 4_096} tokens > ${CONTEXT_TOKENS} maximum`,
+    );
     return true;
   }
 
@@ -141,7 +167,12 @@ async function messages(exchange: Exchange, state: FakeState): Promise<boolean> 
   const stopReason = tokens.length < all.length ? 'max_tokens' : 'end_turn';
   const text = tokens.join('');
   const id = `msg_${randomBytes(12).toString('hex')}`;
-  const usage = { input_tokens: 12, output_tokens: tokens.length, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  const usage = {
+    input_tokens: 12,
+    output_tokens: tokens.length,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+  };
   if (request.stream !== true) {
     sendJson(res, 200, {
       id,
@@ -164,13 +195,22 @@ async function messages(exchange: Exchange, state: FakeState): Promise<boolean> 
   });
   const event = (name: string, data: object) => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
   if (state.fault.kind === 'malformed') {
-    res.write(event('message_start', { message: { id } }).slice(0, 45) + '\n\n');
+    res.write(`${event('message_start', { message: { id } }).slice(0, 45)}\n\n`);
     res.end('event: content_block_delta\ndata: <html>502 Bad Gateway</html>\n\n');
     return true;
   }
   res.write(
     event('message_start', {
-      message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...usage, output_tokens: 1 },
+      },
     }),
   );
   res.write(event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
@@ -192,7 +232,12 @@ async function messages(exchange: Exchange, state: FakeState): Promise<boolean> 
     if (index % 8 === 7) res.write(event('ping', {}));
   }
   res.write(event('content_block_stop', { index: 0 }));
-  res.write(event('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: tokens.length } }));
+  res.write(
+    event('message_delta', {
+      delta: { stop_reason: stopReason, stop_sequence: null },
+      usage: { output_tokens: tokens.length },
+    }),
+  );
   res.end(event('message_stop', {}));
   return true;
 }

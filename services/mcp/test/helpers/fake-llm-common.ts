@@ -3,7 +3,13 @@
 // code (server.setFault) or over HTTP (POST /__fake/fault), and every request is recorded, including whether the
 // client went away before the response was complete (GET /__fake/requests).
 import { EventEmitter, once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -115,7 +121,9 @@ function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((part: { type?: unknown; text?: unknown }) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : ''))
+    .map((part: { type?: unknown; text?: unknown }) =>
+      part?.type === 'text' && typeof part.text === 'string' ? part.text : '',
+    )
     .join('');
 }
 
@@ -146,7 +154,11 @@ export function tokenize(text: string): string[] {
 
 export function sendJson(res: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}) {
   const body = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -186,7 +198,9 @@ export async function applyLeadingFault(
     fault.times -= 1;
     const status = fault.status ?? 502;
     exchange.res.writeHead(status, { 'content-type': 'text/html' });
-    exchange.res.end(`<html><head><title>${status} Bad Gateway</title></head><body><center><h1>${status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n`);
+    exchange.res.end(
+      `<html><head><title>${status} Bad Gateway</title></head><body><center><h1>${status} Bad Gateway</h1></center><hr><center>nginx</center></body></html>\n`,
+    );
     return true;
   }
   if (fault.kind === 'server-error' && fault.times > 0) {
@@ -246,7 +260,8 @@ export async function startFake(name: string, options: FakeOptions, hooks: FakeH
     requests.push(record);
     try {
       const handled = await hooks.handle({ req, res, path: url.pathname, body, record, gone: control.signal }, state);
-      if (!handled && !res.headersSent) sendJson(res, 404, { error: `${name} test server: no route ${req.method} ${url.pathname}` });
+      if (!handled && !res.headersSent)
+        sendJson(res, 404, { error: `${name} test server: no route ${req.method} ${url.pathname}` });
     } catch (error) {
       if (!res.headersSent) sendJson(res, 500, { error: String(error) });
       else res.destroy();

@@ -5,16 +5,16 @@ import { fileURLToPath } from 'node:url';
 import {
   answerFor,
   applyLeadingFault,
+  type Exchange,
+  type FakeOptions,
+  type FakeServer,
+  type FakeState,
   pause,
   runStandalone,
   sendJson,
   startFake,
   takeStreamError,
   tokenize,
-  type Exchange,
-  type FakeOptions,
-  type FakeServer,
-  type FakeState,
 } from './fake-llm-common.ts';
 
 export const FAKE_OLLAMA_VERSION = '0.0.0-fake';
@@ -124,13 +124,18 @@ async function chat(exchange: Exchange, state: FakeState): Promise<boolean> {
     sendJson(res, 400, { error: 'invalid character in request body' });
     return true;
   }
-  const { model: requested, messages, stream = true } = body as { model?: unknown; messages?: unknown; stream?: boolean };
+  const {
+    model: requested,
+    messages,
+    stream = true,
+  } = body as { model?: unknown; messages?: unknown; stream?: boolean };
   if (typeof requested !== 'string' || !requested) {
     sendJson(res, 400, { error: 'model is required' });
     return true;
   }
   const answered = await applyLeadingFault(exchange, state, {
-    rateLimited: () => sendJson(res, 429, { error: 'server busy, please try again.  maximum pending requests exceeded' }),
+    rateLimited: () =>
+      sendJson(res, 429, { error: 'server busy, please try again.  maximum pending requests exceeded' }),
     serverError: (status) => sendJson(res, status, { error: 'llama runner process has terminated: exit status 2' }),
   });
   if (answered || gone.aborted) return true;
@@ -180,7 +185,9 @@ async function chat(exchange: Exchange, state: FakeState): Promise<boolean> {
       return true;
     }
     if (index > 0 && !(await pause(state.tokenDelayMs, gone))) return true;
-    res.write(`${JSON.stringify({ model: requested, created_at: createdAt(), message: { role: 'assistant', content: token }, done: false })}\n`);
+    res.write(
+      `${JSON.stringify({ model: requested, created_at: createdAt(), message: { role: 'assistant', content: token }, done: false })}\n`,
+    );
   }
   res.end(`${JSON.stringify(final())}\n`);
   return true;

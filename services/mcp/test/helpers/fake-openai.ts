@@ -6,24 +6,28 @@ import { fileURLToPath } from 'node:url';
 import {
   answerFor,
   applyLeadingFault,
+  type Exchange,
+  type FakeOptions,
+  type FakeServer,
+  type FakeState,
   pause,
   runStandalone,
   sendJson,
   startFake,
   takeStreamError,
   tokenize,
-  type Exchange,
-  type FakeOptions,
-  type FakeServer,
-  type FakeState,
 } from './fake-llm-common.ts';
 
 /** `apiKey`: the only key accepted (as "Authorization: Bearer <key>"); any key when unset. */
 export function startFakeOpenAi(options: FakeOptions = {}): Promise<FakeServer> {
   const { apiKey, ...rest } = options;
-  return startFake('OpenAI', { models: ['gpt-4o-mini'], ...rest }, {
-    handle: (exchange, state) => handle(exchange, state, apiKey),
-  });
+  return startFake(
+    'OpenAI',
+    { models: ['gpt-4o-mini'], ...rest },
+    {
+      handle: (exchange, state) => handle(exchange, state, apiKey),
+    },
+  );
 }
 
 function apiError(message: string, type: string, code: string | null, param: string | null = null) {
@@ -43,8 +47,16 @@ async function handle(exchange: Exchange, state: FakeState, apiKey: string | und
       res,
       401,
       presented
-        ? apiError(`Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`, 'invalid_request_error', 'invalid_api_key')
-        : apiError("You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", 'invalid_request_error', null),
+        ? apiError(
+            `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+            'invalid_request_error',
+            'invalid_api_key',
+          )
+        : apiError(
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            'invalid_request_error',
+            null,
+          ),
     );
     return true;
   }
@@ -72,7 +84,16 @@ async function completions(exchange: Exchange, state: FakeState): Promise<boolea
     return true;
   }
   if (!Array.isArray(messages) || messages.length === 0) {
-    sendJson(res, 400, apiError("Invalid 'messages': empty array. Expected an array with minimum length 1.", 'invalid_request_error', 'empty_array', 'messages'));
+    sendJson(
+      res,
+      400,
+      apiError(
+        "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+        'invalid_request_error',
+        'empty_array',
+        'messages',
+      ),
+    );
     return true;
   }
   const answered = await applyLeadingFault(exchange, state, {
@@ -80,15 +101,31 @@ async function completions(exchange: Exchange, state: FakeState): Promise<boolea
       sendJson(
         res,
         429,
-        apiError(`Rate limit reached for ${model} on requests per min (RPM): Limit 3, Used 3, Requested 1.`, 'requests', 'rate_limit_exceeded'),
+        apiError(
+          `Rate limit reached for ${model} on requests per min (RPM): Limit 3, Used 3, Requested 1.`,
+          'requests',
+          'rate_limit_exceeded',
+        ),
         retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
       ),
     serverError: (status) =>
-      sendJson(res, status, apiError('The server had an error while processing your request. Sorry about that!', 'server_error', null)),
+      sendJson(
+        res,
+        status,
+        apiError('The server had an error while processing your request. Sorry about that!', 'server_error', null),
+      ),
   });
   if (answered || gone.aborted) return true;
   if (!state.models.includes(model)) {
-    sendJson(res, 404, apiError(`The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'));
+    sendJson(
+      res,
+      404,
+      apiError(
+        `The model \`${model}\` does not exist or you do not have access to it.`,
+        'invalid_request_error',
+        'model_not_found',
+      ),
+    );
     return true;
   }
   if (state.fault.kind === 'prompt-too-long') {
@@ -116,14 +153,25 @@ async function completions(exchange: Exchange, state: FakeState): Promise<boolea
       object: 'chat.completion',
       created,
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: text, refusal: null },
+          logprobs: null,
+          finish_reason: 'stop',
+        },
+      ],
       usage,
       system_fingerprint: null,
     });
     return true;
   }
 
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
   const chunk = (delta: object, finishReason: string | null) =>
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`;
   if (state.fault.kind === 'malformed') {
@@ -141,7 +189,9 @@ async function completions(exchange: Exchange, state: FakeState): Promise<boolea
     }
     if (index >= failAfter) {
       // What OpenAI sends when generation fails after the 200: an error object as a data line.
-      res.end(`data: ${JSON.stringify(apiError('The server had an error while processing your request. Sorry about that!', 'server_error', null))}\n\n`);
+      res.end(
+        `data: ${JSON.stringify(apiError('The server had an error while processing your request. Sorry about that!', 'server_error', null))}\n\n`,
+      );
       return true;
     }
     if (index > 0 && !(await pause(state.tokenDelayMs, gone))) return true;

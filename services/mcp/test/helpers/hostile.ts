@@ -2,7 +2,7 @@
 // reading one value out of /metrics.
 import { connect, type Socket } from 'node:net';
 import { openRawSession as openWireSession } from '@mcp-stack/test-support/mcp-wire';
-import { MCP_ACCEPT, authHeaders } from './start-service.ts';
+import { authHeaders, MCP_ACCEPT } from './start-service.ts';
 
 export interface RawConnection {
   socket: Socket;
@@ -36,13 +36,20 @@ export function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout
 export const jsonHeaders = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
 
 /** Opens a 2025 session (test-support's raw handshake); returns its id and the headers for further requests. */
-export async function openRawSession(mcpUrl: string, extra: Record<string, string> = {}): Promise<{ id: string; headers: Record<string, string> }> {
+export async function openRawSession(
+  mcpUrl: string,
+  extra: Record<string, string> = {},
+): Promise<{ id: string; headers: Record<string, string> }> {
   const session = await openWireSession(mcpUrl, { headers: { ...authHeaders(), ...extra } });
   return { id: session.sessionId, headers: { ...jsonHeaders, ...authHeaders(), ...extra, ...session.headers } };
 }
 
 /** One sample of a Prometheus metric from /metrics (summed over label sets that match `labels`). */
-export async function scrapeMetric(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+export async function scrapeMetric(
+  baseUrl: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
   const text = await (await fetch(`${baseUrl}/metrics`, { headers: authHeaders() })).text();
   let total: number | undefined;
   for (const line of text.split('\n')) {

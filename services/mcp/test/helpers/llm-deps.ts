@@ -1,9 +1,10 @@
 // AppDeps for the LLM/tools/REST tests, built from the real config loader, metrics and provider factory.
+
+import { TEST_ANTHROPIC_KEY, TEST_OPENAI_KEY, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { loadConfig } from '../../src/config/index.ts';
 import type { AppDeps } from '../../src/deps.ts';
-import { createMetrics } from '../../src/runtime/metrics.ts';
 import { createLlmProvider } from '../../src/llm/index.ts';
-import { TEST_ANTHROPIC_KEY, TEST_OPENAI_KEY, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { createMetrics } from '../../src/runtime/metrics.ts';
 import { FAKE_ANTHROPIC_MODEL } from './fake-anthropic.ts';
 import { silentLogger } from './llm-fixtures.ts';
 
@@ -16,7 +17,11 @@ export function llmEnv(
   const byProvider: Record<string, string> = {
     ollama: { OLLAMA_BASE_URL: fakeUrl, OLLAMA_MODEL: 'llama3.2:1b' },
     openai: { OPENAI_BASE_URL: `${fakeUrl}/v1`, OPENAI_MODEL: 'gpt-4o-mini', OPENAI_API_KEY: TEST_OPENAI_KEY },
-    anthropic: { ANTHROPIC_BASE_URL: fakeUrl, ANTHROPIC_MODEL: FAKE_ANTHROPIC_MODEL, ANTHROPIC_API_KEY: TEST_ANTHROPIC_KEY },
+    anthropic: {
+      ANTHROPIC_BASE_URL: fakeUrl,
+      ANTHROPIC_MODEL: FAKE_ANTHROPIC_MODEL,
+      ANTHROPIC_API_KEY: TEST_ANTHROPIC_KEY,
+    },
   }[provider] as Record<string, string>;
   return { LLM_PROVIDER: provider, ...byProvider, LLM_MAX_RETRIES: '1', ...extra };
 }

@@ -8,9 +8,9 @@ import type { LlmConfig } from '../../src/config/llm.ts';
 import { createLlmProvider } from '../../src/llm/index.ts';
 import type { LlmProvider } from '../../src/llm/types.ts';
 import { FAKE_ANTHROPIC_MODEL, startFakeAnthropic } from './fake-anthropic.ts';
+import type { FakeOptions, FakeServer } from './fake-llm-common.ts';
 import { startFakeOllama } from './fake-ollama.ts';
 import { startFakeOpenAi } from './fake-openai.ts';
-import type { FakeOptions, FakeServer } from './fake-llm-common.ts';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -55,7 +55,8 @@ export const providerCases: ProviderCase[] = [
     modelVariable: 'OPENAI_MODEL',
     baseUrl: (fakeUrl) => `${fakeUrl}/v1`,
     label: (fakeUrl) => `OpenAI-compatible server at ${fakeUrl}/v1`,
-    startFake: (options) => startFakeOpenAi({ models: ['gpt-4o-mini'], apiKey: TEST_OPENAI_KEY, tokenDelayMs: 5, ...options }),
+    startFake: (options) =>
+      startFakeOpenAi({ models: ['gpt-4o-mini'], apiKey: TEST_OPENAI_KEY, tokenDelayMs: 5, ...options }),
     config: (baseUrl, overrides = {}) => ({
       provider: 'openai',
       baseUrl: `${baseUrl}/v1`,

@@ -1,6 +1,6 @@
 // Starts the real service (src/main.ts) as a child process on an ephemeral port, as a user would run it, and
 // captures everything it logs. Tests talk to it over HTTP with real SDK clients, send it signals, and grep its logs.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { initializeMessage } from '@mcp-stack/test-support/mcp-wire';
@@ -108,7 +108,9 @@ export async function startService(overrides: Record<string, string | undefined>
 }
 
 /** Runs the service expecting it to refuse to start; resolves with its exit code and output. */
-export async function runToExit(overrides: Record<string, string | undefined>): Promise<{ code: number | null; output: string }> {
+export async function runToExit(
+  overrides: Record<string, string | undefined>,
+): Promise<{ code: number | null; output: string }> {
   const env: Record<string, string> = baseEnv();
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete env[key];

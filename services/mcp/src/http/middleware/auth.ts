@@ -20,7 +20,9 @@ function requestOrigin(req: Request): string {
   const scheme = req.protocol === 'https' ? 'https' : 'http';
   const host = req.get('host') ?? 'localhost';
   const candidate = `${scheme}://${host}`;
-  return URL.canParse(candidate) && new URL(candidate).host !== '' ? new URL(candidate).origin : `${scheme}://localhost`;
+  return URL.canParse(candidate) && new URL(candidate).host !== ''
+    ? new URL(candidate).origin
+    : `${scheme}://localhost`;
 }
 
 /** The public URL of the MCP endpoint: MCP_PUBLIC_URL, or what this request says it reached. */
@@ -43,7 +45,13 @@ export function protectedResourceMetadata(config: Config): RequestHandler {
     const mcp = new URL(resourceUrl(config, req));
     const suffix = req.path.slice(PROTECTED_RESOURCE_PATH.length);
     if (suffix !== '' && suffix !== '/' && suffix !== mcp.pathname) {
-      sendError(req, res, 404, JsonRpcCode.MethodNotFound, `No protected resource at ${suffix}; the MCP endpoint is ${mcp.pathname}.`);
+      sendError(
+        req,
+        res,
+        404,
+        JsonRpcCode.MethodNotFound,
+        `No protected resource at ${suffix}; the MCP endpoint is ${mcp.pathname}.`,
+      );
       return;
     }
     // Derived from Host / X-Forwarded-Proto unless MCP_PUBLIC_URL fixes it: caches must key on those.
@@ -69,7 +77,8 @@ export function bearerAuth(config: Config): RequestHandler {
       // MCP clients show the JSON-RPC message to their user: it says plainly what happened to the token.
       sendError(req, res, 401, JsonRpcCode.ServerError, message, { 'WWW-Authenticate': parts.join(', ') });
     };
-    if (!header) return challenge('Unauthorized: no bearer token was sent; send Authorization: Bearer <MCP_AUTH_TOKEN>.');
+    if (!header)
+      return challenge('Unauthorized: no bearer token was sent; send Authorization: Bearer <MCP_AUTH_TOKEN>.');
     if (!match) {
       return challenge(
         'Unauthorized: the Authorization header was refused; it must be "Bearer <token>".',
@@ -78,7 +87,11 @@ export function bearerAuth(config: Config): RequestHandler {
       );
     }
     if (!timingSafeEqual(digest(match[1] as string), expected)) {
-      return challenge('Unauthorized: the bearer token was refused (not valid for this server; check MCP_AUTH_TOKEN).', 'invalid_token', 'The bearer token is not valid.');
+      return challenge(
+        'Unauthorized: the bearer token was refused (not valid for this server; check MCP_AUTH_TOKEN).',
+        'invalid_token',
+        'The bearer token is not valid.',
+      );
     }
     next();
   };

@@ -10,7 +10,12 @@ export function requireJsonPost(): RequestHandler {
     if (req.method !== 'POST') return next();
     const type = req.get('content-type');
     if (!type || !isJsonContentType(type)) {
-      sendJsonRpcError(res, 415, JsonRpcCode.InvalidRequest, `Unsupported Media Type: send the JSON-RPC message as Content-Type: application/json (got ${type ?? 'none'}).`);
+      sendJsonRpcError(
+        res,
+        415,
+        JsonRpcCode.InvalidRequest,
+        `Unsupported Media Type: send the JSON-RPC message as Content-Type: application/json (got ${type ?? 'none'}).`,
+      );
       return;
     }
     next();
@@ -18,7 +23,11 @@ export function requireJsonPost(): RequestHandler {
 }
 
 export function jsonBody(config: Config): RequestHandler {
-  return express.json({ limit: config.security.maxBodyBytes, strict: false, type: (req) => isJsonContentType(String(req.headers['content-type'] ?? '')) });
+  return express.json({
+    limit: config.security.maxBodyBytes,
+    strict: false,
+    type: (req) => isJsonContentType(String(req.headers['content-type'] ?? '')),
+  });
 }
 
 /**
@@ -26,17 +35,34 @@ export function jsonBody(config: Config): RequestHandler {
  * else is a 500 without details.
  */
 export function errorHandler(config: Config): ErrorRequestHandler {
-  return (err: { type?: string; status?: number; message?: string; name?: string; stack?: string }, req, res, _next) => {
+  return (
+    err: { type?: string; status?: number; message?: string; name?: string; stack?: string },
+    req,
+    res,
+    _next,
+  ) => {
     if (err.type === 'entity.parse.failed') {
       sendError(req, res, 400, JsonRpcCode.ParseError, 'Parse error: the request body is not valid JSON.');
       return;
     }
     if (err.type === 'entity.too.large') {
-      sendError(req, res, 413, JsonRpcCode.InvalidRequest, `Payload Too Large: the body limit is ${config.security.maxBodyBytes} bytes (MCP_MAX_BODY_BYTES).`);
+      sendError(
+        req,
+        res,
+        413,
+        JsonRpcCode.InvalidRequest,
+        `Payload Too Large: the body limit is ${config.security.maxBodyBytes} bytes (MCP_MAX_BODY_BYTES).`,
+      );
       return;
     }
     if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
-      sendError(req, res, 415, JsonRpcCode.InvalidRequest, `Unsupported Media Type: ${err.message ?? 'unsupported encoding'}.`);
+      sendError(
+        req,
+        res,
+        415,
+        JsonRpcCode.InvalidRequest,
+        `Unsupported Media Type: ${err.message ?? 'unsupported encoding'}.`,
+      );
       return;
     }
     if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
@@ -44,7 +70,10 @@ export function errorHandler(config: Config): ErrorRequestHandler {
       return;
     }
     // Logged under `error`, not `err`: pino's err serializer turns a plain object into {"type":"Object","stack":""}.
-    req.log.error({ error: { name: err.name, message: err.message, type: err.type, stack: err.stack } }, 'unhandled error');
+    req.log.error(
+      { error: { name: err.name, message: err.message, type: err.type, stack: err.stack } },
+      'unhandled error',
+    );
     sendError(req, res, 500, JsonRpcCode.InternalError, `Internal error (request id ${req.id}).`);
   };
 }

@@ -19,7 +19,9 @@ export function perClientRateLimit(config: Config, metrics: Metrics): RequestHan
     handler: (req, res, _next, options) => {
       metrics.rateLimited.inc();
       const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const retryAfter = resetTime ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(options.windowMs / 1000);
+      const retryAfter = resetTime
+        ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000))
+        : Math.ceil(options.windowMs / 1000);
       sendError(
         req,
         res,

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../../runtime/metrics.ts';
 
 const MAX_LOGGED_HEADER = 128;
-const bounded = (value: string | undefined) => (value !== undefined && value.length > MAX_LOGGED_HEADER ? `${value.slice(0, MAX_LOGGED_HEADER - 1)}…` : value);
+const bounded = (value: string | undefined) =>
+  value !== undefined && value.length > MAX_LOGGED_HEADER ? `${value.slice(0, MAX_LOGGED_HEADER - 1)}…` : value;
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -38,13 +39,19 @@ export function requestContext(logger: Logger, metrics: Metrics) {
   const countFor = (method: string, route: string, status: number) => {
     const key = `${method} ${route} ${status}`;
     let child = counted.get(key);
-    if (!child) counted.set(key, (child = metrics.httpRequests.labels(method, route, String(status))));
+    if (!child) {
+      child = metrics.httpRequests.labels(method, route, String(status));
+      counted.set(key, child);
+    }
     return child;
   };
   const timerFor = (method: string, route: string) => {
     const key = `${method} ${route}`;
     let child = timed.get(key);
-    if (!child) timed.set(key, (child = metrics.httpDuration.labels(method, route)));
+    if (!child) {
+      child = metrics.httpDuration.labels(method, route);
+      timed.set(key, child);
+    }
     return child;
   };
 

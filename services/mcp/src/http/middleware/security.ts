@@ -18,7 +18,13 @@ export const CORS_ALLOWED_HEADERS = [
   'Mcp-Name',
   'X-Request-Id',
 ];
-export const CORS_EXPOSED_HEADERS = ['Mcp-Session-Id', 'Mcp-Protocol-Version', 'WWW-Authenticate', 'X-Request-Id', 'Retry-After'];
+export const CORS_EXPOSED_HEADERS = [
+  'Mcp-Session-Id',
+  'Mcp-Protocol-Version',
+  'WWW-Authenticate',
+  'X-Request-Id',
+  'Retry-After',
+];
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
 
@@ -96,5 +102,6 @@ export function securityHeaders(): RequestHandler {
     },
     strictTransportSecurity: false,
   });
-  return (req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/docs') ? docs : strict)(req, res, next);
+  return (req: Request, res: Response, next: NextFunction) =>
+    (req.path.startsWith('/docs') ? docs : strict)(req, res, next);
 }

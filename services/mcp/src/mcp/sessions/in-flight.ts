@@ -24,7 +24,12 @@ export interface InFlight {
  * cancels a call in flight (notifications/cancelled): the call gets no response (the MCP spec and the SDK agree),
  * so it stops counting here, or it would count until the session closed and shutdown would wait for it.
  */
-export function trackInFlight(transport: Transport, lifecycle: Lifecycle, onClosed: () => void, onCancelled?: (requestId: RequestId) => void): InFlight {
+export function trackInFlight(
+  transport: Transport,
+  lifecycle: Lifecycle,
+  onClosed: () => void,
+  onCancelled?: (requestId: RequestId) => void,
+): InFlight {
   const pending = new Map<RequestId, () => void>();
   const abandon = () => {
     for (const end of pending.values()) end();

@@ -5,7 +5,7 @@ import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { Request, Response } from 'express';
 import { openLegacySse, postLegacyMessage } from './legacy-sse.ts';
 import { reapIdle, startReaper } from './reaper.ts';
-import { SessionRegistry, type SessionDeps } from './registry.ts';
+import { type SessionDeps, SessionRegistry } from './registry.ts';
 import { handleStreamable } from './streamable.ts';
 
 export class SessionManager {

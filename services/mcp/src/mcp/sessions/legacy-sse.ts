@@ -1,5 +1,10 @@
 // 2024-11-05 HTTP+SSE sessions: GET /sse opens the stream (and the session), POST /messages?sessionId= feeds it.
-import { isJSONRPCErrorResponse, isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResultResponse } from '@modelcontextprotocol/server';
+import {
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+} from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import type { Request, Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
@@ -8,7 +13,12 @@ import type { SessionDeps, SessionRegistry } from './registry.ts';
 
 const KIND = 'legacy-sse';
 
-export async function openLegacySse(res: Response, messagesPath: string, registry: SessionRegistry, deps: SessionDeps): Promise<void> {
+export async function openLegacySse(
+  res: Response,
+  messagesPath: string,
+  registry: SessionRegistry,
+  deps: SessionDeps,
+): Promise<void> {
   if (!registry.hasRoom(res)) return;
   const { config, buildServer, lifecycle } = deps;
   const server = buildServer();
@@ -29,29 +39,54 @@ export async function openLegacySse(res: Response, messagesPath: string, registr
   }
 }
 
-export async function postLegacyMessage(req: Request, res: Response, registry: SessionRegistry, deps: SessionDeps): Promise<void> {
+export async function postLegacyMessage(
+  req: Request,
+  res: Response,
+  registry: SessionRegistry,
+  deps: SessionDeps,
+): Promise<void> {
   const sessionId = typeof req.query.sessionId === 'string' ? req.query.sessionId : undefined;
   if (!sessionId) {
     deps.metrics.sessionsRejected.inc({ reason: 'missing' });
-    sendJsonRpcError(res, 400, JsonRpcCode.ServerError, 'Bad Request: the sessionId query parameter is required (use the endpoint sent on GET /sse).');
+    sendJsonRpcError(
+      res,
+      400,
+      JsonRpcCode.ServerError,
+      'Bad Request: the sessionId query parameter is required (use the endpoint sent on GET /sse).',
+    );
     return;
   }
   const session = registry.find(sessionId, KIND);
   if (!session) {
     deps.metrics.sessionsRejected.inc({ reason: 'unknown' });
-    sendJsonRpcError(res, 404, JsonRpcCode.SessionNotFound, 'Session not found: its SSE stream was closed. Reconnect with GET /sse.');
+    sendJsonRpcError(
+      res,
+      404,
+      JsonRpcCode.SessionNotFound,
+      'Session not found: its SSE stream was closed. Reconnect with GET /sse.',
+    );
     return;
   }
   session.lastActivity = Date.now();
   // The frozen legacy transport answers an invalid message in plain text ("Invalid message: [object Object]"):
   // check it here and answer in the contract's format. 2024-11-05 has no batches on this endpoint.
   if (!isJsonRpcMessage(req.body)) {
-    sendJsonRpcError(res, 400, JsonRpcCode.InvalidRequest, 'Invalid Request: the body must be one JSON-RPC 2.0 request, notification or response.');
+    sendJsonRpcError(
+      res,
+      400,
+      JsonRpcCode.InvalidRequest,
+      'Invalid Request: the body must be one JSON-RPC 2.0 request, notification or response.',
+    );
     return;
   }
   await (session.transport as SSEServerTransport).handlePostMessage(req, res, req.body);
 }
 
 function isJsonRpcMessage(body: unknown): boolean {
-  return isJSONRPCRequest(body) || isJSONRPCNotification(body) || isJSONRPCResultResponse(body) || isJSONRPCErrorResponse(body);
+  return (
+    isJSONRPCRequest(body) ||
+    isJSONRPCNotification(body) ||
+    isJSONRPCResultResponse(body) ||
+    isJSONRPCErrorResponse(body)
+  );
 }

@@ -1,5 +1,5 @@
 // The open sessions: capped (503 past MCP_MAX_SESSIONS), counted in metrics and logs, closed exactly once.
-import { EventStoreBudget } from '../event-store.ts';
+
 import type { ServerResponse } from 'node:http';
 import type { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { McpServer } from '@modelcontextprotocol/server';
@@ -10,6 +10,7 @@ import type { Config } from '../../config/index.ts';
 import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
 import type { Lifecycle } from '../../runtime/lifecycle.ts';
 import type { McpTransportKind, Metrics } from '../../runtime/metrics.ts';
+import { EventStoreBudget } from '../event-store.ts';
 import type { ServerBuilder } from '../server-factory.ts';
 import type { InFlight } from './in-flight.ts';
 
@@ -97,11 +98,17 @@ export class SessionRegistry {
     };
   }
 
-  register(session: Omit<Session, 'lastActivity' | 'openRequests' | 'closing'>, details: Record<string, unknown> = {}): Session {
+  register(
+    session: Omit<Session, 'lastActivity' | 'openRequests' | 'closing'>,
+    details: Record<string, unknown> = {},
+  ): Session {
     const full: Session = { ...session, lastActivity: Date.now(), openRequests: 0, closing: false };
     this.#sessions.set(full.id, full);
     this.#deps.metrics.sessionsOpen.inc({ transport: full.kind });
-    this.#deps.logger.info({ sessionId: full.id, transport: full.kind, open: this.#sessions.size, ...details }, 'session opened');
+    this.#deps.logger.info(
+      { sessionId: full.id, transport: full.kind, open: this.#sessions.size, ...details },
+      'session opened',
+    );
     return full;
   }
 

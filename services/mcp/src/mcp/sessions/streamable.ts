@@ -12,13 +12,23 @@ import type { SessionDeps, SessionRegistry } from './registry.ts';
 const SSE_RETRY_MS = 1000;
 const KIND = 'streamable-session';
 
-export async function handleStreamable(req: Request, res: Response, registry: SessionRegistry, deps: SessionDeps): Promise<void> {
+export async function handleStreamable(
+  req: Request,
+  res: Response,
+  registry: SessionRegistry,
+  deps: SessionDeps,
+): Promise<void> {
   const sessionId = req.get('mcp-session-id');
   if (sessionId !== undefined) {
     const session = registry.find(sessionId, KIND);
     if (!session) {
       deps.metrics.sessionsRejected.inc({ reason: 'unknown' });
-      sendJsonRpcError(res, 404, JsonRpcCode.SessionNotFound, 'Session not found: it expired or was closed. Start a new session with initialize.');
+      sendJsonRpcError(
+        res,
+        404,
+        JsonRpcCode.SessionNotFound,
+        'Session not found: it expired or was closed. Start a new session with initialize.',
+      );
       return;
     }
     registry.attach(session, res);
@@ -29,7 +39,8 @@ export async function handleStreamable(req: Request, res: Response, registry: Se
 
   const body: unknown = req.body;
   const isInitialize =
-    req.method === 'POST' && (Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body));
+    req.method === 'POST' &&
+    (Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body));
   if (!isInitialize) {
     deps.metrics.sessionsRejected.inc({ reason: 'missing' });
     sendJsonRpcError(
@@ -63,7 +74,10 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
       release();
       registered = true;
       const requested = (req.body as { params?: { protocolVersion?: unknown } } | undefined)?.params?.protocolVersion;
-      const session = registry.register({ id, kind: KIND, server, transport, inFlight }, { requestedVersion: requested });
+      const session = registry.register(
+        { id, kind: KIND, server, transport, inFlight },
+        { requestedVersion: requested },
+      );
       registry.attach(session, res);
     },
     onsessionclosed: (id) => {
