@@ -137,3 +137,18 @@ clean: ## Remove the dev stack with its volumes (the Ollama model too), its loca
 bench: deps ## Benchmarks: ours vs the bare SDK per mode vs a raw ceiling, in one run (~13 min on 2 cores); writes bench/results/latest.md
 	@command -v wrk >/dev/null || { echo "bench: installing wrk (Debian package)"; apt-get install -y wrk; }
 	taskset -c $${BENCH_LOAD_CORE:-1} node bench/run.ts
+
+# ---------------------------------------------------------------- Kubernetes (deploy/kubernetes, docs/kubernetes.md)
+.PHONY: test-k8s
+test-k8s: deps ## Helm chart on a real single-node Kubernetes built here (cluster up, install, load, upgrade, pod loss, uninstall, down)
+	bash scripts/k8s/test.sh
+
+.PHONY: lint-chart
+lint-chart: ## Helm chart only: helm lint --strict + rendered variants validated against the Kubernetes API schemas
+	bash scripts/k8s/lint-chart.sh
+
+.PHONY: k8s-up k8s-down
+k8s-up: ## Start the local single-node test cluster (prints the kubeconfig path; needs root)
+	bash scripts/k8s/deps.sh && bash scripts/k8s/build.sh && bash scripts/k8s/up.sh
+k8s-down: ## Tear the local test cluster down and check nothing is left
+	bash scripts/k8s/down.sh

@@ -165,6 +165,11 @@ else
   none zizmor "no workflows in the tree"
 fi
 
+# The Helm chart (deploy/kubernetes): helm lint --strict and the rendered variants against the Kubernetes API schemas.
+if [ -d deploy/kubernetes/mcp-stack ]; then
+  check helm-chart "deploy/kubernetes/mcp-stack" bash scripts/k8s/lint-chart.sh
+fi
+
 printf '%s\n' "${summary[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "lint: FAILED (${failed[*]})"
