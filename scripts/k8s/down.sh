@@ -16,10 +16,10 @@ pid_of() { local f="$K8S_RUN/pids/$1.pid"; [ -f "$f" ] && cat "$f"; }
 alive() { local p; p=$(pid_of "$1") && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
 # stop NAME: SIGTERM the recorded process, wait up to 15 s, then SIGKILL.
 stop() {
-  local p i
+  local p
   p=$(pid_of "$1") || return 0
   kill -TERM "$p" 2>/dev/null || { rm -f "$K8S_RUN/pids/$1.pid"; return 0; }
-  for i in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
+  for _ in $(seq 1 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.5; done
   kill -KILL "$p" 2>/dev/null || true
   rm -f "$K8S_RUN/pids/$1.pid"
 }
@@ -66,9 +66,8 @@ for f in "$K8S_RUN"/pids/*.pid; do [ -f "$f" ] && stop "$(basename "$f" .pid)"; 
 # 5. Mounts under our directories (pod volumes, sandbox namespaces, overlay snapshots), deepest first.
 umount_ours() {
   local m
-  for m in $(awk -v a="$K8S_DATA" -v b="$K8S_RUN" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts | sort -r); do
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-  done
+  awk -v a="$K8S_DATA" -v b="$K8S_RUN" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts | sort -r |
+    while IFS= read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
 }
 umount_ours
 

@@ -69,8 +69,14 @@ if "$helm" template x "$chart" > /dev/null 2> "$tmp/nokey.err" || ! grep -q 'nee
   bad "the chart rendered LLM_PROVIDER=openai without an API key (or without saying so)"
 fi
 # Secrets given as values must never appear in NOTES.
-if "$helm" template x "$chart" --set llm.apiKey=sk-never-print-me --set auth.token=never-print-this-token \
-   --show-only templates/NOTES.txt 2>/dev/null | grep -q 'never-print'; then
+# (NOTES are rendered by install, not template: a client-side dry run prints them.)
+"$helm" install x "$chart" --dry-run=client --namespace mcp --set llm.apiKey=sk-never-print-me \
+  --set auth.token=never-print-this-token > "$tmp/notes.out" 2>&1
+notes=$(sed -n '/^NOTES:/,$p' "$tmp/notes.out")
+if ! grep -q 'bearer token' <<< "$notes"; then
+  cat "$tmp/notes.out" >&2
+  bad "the NOTES of a dry-run install did not render"
+elif grep -q 'never-print' <<< "$notes"; then
   bad "NOTES.txt prints a secret value"
 fi
 

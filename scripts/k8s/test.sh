@@ -59,6 +59,7 @@ docker save "$MCP_K8S_IMAGE:k8s-1" "$MCP_K8S_IMAGE:k8s-2" "$OLLAMA_IMAGE" |
   ctr --address "$K8S_RUN/containerd.sock" -n k8s.io images import - >/dev/null
 figure "images imported into the cluster (docker save | ctr import): $((SECONDS - t)) s"
 
-export PATH="$K8S_BIN:$(dirname "$HELM_BIN"):$PATH" KUBECONFIG="$kubeconfig"
+PATH="$K8S_BIN:${HELM_BIN%/*}:$PATH"
+export PATH KUBECONFIG="$kubeconfig"
 export K8S_TEST_IMAGE="$MCP_K8S_IMAGE" K8S_TEST_OLLAMA_IMAGE="$OLLAMA_IMAGE" K8S_FIGURES="$figures"
 step "chart tests on the cluster" node --test --test-concurrency=1 --test-timeout=1200000 test/k8s/chart.k8s-test.ts

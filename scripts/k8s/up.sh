@@ -242,8 +242,6 @@ EOF
 run kube-proxy kube-proxy --config "$K8S_DATA/kube-proxy.yaml"
 
 wait_for kubelet 90 sh -c "kubectl --kubeconfig '$K8S_KUBECONFIG' get node '$K8S_NODE_NAME' -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].status}' | grep -qx True"
-# kube-proxy needs this RBAC binding (bootstrap roles exist once the apiserver is ready).
-k create clusterrolebinding mcp-stack-kube-proxy --clusterrole system:node-proxier --user system:kube-proxy >/dev/null
 
 # ---------------------------------------------------------------- CoreDNS (no upstream: the cluster is offline)
 k apply -f - >/dev/null <<EOF

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # sourced: the variables are used by the scripts that source this file
 # Versions of everything the single-node test cluster is built from. Sourced, not executed.
 # One place: scripts/k8s/build.sh, up.sh and the lint step read these.
 K8S_VERSION=v1.33.13          # k8s.io/kubernetes module: apiserver, controller-manager, scheduler, kubelet, kube-proxy
