@@ -24,6 +24,7 @@ const nodePort = 30800;
 const baseUrl = `http://127.0.0.1:${nodePort}`;
 const selector = `app.kubernetes.io/instance=${release},app.kubernetes.io/name=mcp-stack`;
 let token = '';
+type CallResult = { content?: unknown; isError?: boolean; structuredContent?: unknown };
 
 function required(name: string): string {
   const value = process.env[name];
@@ -219,7 +220,8 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
       ] as const) {
         const { tools } = await client.listTools();
         assert.ok(tools.some((t) => t.name === 'server_info'), `${name}: tools/list has server_info`);
-        const info = await client.callTool({ name: 'server_info', arguments: {} });
+        // SDK v1's result type also admits the pre-2024 `toolResult` shape; these servers answer with content.
+        const info = (await client.callTool({ name: 'server_info', arguments: {} })) as CallResult;
         assert.equal(info.isError ?? false, false, `${name}: ${resultText(info)}`);
         const structured = info.structuredContent as { version: string; environment: string; provider: string; model: string };
         assert.deepEqual(
