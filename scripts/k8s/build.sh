@@ -2,8 +2,9 @@
 # Builds (once) the binaries of the single-node test cluster from the Go module proxy:
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl (k8s.io/kubernetes),
 #   helm (helm.sh/helm/v3), coredns (github.com/coredns/coredns), and the static pause binary.
-# Idempotent: each part is skipped when its binary exists under $MCP_STACK_CACHE/k8s. Builds run with
-# one compile job (-p 1) because the machine's two cores are shared.
+# Idempotent: each part is skipped when its binary exists under $MCP_STACK_CACHE/k8s; an interrupted build keeps
+# what it compiled in the Go build cache there, so the next run resumes. K8S_BUILD_JOBS (default: the number of
+# cores) sets go build -p; use 1 on a machine shared with other work.
 # Usage: build.sh [all|kube|helm|coredns|pause]...   (default: all)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/k8s/versions.sh
 . "$here/versions.sh"
 export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local
-: "${K8S_BUILD_JOBS:=1}"
+: "${K8S_BUILD_JOBS:=$(nproc 2>/dev/null || echo 1)}"
 mkdir -p "$GOCACHE" "$GOMODCACHE" "$K8S_BIN"
 command -v go >/dev/null || { echo "build.sh: Go is missing (expected /usr/local/go/bin/go)" >&2; exit 1; }
 
