@@ -40,7 +40,7 @@ bad() { echo "lint-chart: FAILED — $*" >&2; failed=1; }
 variants=("$chart"/ci/*-values.yaml test/k8s/values.yaml)
 for values in "${variants[@]}"; do
   echo "chart variant $values"
-  "$helm" lint --strict "$chart" -f "$values" --namespace mcp > "$tmp/lint.out" 2>&1 ||
+  "$helm" lint --strict "$chart" -f "$values" --namespace mcp --kube-version "$K8S_VERSION" > "$tmp/lint.out" 2>&1 ||
     { cat "$tmp/lint.out" >&2; bad "helm lint --strict -f $values"; continue; }
   "$helm" template lint-release "$chart" -f "$values" --namespace mcp --kube-version "$K8S_VERSION" \
     > "$tmp/rendered.yaml" 2> "$tmp/template.err" || { cat "$tmp/template.err" >&2; bad "helm template -f $values"; continue; }
@@ -52,7 +52,7 @@ done
 # The drain time the chart assumes for an empty SHUTDOWN_GRACE_SECONDS must be the service's default.
 service_grace=$(node --input-type=module -e \
   "import { loadConfig } from './services/mcp/src/config/index.ts'; console.log(loadConfig({}).shutdownGraceSeconds)" 2>/dev/null)
-rendered_grace=$("$helm" template x "$chart" -f "$chart/ci/default-values.yaml" -s templates/deployment.yaml |
+rendered_grace=$("$helm" template x "$chart" --kube-version "$K8S_VERSION" -f "$chart/ci/default-values.yaml" -s templates/deployment.yaml |
   sed -n 's/^ *terminationGracePeriodSeconds: //p')
 pre_stop=$(sed -n 's/^preStopSleepSeconds: //p' "$chart/values.yaml")
 if [ -z "$service_grace" ] || [ "$rendered_grace" != $((pre_stop + service_grace + 10)) ]; then
@@ -69,14 +69,19 @@ if "$helm" template x "$chart" > /dev/null 2> "$tmp/nokey.err" || ! grep -q 'nee
   bad "the chart rendered LLM_PROVIDER=openai without an API key (or without saying so)"
 fi
 # Secrets given as values must never appear in NOTES.
-# (NOTES are rendered by install, not template: a client-side dry run prints them.)
-"$helm" install x "$chart" --dry-run=client --namespace mcp --set llm.apiKey=sk-never-print-me \
-  --set auth.token=never-print-this-token > "$tmp/notes.out" 2>&1
-notes=$(sed -n '/^NOTES:/,$p' "$tmp/notes.out")
-if ! grep -q 'bearer token' <<< "$notes"; then
+# (`helm template` does not render NOTES and a dry-run install wants a cluster: render NOTES.txt as the body of a
+# ConfigMap in a copy of the chart.)
+cp -r "$chart" "$tmp/notes-chart"
+{ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: |\n'
+  sed 's/^/    /' "$chart/templates/NOTES.txt"; } > "$tmp/notes-chart/templates/notes-as-configmap.yaml"
+rm "$tmp/notes-chart/templates/NOTES.txt"
+"$helm" template x "$tmp/notes-chart" --namespace mcp --set llm.apiKey=sk-never-print-me \
+  --set auth.token=never-print-this-token --set ingress.enabled=true --set 'ingress.hosts={mcp.example.com}' \
+  --show-only templates/notes-as-configmap.yaml > "$tmp/notes.out" 2>&1
+if ! grep -q 'bearer token' "$tmp/notes.out"; then
   cat "$tmp/notes.out" >&2
-  bad "the NOTES of a dry-run install did not render"
-elif grep -q 'never-print' <<< "$notes"; then
+  bad "NOTES.txt did not render"
+elif grep -q 'never-print' "$tmp/notes.out"; then
   bad "NOTES.txt prints a secret value"
 fi
 

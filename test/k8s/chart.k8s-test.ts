@@ -160,7 +160,7 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
     await kubectl('-n', 'llm', 'rollout', 'status', 'deployment/ollama', '--timeout=180s');
 
     const started = Date.now();
-    await helm(
+    const installOutput = await helm(
       'install', release, chart, '--namespace', namespace, '--create-namespace', '-f', values,
       '--set', `image.repository=${image}`, '--set', 'image.tag=k8s-1', '--set', 'image.pullPolicy=Never',
       '--wait', '--timeout', '5m',
@@ -168,6 +168,8 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
     await figure(`helm install --wait (2 replicas Ready): ${((Date.now() - started) / 1000).toFixed(1)} s`);
     token = await authToken();
     assert.ok(token.length >= 32, 'the chart generated a token into its Secret');
+    assert.match(installOutput, /NOTES:/);
+    assert.ok(!installOutput.includes(token), 'helm install output (NOTES) does not print the token');
   });
 
   after(async () => {
