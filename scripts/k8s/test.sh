@@ -27,8 +27,15 @@ figure "binaries (kube $K8S_VERSION, helm $HELM_VERSION, coredns $COREDNS_VERSIO
 # from the first tag to the second.
 : "${MCP_K8S_IMAGE:=mcp-stack-test/mcp}"
 : "${OLLAMA_IMAGE:=ollama/ollama:0.17.4}"
-docker image inspect "$OLLAMA_IMAGE" >/dev/null 2>&1 ||
-  { echo "test-k8s: the image $OLLAMA_IMAGE is missing: build it with scripts/images/build-all.sh (make images-offline)" >&2; exit 1; }
+# K8S_TEST_LLM=standin replaces the real Ollama server with test/k8s/llm-standin.yaml (a fixed-answer stand-in).
+: "${K8S_TEST_LLM:=ollama}"
+export K8S_TEST_LLM
+llm_images=()
+if [ "$K8S_TEST_LLM" = ollama ]; then
+  docker image inspect "$OLLAMA_IMAGE" >/dev/null 2>&1 ||
+    { echo "test-k8s: the image $OLLAMA_IMAGE is missing: build it with scripts/images/build-all.sh (make images-offline)" >&2; exit 1; }
+  llm_images=("$OLLAMA_IMAGE")
+fi
 t=$SECONDS
 for tag in k8s-1 k8s-2; do
   step "service image $MCP_K8S_IMAGE:$tag" docker build -q -f services/mcp/Dockerfile --target runtime \
@@ -55,7 +62,7 @@ kubeconfig=$(bash "$here/up.sh")
 figure "cluster up (etcd, control plane, containerd, kubelet, kube-proxy, CoreDNS): $((SECONDS - t)) s"
 
 t=$SECONDS
-docker save "$MCP_K8S_IMAGE:k8s-1" "$MCP_K8S_IMAGE:k8s-2" "$OLLAMA_IMAGE" |
+docker save "$MCP_K8S_IMAGE:k8s-1" "$MCP_K8S_IMAGE:k8s-2" "${llm_images[@]}" |
   ctr --address "$K8S_RUN/containerd.sock" -n k8s.io images import - >/dev/null
 figure "images imported into the cluster (docker save | ctr import): $((SECONDS - t)) s"
 

@@ -13,7 +13,9 @@ import { connectLegacySse, connectStreamableV1, connectV2, resultText, type Clie
 import { repoRoot } from '../helpers/paths.ts';
 
 const image = required('K8S_TEST_IMAGE');
-const ollamaImage = required('K8S_TEST_OLLAMA_IMAGE');
+// ollama (default): the real Ollama server image; standin: test/k8s/llm-standin.yaml (said in the output).
+const llmKind = process.env.K8S_TEST_LLM === 'standin' ? 'standin' : 'ollama';
+const ollamaImage = llmKind === 'ollama' ? required('K8S_TEST_OLLAMA_IMAGE') : '';
 const figuresFile = process.env.K8S_FIGURES;
 const namespace = 'mcp';
 const release = 'mcp';
@@ -155,7 +157,11 @@ async function authToken(): Promise<string> {
 
 describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, () => {
   before(async () => {
-    const manifest = (await readFile(`${repoRoot}/test/k8s/ollama.yaml`, 'utf8')).replace('OLLAMA_IMAGE', ollamaImage);
+    const manifest =
+      llmKind === 'ollama'
+        ? (await readFile(`${repoRoot}/test/k8s/ollama.yaml`, 'utf8')).replace('OLLAMA_IMAGE', ollamaImage)
+        : (await readFile(`${repoRoot}/test/k8s/llm-standin.yaml`, 'utf8')).replace('STANDIN_IMAGE', `${image}:k8s-1`);
+    await figure(`LLM in the cluster: ${llmKind === 'ollama' ? `real Ollama (${ollamaImage}), OpenAI-compatible /v1` : 'llm-standin (test/k8s/llm-standin.yaml), NOT a model'}`);
     await sh('kubectl', ['apply', '-f', '-'], { input: manifest });
     await kubectl('-n', 'llm', 'rollout', 'status', 'deployment/ollama', '--timeout=180s');
 
