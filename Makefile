@@ -228,3 +228,18 @@ doctor: ## Check what make dev and make test need: Docker, Compose >= 2.22, free
 .PHONY: client-config
 client-config: ## Ready-to-paste MCP client config for the running stack (CLIENT=claude-desktop|claude-code|cursor|vscode|json)
 	@$(DEV_ENV) bash scripts/client-config.sh "$(CLIENT)"
+
+# ---------------------------------------------------------------- Kubernetes (deploy/kubernetes, docs/kubernetes.md)
+.PHONY: test-k8s
+test-k8s: deps ## Helm chart on a real single-node Kubernetes built here (cluster up, install, load, upgrade, pod loss, uninstall, down)
+	bash scripts/k8s/test.sh
+
+.PHONY: lint-chart
+lint-chart: ## Helm chart only: helm lint --strict + rendered variants validated against the Kubernetes API schemas
+	bash scripts/k8s/lint-chart.sh
+
+.PHONY: k8s-up k8s-down
+k8s-up: ## Start the local single-node test cluster (prints the kubeconfig path; needs root)
+	bash scripts/k8s/deps.sh && bash scripts/k8s/build.sh && bash scripts/k8s/up.sh
+k8s-down: ## Tear the local test cluster down and check nothing is left
+	bash scripts/k8s/down.sh

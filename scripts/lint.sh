@@ -183,6 +183,11 @@ unreviewed_install_scripts() {
 }
 check allowScripts "every dependency install script approved or denied in package.json" unreviewed_install_scripts
 
+# The Helm chart (deploy/kubernetes): helm lint --strict and the rendered variants against the Kubernetes API schemas.
+if [ -d deploy/kubernetes/mcp-stack ]; then
+  check helm-chart "deploy/kubernetes/mcp-stack" bash scripts/k8s/lint-chart.sh
+fi
+
 printf '%s\n' "${summary[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "lint: FAILED (${failed[*]})"
