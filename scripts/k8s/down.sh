@@ -85,7 +85,7 @@ remove_chains() { # TABLE
 }
 for table in filter nat mangle; do remove_chains "$table"; done
 ip link show "$K8S_BRIDGE" >/dev/null 2>&1 && ip link delete "$K8S_BRIDGE"
-ip link show "$K8S_NODE_LINK" >/dev/null 2>&1 && ip link delete "$K8S_NODE_LINK"
+ip -4 addr show dev lo | grep -q "inet $K8S_NODE_IP/32" && ip addr del "$K8S_NODE_IP/32" dev lo
 conntrack -D -s "$K8S_POD_CIDR" >/dev/null 2>&1 || true
 conntrack -D -d "$K8S_POD_CIDR" >/dev/null 2>&1 || true
 
@@ -107,7 +107,7 @@ for table in filter nat mangle; do
   iptables -t "$table" -S 2>/dev/null | grep -Eq '^-N (KUBE|CNI)-' && left+=("iptables chains in $table")
 done
 ip link show "$K8S_BRIDGE" >/dev/null 2>&1 && left+=("bridge $K8S_BRIDGE")
-ip link show "$K8S_NODE_LINK" >/dev/null 2>&1 && left+=("link $K8S_NODE_LINK")
+ip -4 addr show dev lo | grep -q "inet $K8S_NODE_IP/32" && left+=("node address $K8S_NODE_IP on lo")
 ls -d /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods >/dev/null 2>&1 && left+=("kubepods cgroups")
 if [ ${#left[@]} -gt 0 ]; then
   log "down.sh: left behind: ${left[*]}"

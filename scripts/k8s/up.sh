@@ -29,9 +29,8 @@ mkdir -p "$K8S_DATA" "$K8S_RUN/pids" "$K8S_LOGS" "$pki" "$K8S_DATA/cni/net.d"
 export PATH="$K8S_BIN:$PATH"
 
 # ---------------------------------------------------------------- node address and kernel settings
-ip link add "$K8S_NODE_LINK" type dummy
-ip addr add "$K8S_NODE_IP/32" dev "$K8S_NODE_LINK"
-ip link set "$K8S_NODE_LINK" up
+# On the loopback device (no dummy link module on these kernels): local to the host, reachable from the pods.
+ip addr add "$K8S_NODE_IP/32" dev lo
 modprobe br_netfilter 2>/dev/null || true
 sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
 
@@ -169,7 +168,7 @@ scratch_image() { # TAG BINARY ENTRY
 scratch_image "$K8S_PAUSE_IMAGE" "$K8S_BIN/pause" pause
 scratch_image "$K8S_COREDNS_IMAGE" "$COREDNS_BIN" coredns
 
-wait_for etcd 30 sh -c "exec 3<>/dev/tcp/127.0.0.1/$K8S_ETCD_PORT"
+wait_for etcd 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$K8S_ETCD_PORT"
 
 # ---------------------------------------------------------------- control plane
 run kube-apiserver kube-apiserver \
@@ -181,7 +180,7 @@ run kube-apiserver kube-apiserver \
   --kubelet-preferred-address-types InternalIP,Hostname \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
-  --authorization-mode Node,RBAC --allow-privileged=true --profiling=false \
+  --authorization-mode Node,RBAC --allow-privileged=true --profiling=false
 wait_for kube-apiserver 60 kubectl --kubeconfig "$K8S_KUBECONFIG" get --raw /readyz
 
 run kube-controller-manager kube-controller-manager --kubeconfig "$K8S_RUN/controller-manager.kubeconfig" \

@@ -20,8 +20,7 @@ export GOMODCACHE="$MCP_STACK_CACHE/k8s/gomodcache"
 
 # The cluster's own addresses, names and directories (nothing shared with Docker's containerd or the main engine).
 K8S_NODE_NAME=mcp-stack-k8s
-K8S_NODE_IP=10.217.255.1            # on a dummy link of its own (K8S_NODE_LINK), so nothing binds the host's NIC
-K8S_NODE_LINK=mcpk8s-node
+K8S_NODE_IP=10.217.255.1            # a /32 on lo, so nothing of the cluster binds the host's NIC
 K8S_POD_CIDR=10.217.0.0/24
 K8S_BRIDGE=mcpk8s0
 K8S_SERVICE_CIDR=10.217.128.0/24
