@@ -12,7 +12,15 @@ from kubernetes_validate import utils as kv
 
 # Variables of .env.example the chart handles itself instead of through `env:` (secrets are mounted files, the
 # port is the container port).
-CHART_MANAGED = {"PORT", "MCP_AUTH_TOKEN", "MCP_AUTH_TOKEN_FILE", "OPENAI_API_KEY", "OPENAI_API_KEY_FILE"}
+CHART_MANAGED = {
+    "PORT",
+    "MCP_AUTH_TOKEN",
+    "MCP_AUTH_TOKEN_FILE",
+    "OPENAI_API_KEY",
+    "OPENAI_API_KEY_FILE",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_API_KEY_FILE",
+}
 # Sections of .env.example that configure the service (the rest configures Compose, Traefik and images).
 SERVICE_SECTIONS = ("Service", "LLM")
 SERVICE_EXTRAS = {"OLLAMA_MODEL"}  # lives in the Ollama section, read by the service too

@@ -26,7 +26,10 @@ figure "binaries (kube $K8S_VERSION, helm $HELM_VERSION, coredns $COREDNS_VERSIO
 # Two builds of the production image (target runtime) that differ in their version label: the upgrade test rolls
 # from the first tag to the second.
 : "${MCP_K8S_IMAGE:=mcp-stack-test/mcp}"
-: "${OLLAMA_IMAGE:=ollama/ollama:0.17.4}"
+# The Ollama image: what CI exported (scripts/images/build-all.sh), else our offline build of the pinned one.
+# shellcheck source=scripts/images/pins.sh
+. "$here/../images/pins.sh"
+: "${OLLAMA_IMAGE:=$(offline_image OLLAMA_IMAGE)}"
 # K8S_TEST_LLM=standin replaces the real Ollama server with test/k8s/llm-standin.yaml (a fixed-answer stand-in).
 : "${K8S_TEST_LLM:=ollama}"
 export K8S_TEST_LLM
@@ -39,7 +42,7 @@ fi
 t=$SECONDS
 for tag in k8s-1 k8s-2; do
   step "service image $MCP_K8S_IMAGE:$tag" docker build -q -f services/mcp/Dockerfile --target runtime \
-    --build-arg "VERSION=0.0.0-$tag" --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    ${NODE_IMAGE:+--build-arg "NODE_IMAGE=$NODE_IMAGE"} --build-arg "VERSION=0.0.0-$tag" --build-arg "REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
     -t "$MCP_K8S_IMAGE:$tag" . >/dev/null
 done
 figure "service images (2 tags): $((SECONDS - t)) s"

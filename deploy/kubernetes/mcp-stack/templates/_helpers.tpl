@@ -52,13 +52,17 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 
 {{- define "mcp-stack.llmUsesKey" -}}
-{{- if eq (.Values.env.LLM_PROVIDER | default "ollama") "openai" -}}true{{- end -}}
+{{- if has (.Values.env.LLM_PROVIDER | default "ollama") (list "openai" "anthropic") -}}true{{- end -}}
 {{- end -}}
 {{- define "mcp-stack.llmSecretName" -}}
 {{- .Values.llm.existingSecret | default (printf "%s-llm" (include "mcp-stack.fullname" .)) -}}
 {{- end -}}
 {{- define "mcp-stack.llmSecretKey" -}}
-{{- if .Values.llm.existingSecret -}}{{ .Values.llm.existingSecretKey }}{{- else -}}openai_api_key{{- end -}}
+{{- if .Values.llm.existingSecret -}}{{ .Values.llm.existingSecretKey }}{{- else -}}llm_api_key{{- end -}}
+{{- end -}}
+{{/* The key file variable of the chosen hosted provider (OPENAI_API_KEY_FILE or ANTHROPIC_API_KEY_FILE). */}}
+{{- define "mcp-stack.llmKeyFileVar" -}}
+{{- printf "%s_API_KEY_FILE" (upper .Values.env.LLM_PROVIDER) -}}
 {{- end -}}
 
 {{/* The service's drain time: SHUTDOWN_GRACE_SECONDS, or the service default (checked against the service
