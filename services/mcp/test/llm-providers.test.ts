@@ -265,6 +265,20 @@ for (const pc of providerCases.filter((c) => c.name !== 'ollama')) {
   });
 }
 
+describe('openai provider: Ollama behind its OpenAI-compatible API', () => {
+  it('is ready when /v1/models lists the model with a :latest tag (as Ollama does)', async () => {
+    const pc = providerCase('openai');
+    const fake = await pc.startFake({ models: ['mcp-stack-tiny:latest'] });
+    try {
+      assert.deepEqual(await providerFor(pc.config(fake.url, { model: 'mcp-stack-tiny' })).health(), { ok: true });
+      const other = await providerFor(pc.config(fake.url, { model: 'mcp-stack' })).health();
+      assert.equal(other.ok, false, 'only the :latest tag of the same name counts');
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
 describe('anthropic provider: Messages API specifics', () => {
   const pc = providerCase('anthropic');
   let fake: FakeServer;

@@ -87,10 +87,13 @@ export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): L
 
     listModels: (signal) => callWithPolicy(policy, signal, modelIds),
 
-    // Some compatible servers list nothing useful; only an explicit list without our model is a problem.
+    // Some compatible servers list nothing useful; only an explicit list without our model is a problem. Ollama's
+    // /v1/models lists `name:latest` while its chat endpoint takes `name` too: both spellings count.
     health: () =>
       probeHealth(policy, modelIds, (ids) =>
-        ids.length > 0 && !ids.includes(config.model) ? { ok: false, reason: notListed } : { ok: true },
+        ids.length > 0 && !ids.includes(config.model) && !ids.includes(`${config.model}:latest`)
+          ? { ok: false, reason: notListed }
+          : { ok: true },
       ),
   };
 }
