@@ -311,9 +311,11 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
   });
 
   test('helm test passes (/healthz and an MCP tools/list from inside the cluster)', async () => {
-    const out = await helm('test', release, '--namespace', namespace, '--logs', '--timeout', '3m');
+    // The test pod exits 0 only after /healthz and an MCP tools/list answered (templates/tests); it is deleted once it
+    // succeeded (hook-succeeded), so its phase is what there is to read, not its logs.
+    const out = await helm('test', release, '--namespace', namespace, '--timeout', '3m');
+    assert.match(out, /TEST SUITE:\s+mcp-mcp-stack-test/);
     assert.match(out, /Phase:\s+Succeeded/);
-    assert.match(out, /ok tools\/list/);
   });
 
   test('helm uninstall leaves nothing of the release behind', async () => {
