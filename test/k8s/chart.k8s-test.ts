@@ -8,8 +8,14 @@ import assert from 'node:assert/strict';
 import { appendFile, readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run, type RunResult } from '../helpers/docker.ts';
-import { connectLegacySse, connectStreamableV1, connectV2, resultText, type ClientTarget } from '../helpers/mcp-clients.ts';
+import { type RunResult, run } from '../helpers/docker.ts';
+import {
+  type ClientTarget,
+  connectLegacySse,
+  connectStreamableV1,
+  connectV2,
+  resultText,
+} from '../helpers/mcp-clients.ts';
 import { repoRoot } from '../helpers/paths.ts';
 
 const image = required('K8S_TEST_IMAGE');
@@ -36,7 +42,8 @@ function required(name: string): string {
 
 async function sh(file: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
   const result: RunResult = await run(file, args, options);
-  if (result.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`${file} ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
 const kubectl = (...args: string[]) => sh('kubectl', args);
@@ -151,7 +158,15 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 }
 
 async function authToken(): Promise<string> {
-  const b64 = await kubectl('-n', namespace, 'get', 'secret', `${fullname}-auth`, '-o', 'jsonpath={.data.mcp_auth_token}');
+  const b64 = await kubectl(
+    '-n',
+    namespace,
+    'get',
+    'secret',
+    `${fullname}-auth`,
+    '-o',
+    'jsonpath={.data.mcp_auth_token}',
+  );
   return Buffer.from(b64, 'base64').toString('utf8');
 }
 
@@ -161,15 +176,31 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
       llmKind === 'ollama'
         ? (await readFile(`${repoRoot}/test/k8s/ollama.yaml`, 'utf8')).replace('OLLAMA_IMAGE', ollamaImage)
         : (await readFile(`${repoRoot}/test/k8s/llm-standin.yaml`, 'utf8')).replace('STANDIN_IMAGE', `${image}:k8s-1`);
-    await figure(`LLM in the cluster: ${llmKind === 'ollama' ? `real Ollama (${ollamaImage}), OpenAI-compatible /v1` : 'llm-standin (test/k8s/llm-standin.yaml), NOT a model'}`);
+    await figure(
+      `LLM in the cluster: ${llmKind === 'ollama' ? `real Ollama (${ollamaImage}), OpenAI-compatible /v1` : 'llm-standin (test/k8s/llm-standin.yaml), NOT a model'}`,
+    );
     await sh('kubectl', ['apply', '-f', '-'], { input: manifest });
     await kubectl('-n', 'llm', 'rollout', 'status', 'deployment/ollama', '--timeout=180s');
 
     const started = Date.now();
     const installOutput = await helm(
-      'install', release, chart, '--namespace', namespace, '--create-namespace', '-f', values,
-      '--set', `image.repository=${image}`, '--set', 'image.tag=k8s-1', '--set', 'image.pullPolicy=Never',
-      '--wait', '--timeout', '5m',
+      'install',
+      release,
+      chart,
+      '--namespace',
+      namespace,
+      '--create-namespace',
+      '-f',
+      values,
+      '--set',
+      `image.repository=${image}`,
+      '--set',
+      'image.tag=k8s-1',
+      '--set',
+      'image.pullPolicy=Never',
+      '--wait',
+      '--timeout',
+      '5m',
     );
     await figure(`helm install --wait (2 replicas Ready): ${((Date.now() - started) / 1000).toFixed(1)} s`);
     token = await authToken();
@@ -181,28 +212,51 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
   after(async () => {
     // The cluster is torn down by scripts/k8s/test.sh either way; this keeps a rerun on the same cluster clean.
     await run('helm', ['uninstall', release, '--namespace', namespace, '--wait']);
-    await run('kubectl', ['delete', 'namespace', 'llm', namespace, '--ignore-not-found', '--wait=true', '--timeout=120s']);
+    await run('kubectl', [
+      'delete',
+      'namespace',
+      'llm',
+      namespace,
+      '--ignore-not-found',
+      '--wait=true',
+      '--timeout=120s',
+    ]);
   });
 
   test('the Deployment runs 2 hardened, ready replicas', async () => {
     const pods = await servicePods();
     assert.equal(pods.length, 2);
-    assert.ok(pods.every((p) => p.ready && p.image === `${image}:k8s-1`), JSON.stringify(pods));
+    assert.ok(
+      pods.every((p) => p.ready && p.image === `${image}:k8s-1`),
+      JSON.stringify(pods),
+    );
     const spec = JSON.parse(await kubectl('-n', namespace, 'get', 'deployment', fullname, '-o', 'json')).spec;
     const pod = spec.template.spec;
     const container = pod.containers[0];
     assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
     assert.equal(pod.automountServiceAccountToken, false);
     assert.deepEqual(
-      { nonRoot: pod.securityContext.runAsNonRoot, uid: pod.securityContext.runAsUser, seccomp: pod.securityContext.seccompProfile.type },
+      {
+        nonRoot: pod.securityContext.runAsNonRoot,
+        uid: pod.securityContext.runAsUser,
+        seccomp: pod.securityContext.seccompProfile.type,
+      },
       { nonRoot: true, uid: 1000, seccomp: 'RuntimeDefault' },
     );
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
     assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
     assert.ok(pod.terminationGracePeriodSeconds > 20 + container.lifecycle.preStop.sleep.seconds);
     // What the kernel says, not only the spec: the service process runs as uid 1000.
-    const status = await kubectl('-n', namespace, 'exec', `deploy/${fullname}`, '--', 'node', '-e',
-      "process.stdout.write(require('fs').readFileSync('/proc/1/status','utf8'))");
+    const status = await kubectl(
+      '-n',
+      namespace,
+      'exec',
+      `deploy/${fullname}`,
+      '--',
+      'node',
+      '-e',
+      "process.stdout.write(require('fs').readFileSync('/proc/1/status','utf8'))",
+    );
     assert.match(status, /^Uid:\s+1000\s/m);
   });
 
@@ -227,11 +281,19 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
         ['legacy SSE', legacy.client],
       ] as const) {
         const { tools } = await client.listTools();
-        assert.ok(tools.some((t) => t.name === 'server_info'), `${name}: tools/list has server_info`);
+        assert.ok(
+          tools.some((t) => t.name === 'server_info'),
+          `${name}: tools/list has server_info`,
+        );
         // SDK v1's result type also admits the pre-2024 `toolResult` shape; these servers answer with content.
         const info = (await client.callTool({ name: 'server_info', arguments: {} })) as CallResult;
         assert.equal(info.isError ?? false, false, `${name}: ${resultText(info)}`);
-        const structured = info.structuredContent as { version: string; environment: string; provider: string; model: string };
+        const structured = info.structuredContent as {
+          version: string;
+          environment: string;
+          provider: string;
+          model: string;
+        };
         assert.deepEqual(
           { environment: structured.environment, provider: structured.provider, model: structured.model },
           { environment: 'production', provider: 'openai', model: 'mcp-stack-tiny' },
@@ -249,7 +311,11 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
   test('a wrong token gets 401 with a Bearer challenge', async () => {
     const res = await fetch(`${baseUrl}/mcp`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: 'Bearer wrong-token-0123456789' },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: 'Bearer wrong-token-0123456789',
+      },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
     });
     assert.equal(res.status, 401);
@@ -263,14 +329,30 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
     await sleep(2000);
     const started = Date.now();
     await helm(
-      'upgrade', release, chart, '--namespace', namespace, '-f', values, '--set', `image.repository=${image}`,
-      '--set', 'image.tag=k8s-2', '--set', 'image.pullPolicy=Never', '--wait', '--timeout', '5m',
+      'upgrade',
+      release,
+      chart,
+      '--namespace',
+      namespace,
+      '-f',
+      values,
+      '--set',
+      `image.repository=${image}`,
+      '--set',
+      'image.tag=k8s-2',
+      '--set',
+      'image.pullPolicy=Never',
+      '--wait',
+      '--timeout',
+      '5m',
     );
     const upgradeSeconds = (Date.now() - started) / 1000;
     // Until the old pods are gone, not only until the new ones are Ready.
     await waitFor('the old pods to be gone', 120_000, async () => {
       const pods = await servicePods();
-      return pods.length === 2 && pods.every((p) => p.image === `${image}:k8s-2` && p.ready && !p.deleting) ? true : undefined;
+      return pods.length === 2 && pods.every((p) => p.image === `${image}:k8s-2` && p.ready && !p.deleting)
+        ? true
+        : undefined;
     });
     await sleep(3000);
     const stats = await load.stop();
@@ -298,7 +380,9 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
     const replaced = await waitFor('a replacement pod to be Ready', 180_000, async () => {
       const pods = await servicePods();
       const live = pods.filter((p) => p.ready && !p.deleting);
-      return live.length === 2 && !live.some((p) => p.name === victim.name) && !pods.some((p) => p.name === victim.name) ? live : undefined;
+      return live.length === 2 && !live.some((p) => p.name === victim.name) && !pods.some((p) => p.name === victim.name)
+        ? live
+        : undefined;
     });
     const replaceSeconds = (Date.now() - started) / 1000;
     await sleep(3000);
@@ -322,12 +406,17 @@ describe('Helm chart on a real single-node Kubernetes', { concurrency: false }, 
     await helm('uninstall', release, '--namespace', namespace, '--wait', '--timeout', '3m');
     const left = await waitFor('the release objects to be gone', 120_000, async () => {
       const out = await kubectl(
-        '-n', namespace, 'get',
+        '-n',
+        namespace,
+        'get',
         'all,configmaps,secrets,serviceaccounts,poddisruptionbudgets,networkpolicies,ingresses,horizontalpodautoscalers,endpointslices',
-        '-o', 'name',
+        '-o',
+        'name',
       );
       // Only what every namespace has by itself may stay.
-      const rest = out.split('\n').filter((l) => l && l !== 'configmap/kube-root-ca.crt' && l !== 'serviceaccount/default');
+      const rest = out
+        .split('\n')
+        .filter((l) => l && l !== 'configmap/kube-root-ca.crt' && l !== 'serviceaccount/default');
       return rest.length === 0 ? rest : undefined;
     });
     assert.deepEqual(left, []);
