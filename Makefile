@@ -243,3 +243,8 @@ k8s-up: ## Start the local single-node test cluster (prints the kubeconfig path;
 	bash scripts/k8s/deps.sh && bash scripts/k8s/build.sh && bash scripts/k8s/up.sh
 k8s-down: ## Tear the local test cluster down and check nothing is left
 	bash scripts/k8s/down.sh
+
+# ---------------------------------------------------------------- reproducible image (not part of `make test`)
+.PHONY: test-build-repro
+test-build-repro: deps ## Two `make build`s without cache give one image ID (needs the containerd image store or a docker-container builder)
+	cd test && node --test --test-timeout=1800000 repro/build-repro.ts

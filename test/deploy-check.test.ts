@@ -19,11 +19,17 @@ const dirs: string[] = [];
 let certs = '';
 let otherCerts = '';
 
-/** A deployment directory as a host has it: the compose files, traefik/, scripts/, an env file, secrets. */
+/** A deployment directory as a host has it: the compose files (with the image pins), traefik/, an env file, secrets. */
 async function deployDir(env: Record<string, string>, opts: { secrets?: boolean } = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-deploy-check-'));
   dirs.push(dir);
-  for (const item of ['compose.prod.yaml', 'compose.base.yaml', 'traefik', '.env.example']) {
+  for (const item of [
+    'compose.prod.yaml',
+    'compose.base.yaml',
+    'images/compose.pins.yaml',
+    'traefik',
+    '.env.example',
+  ]) {
     await cp(join(repoRoot, item), join(dir, item), { recursive: true });
   }
   const values = {
@@ -228,6 +234,8 @@ describe('compose.prod.yaml production defaults', () => {
       IMAGE_TAG: '1',
       TLS_MODE: 'acme',
       ACME_EMAIL: 'ops@example.com',
+      // The Traefik image this machine has (CI exports its offline build's name), as every stack test runs.
+      TRAEFIK_IMAGE: imageFor('TRAEFIK_IMAGE'),
     };
     const compose = (args: string[]) =>
       run('docker', ['compose', '-p', project, '-f', 'compose.prod.yaml', '--env-file', '.env.example', ...args], {

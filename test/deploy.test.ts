@@ -11,6 +11,7 @@
  *    health check fails>` must fail and leave the old replicas serving.
  * The LLM is not needed (server_info does not call the model), so OPENAI_BASE_URL points nowhere.
  */
+
 import assert from 'node:assert/strict';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
+import { imageFor } from '@mcp-stack/test-support/pins';
 import { docker, requireDockerEngine, run, runOk, saveArtifact, uniqueName } from './helpers/docker.ts';
 import { type ConnectedV1, type ConnectedV2, connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
 import { repoRoot } from './helpers/paths.ts';
@@ -67,6 +69,10 @@ function shellEnv(): NodeJS.ProcessEnv {
     MCP_IMAGE: imageRepo,
     // Seconds, not the production defaults' minutes, for a broken image to be given up on.
     HEALTH_TIMEOUT: '60',
+    // The images this machine has (CI exports its offline builds' names; a real host pulls the pinned releases).
+    NODE_IMAGE: imageFor('NODE_IMAGE'),
+    TRAEFIK_IMAGE: imageFor('TRAEFIK_IMAGE'),
+    SOCKET_PROXY_IMAGE: imageFor('SOCKET_PROXY_IMAGE'),
   };
 }
 

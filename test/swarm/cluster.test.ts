@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { imageFor } from '@mcp-stack/test-support/pins';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { run, runOk } from '../helpers/docker.ts';
 import {
@@ -227,7 +228,20 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     const built = performance.now();
     await runOk(
       'docker',
-      ['build', '-q', '-f', 'services/mcp/Dockerfile', '--target', 'runtime', '-t', `${mcpRepo}:${tags.base}`, '.'],
+      [
+        'build',
+        '-q',
+        '-f',
+        'services/mcp/Dockerfile',
+        '--target',
+        'runtime',
+        // The Node base this machine has (CI exports its offline build's name).
+        '--build-arg',
+        `NODE_IMAGE=${imageFor('NODE_IMAGE')}`,
+        '-t',
+        `${mcpRepo}:${tags.base}`,
+        '.',
+      ],
       { cwd: repoRoot, timeoutMs: 900_000 },
     );
     const variants: Record<string, string> = {

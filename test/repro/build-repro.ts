@@ -3,14 +3,16 @@
  * image without any layer cache (BUILD_FLAGS=--no-cache), from this checkout, must come out identical; the
  * timestamps come from the commit (SOURCE_DATE_EPOCH, BuildKit's rewrite-timestamp), never from the clock.
  *
- * Needs a builder that supports both (BuildKit >= 0.13: Docker Engine >= 26, or a docker-container Buildx
- * builder). On an older one `make build` reports "NOT reproducible" and, with BUILD_REPRODUCIBLE=require as
- * here, fails: so does this test, loudly, naming the builder. Uses DOCKER_HOST when set.
+ * Needs a builder that supports both and can export an image tarball: Docker Engine >= 26 with the containerd
+ * image store, or a docker-container Buildx builder. Engine 26's default (classic) image store cannot export one, so
+ * `make build` falls back to an ordinary build there and reports "NOT reproducible"; with BUILD_REPRODUCIBLE=require
+ * as here that fails, and so does this test, loudly, naming the builder. That is the CI engine today, so this test
+ * is not part of `make test`: run it with `make test-build-repro` on a builder that qualifies. Uses DOCKER_HOST.
  */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { requireDockerEngine, run, uniqueName } from './helpers/docker.ts';
-import { repoRoot } from './helpers/paths.ts';
+import { requireDockerEngine, run, uniqueName } from '../helpers/docker.ts';
+import { repoRoot } from '../helpers/paths.ts';
 
 const repository = `mcp-stack-test/${uniqueName('repro')}`;
 
