@@ -6,19 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type AnthropicTestServer, startAnthropicTestServer } from './helpers/anthropic-server.ts';
-import { ComposeStack } from './helpers/compose.ts';
-import { docker, inspectContainer, requireDockerEngine, runOk, uniqueName } from './helpers/docker.ts';
-import { serviceImage, splitImageRef } from './helpers/image.ts';
+import type { ComposeStack } from './helpers/compose.ts';
+import { docker, inspectContainer, requireDockerEngine, uniqueName } from './helpers/docker.ts';
 import { connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
-import { repoRoot, testEnvDir } from './helpers/paths.ts';
+import { prodStack } from './helpers/prod-stack.ts';
 import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
-import { createLocalTlsClient, type LocalTlsClient } from './helpers/tls.ts';
+import type { LocalTlsClient } from './helpers/tls.ts';
 
 const token = randomBytes(24).toString('hex');
 const apiKey = `sk-ant-test-${randomBytes(16).toString('hex')}`;
@@ -32,41 +28,19 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
   before(async () => {
     await requireDockerEngine();
     const project = uniqueName('mcpit-claude');
-    const certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
-    await runOk('bash', ['scripts/certs.sh', certDir], {
-      cwd: repoRoot,
-      env: { ...process.env, CERTS_TOOL: 'openssl' },
-    });
-    tls = createLocalTlsClient(await readFile(join(certDir, 'ca.crt')));
-
-    // Only the one key secret: no OpenAI key file exists in this deployment.
-    const secretsDir = await mkdtemp(join(tmpdir(), `${project}-secrets-`));
-    for (const [name, value] of [
-      ['llm_api_key', apiKey],
-      ['mcp_auth_token', token],
-    ] as const) {
-      await writeFile(join(secretsDir, name), `${value}\n`);
-      await chmod(join(secretsDir, name), 0o644);
-    }
-
-    const image = splitImageRef(await serviceImage());
     const llmName = `${project}-claude`;
-    stack = new ComposeStack({
+    ({ stack, tls } = await prodStack({
       project,
-      files: ['compose.prod.yaml'],
-      envFile: join(testEnvDir, 'prod.env'),
+      token,
+      apiKey,
       env: {
-        MCP_IMAGE: image.repository,
-        IMAGE_TAG: image.tag,
-        TLS_CERT_DIR: certDir,
-        SECRETS_DIR: secretsDir,
         MCP_REPLICAS: '1',
         LLM_PROVIDER: 'anthropic',
         ANTHROPIC_BASE_URL: `http://${llmName}:8081`,
         ANTHROPIC_MODEL: model,
         ANTHROPIC_MAX_TOKENS: '256',
       },
-    });
+    }));
     await stack.up();
     llm = await startAnthropicTestServer({ name: llmName, network: `${project}_backend`, model, apiKey });
     const traefik = stack.container('traefik');

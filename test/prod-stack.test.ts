@@ -6,18 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ComposeStack } from './helpers/compose.ts';
-import { docker, execIn, inspectContainer, requireDockerEngine, runOk, uniqueName } from './helpers/docker.ts';
-import { serviceImage, splitImageRef } from './helpers/image.ts';
+import type { ComposeStack } from './helpers/compose.ts';
+import { docker, execIn, inspectContainer, requireDockerEngine, uniqueName } from './helpers/docker.ts';
 import { connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
 import { type OpenAiCompatibleServer, startOpenAiCompatibleServer } from './helpers/openai-server.ts';
-import { repoRoot, testEnvDir } from './helpers/paths.ts';
+import { prodStack } from './helpers/prod-stack.ts';
 import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
-import { createLocalTlsClient, createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
+import { createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
 
 const token = randomBytes(24).toString('hex');
 const apiKey = `sk-test-${randomBytes(16).toString('hex')}`;
@@ -33,38 +29,13 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
   before(async () => {
     await requireDockerEngine();
     const project = uniqueName('mcpit-prod');
-    const certDir = await mkdtemp(join(tmpdir(), `${project}-certs-`));
-    await runOk('bash', ['scripts/certs.sh', certDir], {
-      cwd: repoRoot,
-      env: { ...process.env, CERTS_TOOL: 'openssl' },
-    });
-    tls = createLocalTlsClient(await readFile(join(certDir, 'ca.crt')));
-
-    // Compose secrets come from files; the service runs as uid 1000, so they must be readable by it.
-    const secretsDir = await mkdtemp(join(tmpdir(), `${project}-secrets-`));
-    for (const [name, value] of [
-      ['llm_api_key', apiKey],
-      ['mcp_auth_token', token],
-    ] as const) {
-      await writeFile(join(secretsDir, name), `${value}\n`);
-      await chmod(join(secretsDir, name), 0o644);
-    }
-
-    const image = splitImageRef(await serviceImage());
     const llmName = `${project}-llm`;
-    stack = new ComposeStack({
+    ({ stack, tls } = await prodStack({
       project,
-      files: ['compose.prod.yaml'],
-      envFile: join(testEnvDir, 'prod.env'),
-      env: {
-        MCP_IMAGE: image.repository,
-        IMAGE_TAG: image.tag,
-        TLS_CERT_DIR: certDir,
-        SECRETS_DIR: secretsDir,
-        OPENAI_BASE_URL: `http://${llmName}:11434/v1`,
-        OPENAI_MODEL: model,
-      },
-    });
+      token,
+      apiKey,
+      env: { OPENAI_BASE_URL: `http://${llmName}:11434/v1`, OPENAI_MODEL: model },
+    }));
     await stack.up();
     // The LLM endpoint lives on the stack's internal backend network, as a managed API would live behind it.
     llm = await startOpenAiCompatibleServer({ name: llmName, network: `${project}_backend` });
