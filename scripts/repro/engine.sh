@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# A throwaway Docker engine with the containerd image store, for the reproducible-build test
+# (test/repro/build-repro.test.ts, part of `make test`). The engine CI runs on keeps the classic image store, whose
+# builder cannot export the image tarball `make build` needs for BuildKit's rewrite-timestamp; this one can, and
+# changing the main engine's store (or restarting it) is not an option on a shared machine.
+#
+#   engine.sh up DIR          start the engine, all its state in a memory file system mounted on DIR; prints the
+#                             DOCKER_HOST to use
+#   engine.sh load DIR IMG... copy images from the main engine into it (docker save | docker load)
+#   engine.sh down DIR        remove everything `up` made, also after a failure: processes, mounts, DIR
+#   engine.sh status DIR      print what exists (nothing when there is none)
+#
+# It runs in the host's network namespace and leaves the host's network alone: no bridge, no iptables rules, no
+# sysctl (--bridge=none --iptables=false --ip-forward=false). Its builds therefore need `--network=host` (the docker
+# driver grants that entitlement by default), which reaches the npm registry exactly as the host does; a build's
+# network never enters the image. Own containerd, data-root, exec-root, socket, cgroup parent: scripts/lib/dockerd.sh.
+# Environment: REPRO_ENGINE_TMPFS (size of the memory file system, default 4g; 0: on disk in DIR instead).
+set -euo pipefail
+# shellcheck source=scripts/lib/dockerd.sh
+. "$(dirname "$0")/../lib/dockerd.sh"
+
+readonly tmpfs_size=${REPRO_ENGINE_TMPFS:-4g}
+
+log() { printf '[repro-engine %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# A directory of ours: an absolute path, and never / or a system directory by mistake.
+checked_dir() {
+  local dir=${1:-}
+  [ -n "$dir" ] || die "usage: $0 up|load|down|status DIR"
+  case $dir in /*/*) ;; *) die "DIR must be an absolute path below a directory: $dir" ;; esac
+  echo "${dir%/}"
+}
+
+cgroup_name() { echo "mcp-stack-repro-$(basename "$1")"; }
+
+up() {
+  local dir=$1 tool start=$SECONDS
+  for tool in dockerd containerd docker mount umount; do
+    command -v "$tool" >/dev/null 2>&1 || die "missing $tool (Debian: docker.io util-linux)"
+  done
+  [ "$(id -u)" = 0 ] || die "a second Docker engine needs root"
+  docker buildx version >/dev/null 2>&1 || die "docker buildx is missing (Debian: docker-buildx)"
+  dockerd_require_own_containerd || die "the throwaway engine needs a containerd of its own"
+  if dockerd_answers "$dir" || [ -n "$(dockerd_pids "$dir")" ]; then die "an engine already runs in $dir ($0 down $dir)"; fi
+  mkdir -p "$dir"
+  if [ "$tmpfs_size" != 0 ]; then mount -t tmpfs -o "size=$tmpfs_size,mode=0700" mcp-stack-repro "$dir"; fi
+  echo '{"features": {"containerd-snapshotter": true}}' >"$dir/daemon.json"
+  dockerd_start "$dir" -- --bridge=none --iptables=false --ip6tables=false --ip-forward=false \
+    --cgroup-parent "$(cgroup_name "$dir")" --log-level warn
+  local waited=0
+  until dockerd_answers "$dir"; do
+    if [ $waited -ge 120 ]; then
+      tail -n 20 "$dir/dockerd.log" >&2 || true
+      die "the engine in $dir did not answer within 60 s"
+    fi
+    sleep 0.5
+    waited=$((waited + 1))
+  done
+  local store
+  store=$(docker -H "$(dockerd_sock "$dir")" info --format '{{range .DriverStatus}}{{index . 1}} {{end}}')
+  case $store in
+    *io.containerd.snapshotter*) ;;
+    *) die "the engine in $dir did not take the containerd image store (driver status: $store)" ;;
+  esac
+  log "engine with the containerd image store answers at $(dockerd_sock "$dir") after $((SECONDS - start)) s"
+  echo "DOCKER_HOST=$(dockerd_sock "$dir")"
+}
+
+load() {
+  local dir=$1 start=$SECONDS image
+  shift
+  [ $# -gt 0 ] || die "usage: $0 load DIR IMAGE..."
+  for image in "$@"; do docker image inspect "$image" >/dev/null || die "image $image is not on the main engine"; done
+  # From the engine the caller's environment names (the main one), into this one.
+  docker save "$@" | docker -H "$(dockerd_sock "$dir")" load -q >/dev/null
+  log "loaded $* in $((SECONDS - start)) s"
+}
+
+down() {
+  local dir=$1 start=$SECONDS pids ctl
+  dockerd_stop "$dir"
+  # Whatever survived (a dead dockerd leaves its containerd and shims): killed by PID, twice at most.
+  for _ in 1 2; do
+    mapfile -t pids < <(dockerd_pids "$dir")
+    [ ${#pids[@]} -eq 0 ] && break
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    sleep 0.5
+  done
+  unmount_under "$dir"
+  for ctl in /sys/fs/cgroup/*/"$(cgroup_name "$dir")" /sys/fs/cgroup/"$(cgroup_name "$dir")"; do
+    [ -d "$ctl" ] && find "$ctl" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+  rm -rf "$dir"
+  local left
+  left=$(status "$dir")
+  if [ -n "$left" ]; then log "teardown of $dir incomplete:"; echo "$left" >&2; return 1; fi
+  log "engine in $dir removed after $((SECONDS - start)) s"
+}
+
+status() {
+  local dir=$1 p ctl
+  for p in $(dockerd_pids "$dir"); do echo "process $p: $(ps -o args= -p "$p" | cut -c1-100)"; done
+  dockerd_mounts "$dir" | sed 's/^/mount /'
+  for ctl in /sys/fs/cgroup/*/"$(cgroup_name "$dir")" /sys/fs/cgroup/"$(cgroup_name "$dir")"; do
+    [ -d "$ctl" ] && echo "cgroup $ctl"
+  done
+  [ -e "$dir" ] && echo "dir $dir"
+  true
+}
+
+command=${1:-}
+dir=$(checked_dir "${2:-}")
+case $command in
+  up) up "$dir" ;;
+  load) shift 2; load "$dir" "$@" ;;
+  down) down "$dir" ;;
+  status) status "$dir" ;;
+  *) echo "usage: $0 up|load|down|status DIR" >&2; exit 2 ;;
+esac
