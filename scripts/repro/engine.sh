@@ -4,8 +4,9 @@
 # builder cannot export the image tarball `make build` needs for BuildKit's rewrite-timestamp; this one can, and
 # changing the main engine's store (or restarting it) is not an option on a shared machine.
 #
-#   engine.sh up DIR          start the engine, all its state in a memory file system mounted on DIR; prints the
-#                             DOCKER_HOST to use
+#   engine.sh up DIR [STORE]  start the engine, all its state in a memory file system mounted on DIR; prints the
+#                             DOCKER_HOST to use. STORE: containerd (default) or classic (overlay2, the store of
+#                             the engine CI runs on: the test checks `make build` says it is not reproducible there)
 #   engine.sh load DIR IMG... copy images from the main engine into it (docker save | docker load)
 #   engine.sh down DIR        remove everything `up` made, also after a failure: processes, mounts, DIR
 #   engine.sh status DIR      print what exists (nothing when there is none)
@@ -27,7 +28,7 @@ die() { log "ERROR: $*"; exit 1; }
 # A directory of ours: an absolute path, and never / or a system directory by mistake.
 checked_dir() {
   local dir=${1:-}
-  [ -n "$dir" ] || die "usage: $0 up|load|down|status DIR"
+  [ -n "$dir" ] || die "usage: $0 up DIR [containerd|classic] | load DIR IMAGE... | down DIR | status DIR"
   case $dir in /*/*) ;; *) die "DIR must be an absolute path below a directory: $dir" ;; esac
   echo "${dir%/}"
 }
@@ -35,7 +36,12 @@ checked_dir() {
 cgroup_name() { echo "mcp-stack-repro-$(basename "$1")"; }
 
 up() {
-  local dir=$1 tool start=$SECONDS
+  local dir=$1 store=${2:-containerd} tool start=$SECONDS expected
+  case $store in
+    containerd) expected=io.containerd.snapshotter ;;
+    classic) expected=overlay2 ;;
+    *) die "unknown image store $store (containerd or classic)" ;;
+  esac
   for tool in dockerd containerd docker mount umount; do
     command -v "$tool" >/dev/null 2>&1 || die "missing $tool (Debian: docker.io util-linux)"
   done
@@ -45,7 +51,11 @@ up() {
   if dockerd_answers "$dir" || [ -n "$(dockerd_pids "$dir")" ]; then die "an engine already runs in $dir ($0 down $dir)"; fi
   mkdir -p "$dir"
   if [ "$tmpfs_size" != 0 ]; then mount -t tmpfs -o "size=$tmpfs_size,mode=0700" mcp-stack-repro "$dir"; fi
-  echo '{"features": {"containerd-snapshotter": true}}' >"$dir/daemon.json"
+  if [ "$store" = containerd ]; then
+    echo '{"features": {"containerd-snapshotter": true}}' >"$dir/daemon.json"
+  else
+    echo '{"storage-driver": "overlay2"}' >"$dir/daemon.json"
+  fi
   dockerd_start "$dir" -- --bridge=none --iptables=false --ip6tables=false --ip-forward=false \
     --cgroup-parent "$(cgroup_name "$dir")" --log-level warn
   local waited=0
@@ -57,13 +67,13 @@ up() {
     sleep 0.5
     waited=$((waited + 1))
   done
-  local store
-  store=$(docker -H "$(dockerd_sock "$dir")" info --format '{{range .DriverStatus}}{{index . 1}} {{end}}')
-  case $store in
-    *io.containerd.snapshotter*) ;;
-    *) die "the engine in $dir did not take the containerd image store (driver status: $store)" ;;
+  local driver
+  driver=$(docker -H "$(dockerd_sock "$dir")" info --format '{{.Driver}} {{range .DriverStatus}}{{index . 1}} {{end}}')
+  case $driver in
+    *"$expected"*) ;;
+    *) die "the engine in $dir did not take the $store image store (storage driver: $driver)" ;;
   esac
-  log "engine with the containerd image store answers at $(dockerd_sock "$dir") after $((SECONDS - start)) s"
+  log "engine with the $store image store answers at $(dockerd_sock "$dir") after $((SECONDS - start)) s"
   echo "DOCKER_HOST=$(dockerd_sock "$dir")"
 }
 
@@ -112,7 +122,7 @@ status() {
 command=${1:-}
 dir=$(checked_dir "${2:-}")
 case $command in
-  up) up "$dir" ;;
+  up) up "$dir" "${3:-containerd}" ;;
   load) shift 2; load "$dir" "$@" ;;
   down) down "$dir" ;;
   status) status "$dir" ;;

@@ -5,15 +5,17 @@
  *
  * That needs a builder that supports both and can export an image tarball: an engine with the containerd image
  * store (Docker Engine 29's default for new installs, Docker Desktop's, or `"containerd-snapshotter": true` in
- * daemon.json), or a docker-container Buildx builder. The engine CI runs on has the classic store, where `make
- * build` falls back to an ordinary build and reports "NOT reproducible" (BUILD_REPRODUCIBLE=require makes that
- * fail). So the builds run on a throwaway engine with the containerd image store (scripts/repro/engine.sh: a
- * dockerd and containerd of its own, its data in memory, removed afterwards; needs root), into which the pinned
- * Node base image is copied from the main engine. Its builds use the host's network (--network=host): that engine
- * has no bridge of its own, and a build's network never enters the image.
+ * daemon.json), or a docker-container Buildx builder. The engine CI runs on has the classic store, so the builds run
+ * on a throwaway engine with the containerd image store (scripts/repro/engine.sh: a dockerd and containerd of its
+ * own, its data in memory, removed afterwards, also after a failure; needs root), into which the pinned Node base
+ * image is copied from the main engine. Its builds use the host's network (--network=host): that engine has no
+ * bridge of its own, and a build's network never enters the image.
  *
- * BUILD_REPRO_ENGINE=current runs the two builds on the engine DOCKER_HOST names instead, to check a builder of
- * your own (it must hold NODE_IMAGE or be able to pull it).
+ * A second throwaway engine with the classic store checks what its users get: `make build` builds but says the
+ * image is NOT reproducible, and BUILD_REPRODUCIBLE=require refuses before building.
+ *
+ * BUILD_REPRO_ENGINE=current runs the two reproducible builds on the engine DOCKER_HOST names instead, to check a
+ * builder of your own (it must hold NODE_IMAGE or be able to pull it). Prints its figures as `[repro]` lines.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
@@ -29,61 +31,89 @@ const repository = `mcp-stack-test/${uniqueName('repro')}`;
 const throwaway = process.env.BUILD_REPRO_ENGINE !== 'current';
 const engineScript = join(repoRoot, 'scripts', 'repro', 'engine.sh');
 
-let engineDir = '';
-/** The engine the builds run on: the throwaway one, or the caller's. */
-let engineEnv: NodeJS.ProcessEnv = process.env;
-
 function seconds(since: number): string {
   return ((performance.now() - since) / 1000).toFixed(1);
 }
 
-function onEngine(args: string[]) {
-  return runOk('docker', args, { env: engineEnv });
+/** A throwaway engine (scripts/repro/engine.sh) with the given image store, holding NODE_IMAGE. */
+class ThrowawayEngine {
+  readonly store: 'containerd' | 'classic';
+  dir = '';
+  env: NodeJS.ProcessEnv = process.env;
+
+  constructor(store: 'containerd' | 'classic') {
+    this.store = store;
+  }
+
+  async up(): Promise<void> {
+    let started = performance.now();
+    this.dir = await mkdtemp(join(tmpdir(), `mcp-stack-repro-${this.store}-`));
+    const up = await runOk('bash', [engineScript, 'up', this.dir, this.store], { timeoutMs: 180_000 });
+    const host = /^DOCKER_HOST=(\S+)$/m.exec(up.stdout)?.[1];
+    assert.ok(host, `engine.sh up printed no DOCKER_HOST:\n${up.stdout}\n${up.stderr}`);
+    this.env = { ...process.env, DOCKER_HOST: host };
+    console.log(`[repro] throwaway engine (${this.store} image store) up in ${seconds(started)} s`);
+    started = performance.now();
+    await runOk('bash', [engineScript, 'load', this.dir, NODE_IMAGE], { timeoutMs: 600_000 });
+    console.log(`[repro] ${NODE_IMAGE} copied into it in ${seconds(started)} s`);
+  }
+
+  /** Removes everything up made; a teardown that leaves anything behind fails the suite. */
+  async down(): Promise<void> {
+    if (this.dir) await runOk('bash', [engineScript, 'down', this.dir], { timeoutMs: 300_000 });
+  }
 }
 
-async function build(tag: string): Promise<{ id: string; output: string }> {
+/**
+ * `make build` of this checkout on the engine `env` names, without any layer cache; never throws on failure.
+ * hostNetwork: the throwaway engines have no bridge network, so their builds use the host's.
+ */
+async function makeBuild(env: NodeJS.ProcessEnv, hostNetwork: boolean, tag: string, extra: NodeJS.ProcessEnv) {
   const started = performance.now();
   const result = await run('make', ['--no-print-directory', 'build'], {
     cwd: repoRoot,
     env: {
-      ...engineEnv,
+      ...env,
       MCP_IMAGE: repository,
       IMAGE_TAG: tag,
       NODE_IMAGE,
-      BUILD_FLAGS: `--no-cache ${throwaway ? '--network=host ' : ''}${process.env.BUILD_FLAGS ?? ''}`,
-      BUILD_REPRODUCIBLE: 'require',
+      BUILD_FLAGS: `--no-cache ${hostNetwork ? '--network=host ' : ''}${process.env.BUILD_FLAGS ?? ''}`,
+      ...extra,
     },
     timeoutMs: 1_800_000,
   });
-  const output = result.stdout + result.stderr;
-  assert.equal(result.code, 0, output.slice(-3000));
-  const id = (await onEngine(['image', 'inspect', '--format', '{{.Id}}', `${repository}:${tag}`])).stdout.trim();
-  console.log(`[repro] build ${tag}: ${id} in ${seconds(started)} s`);
-  return { id, output };
+  return { code: result.code, output: result.stdout + result.stderr, seconds: seconds(started) };
+}
+
+function imageId(env: NodeJS.ProcessEnv, ref: string) {
+  return run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { env });
 }
 
 describe('make build: the same commit gives the same image ID', () => {
+  const engine = new ThrowawayEngine('containerd');
+  /** The engine the builds run on: the throwaway one, or the caller's (BUILD_REPRO_ENGINE=current). */
+  let env: NodeJS.ProcessEnv = process.env;
+
+  async function build(tag: string): Promise<{ id: string; output: string }> {
+    const result = await makeBuild(env, throwaway, tag, { BUILD_REPRODUCIBLE: 'require' });
+    assert.equal(result.code, 0, result.output.slice(-3000));
+    const inspected = await imageId(env, `${repository}:${tag}`);
+    assert.equal(inspected.code, 0, inspected.stderr);
+    const id = inspected.stdout.trim();
+    console.log(`[repro] build ${tag}: ${id} in ${result.seconds} s`);
+    return { id, output: result.output };
+  }
+
   before(async () => {
     await requireDockerEngine();
     if (!throwaway) return;
-    let started = performance.now();
-    engineDir = await mkdtemp(join(tmpdir(), 'mcp-stack-repro-'));
-    const up = await runOk('bash', [engineScript, 'up', engineDir], { timeoutMs: 180_000 });
-    const host = /^DOCKER_HOST=(\S+)$/m.exec(up.stdout)?.[1];
-    assert.ok(host, `engine.sh up printed no DOCKER_HOST:\n${up.stdout}\n${up.stderr}`);
-    engineEnv = { ...process.env, DOCKER_HOST: host };
-    console.log(`[repro] throwaway engine (containerd image store) up in ${seconds(started)} s`);
-    started = performance.now();
-    await runOk('bash', [engineScript, 'load', engineDir, NODE_IMAGE], { timeoutMs: 600_000 });
-    console.log(`[repro] ${NODE_IMAGE} copied into it in ${seconds(started)} s`);
+    await engine.up();
+    env = engine.env;
   });
 
   after(async () => {
-    if (engineDir) {
-      await runOk('bash', [engineScript, 'down', engineDir], { timeoutMs: 300_000 });
-    } else {
-      for (const tag of ['first', 'second']) await run('docker', ['image', 'rm', '-f', `${repository}:${tag}`]);
-    }
+    if (throwaway) await engine.down();
+    else for (const tag of ['first', 'second']) await run('docker', ['image', 'rm', '-f', `${repository}:${tag}`]);
   });
 
   test('two builds without cache produce one image ID, stamped with the commit time', async () => {
@@ -97,12 +127,40 @@ describe('make build: the same commit gives the same image ID', () => {
     );
     const commitTime = (await run('git', ['log', '-1', '--format=%ct'], { cwd: repoRoot })).stdout.trim();
     const created = (
-      await onEngine(['image', 'inspect', '--format', '{{.Created}}', `${repository}:first`])
+      await runOk('docker', ['image', 'inspect', '--format', '{{.Created}}', `${repository}:first`], { env })
     ).stdout.trim();
     assert.equal(
       Math.floor(Date.parse(created) / 1000),
       Number(commitTime),
       `image created ${created}, commit ${commitTime}`,
     );
+  });
+});
+
+// What a user on the classic image store (Debian's docker.io, Engine < 29 by default) gets: an honest answer.
+// Its BuildKit honours SOURCE_DATE_EPOCH (so `created` is the commit time), but cannot rewrite the files' times.
+describe('make build on the classic image store says the image is not reproducible', () => {
+  const engine = new ThrowawayEngine('classic');
+
+  before(async () => {
+    await requireDockerEngine();
+    await engine.up();
+  });
+  after(() => engine.down());
+
+  test('BUILD_REPRODUCIBLE=require fails before building', async () => {
+    const result = await makeBuild(engine.env, true, 'required', { BUILD_REPRODUCIBLE: 'require' });
+    assert.notEqual(result.code, 0, result.output.slice(-3000));
+    assert.match(result.output, /NOT reproducible: this builder \(the engine's classic image store\) cannot export/);
+    assert.notEqual((await imageId(engine.env, `${repository}:required`)).code, 0, 'no image may be tagged');
+  });
+
+  test('by default it builds the image and says NOT reproducible', async () => {
+    const result = await makeBuild(engine.env, true, 'plain', { BUILD_REPRODUCIBLE: '' });
+    assert.equal(result.code, 0, result.output.slice(-3000));
+    assert.match(result.output, /is NOT reproducible: sha256:[0-9a-f]{64}; the builder .* left the build's times/);
+    assert.doesNotMatch(result.output, /timestamps pinned to the commit/);
+    assert.equal((await imageId(engine.env, `${repository}:plain`)).code, 0, 'the image is kept');
+    console.log(`[repro] classic store: built in ${result.seconds} s, reported NOT reproducible`);
   });
 });
