@@ -14,7 +14,9 @@
 # It runs in the host's network namespace and leaves the host's network alone: no bridge, no iptables rules, no
 # sysctl (--bridge=none --iptables=false --ip-forward=false). Its builds therefore need `--network=host` (the docker
 # driver grants that entitlement by default), which reaches the npm registry exactly as the host does; a build's
-# network never enters the image. Own containerd, data-root, exec-root, socket, cgroup parent: scripts/lib/dockerd.sh.
+# network never enters the image. Own containerd (also where a system containerd runs, e.g. on GitHub's runners: the
+# engine lives in a mount namespace of its own that hides /run/containerd), data-root, exec-root, socket, cgroup
+# parent: scripts/lib/dockerd.sh.
 # Environment: REPRO_ENGINE_TMPFS (size of the memory file system, default 4g; 0: on disk in DIR instead).
 set -euo pipefail
 # shellcheck source=scripts/lib/dockerd.sh
@@ -35,6 +37,18 @@ checked_dir() {
 
 cgroup_name() { echo "mcp-stack-repro-$(basename "$1")"; }
 
+# Every process of the engine in DIR: dockerd, containerd, shims (scripts/lib/dockerd.sh) and the containers' and
+# builds' processes, in its cgroup (they outlive a killed dockerd and its shims).
+engine_pids() {
+  local dir=$1 ctl
+  {
+    dockerd_pids "$dir"
+    for ctl in /sys/fs/cgroup/*/"$(cgroup_name "$dir")" /sys/fs/cgroup/"$(cgroup_name "$dir")"; do
+      [ ! -d "$ctl" ] || find "$ctl" -name cgroup.procs -exec cat {} + 2>/dev/null || true
+    done
+  } | awk -v a=$$ -v b=$PPID '$1 > 1 && $1 != a && $1 != b' | sort -un
+}
+
 up() {
   local dir=$1 store=${2:-containerd} tool start=$SECONDS expected
   case $store in
@@ -42,19 +56,19 @@ up() {
     classic) expected=overlay2 ;;
     *) die "unknown image store $store (containerd or classic)" ;;
   esac
-  for tool in dockerd containerd docker mount umount; do
+  for tool in dockerd containerd docker unshare mount umount; do
     command -v "$tool" >/dev/null 2>&1 || die "missing $tool (Debian: docker.io util-linux)"
   done
   [ "$(id -u)" = 0 ] || die "a second Docker engine needs root"
   docker buildx version >/dev/null 2>&1 || die "docker buildx is missing (Debian: docker-buildx)"
-  dockerd_require_own_containerd || die "the throwaway engine needs a containerd of its own"
   if dockerd_answers "$dir" || [ -n "$(dockerd_pids "$dir")" ]; then die "an engine already runs in $dir ($0 down $dir)"; fi
   mkdir -p "$dir"
   if [ "$tmpfs_size" != 0 ]; then mount -t tmpfs -o "size=$tmpfs_size,mode=0700" mcp-stack-repro "$dir"; fi
   if [ "$store" = containerd ]; then
     echo '{"features": {"containerd-snapshotter": true}}' >"$dir/daemon.json"
   else
-    echo '{"storage-driver": "overlay2"}' >"$dir/daemon.json"
+    # Named explicitly: Engine 29 and later default to the containerd store on a fresh data-root.
+    echo '{"storage-driver": "overlay2", "features": {"containerd-snapshotter": false}}' >"$dir/daemon.json"
   fi
   dockerd_start "$dir" -- --bridge=none --iptables=false --ip6tables=false --ip-forward=false \
     --cgroup-parent "$(cgroup_name "$dir")" --log-level warn
@@ -90,13 +104,16 @@ load() {
 down() {
   local dir=$1 start=$SECONDS pids ctl
   dockerd_stop "$dir"
-  # Whatever survived (a dead dockerd leaves its containerd and shims): killed by PID, twice at most.
+  # Whatever survived (a dead dockerd leaves its containerd, shims and containers): killed by PID, twice at most.
   for _ in 1 2; do
-    mapfile -t pids < <(dockerd_pids "$dir")
+    mapfile -t pids < <(engine_pids "$dir")
     [ ${#pids[@]} -eq 0 ] && break
     kill -KILL "${pids[@]}" 2>/dev/null || true
     sleep 0.5
   done
+  # Read while DIR (and its record of the engine's mount namespace) still exists.
+  local survivors
+  survivors=$(engine_pids "$dir")
   unmount_under "$dir"
   for ctl in /sys/fs/cgroup/*/"$(cgroup_name "$dir")" /sys/fs/cgroup/"$(cgroup_name "$dir")"; do
     [ -d "$ctl" ] && find "$ctl" -depth -type d -exec rmdir {} + 2>/dev/null || true
@@ -104,13 +121,14 @@ down() {
   rm -rf "$dir"
   local left
   left=$(status "$dir")
+  [ -z "$survivors" ] || left+=$'\n'"processes that survived SIGKILL: $(echo "$survivors" | tr '\n' ' ')"
   if [ -n "$left" ]; then log "teardown of $dir incomplete:"; echo "$left" >&2; return 1; fi
   log "engine in $dir removed after $((SECONDS - start)) s"
 }
 
 status() {
   local dir=$1 p ctl
-  for p in $(dockerd_pids "$dir"); do echo "process $p: $(ps -o args= -p "$p" | cut -c1-100)"; done
+  for p in $(engine_pids "$dir"); do echo "process $p: $(ps -o args= -p "$p" | cut -c1-100)"; done
   dockerd_mounts "$dir" | sed 's/^/mount /'
   for ctl in /sys/fs/cgroup/*/"$(cgroup_name "$dir")" /sys/fs/cgroup/"$(cgroup_name "$dir")"; do
     [ -d "$ctl" ] && echo "cgroup $ctl"

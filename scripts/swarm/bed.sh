@@ -10,7 +10,10 @@
 # Layout: the nodes' namespaces hang on a bridge that lives in a namespace of its own, so node-to-node traffic
 # never crosses the host's FORWARD chain (Docker's DROP policy); the host joins that bridge through one veth and
 # reaches every node's address directly. Each dockerd has its own data-root, exec-root, socket, bridge subnet and
-# cgroup parent, starts its own containerd, and runs in its own UTS namespace (a node name of its own).
+# cgroup parent, runs in its own UTS namespace (a node name of its own) and its own mount namespace, where it cannot
+# see a system containerd and so always starts its own (also on docker-ce hosts such as GitHub's runners).
+# Mounts a node's engine makes (layers, netns, secrets) exist only in its mount namespace: `down` kills every
+# process of the node, and they go with the last one.
 # The main engine is never touched and never becomes a swarm node. Nothing is kept inside the repository.
 # Starting, stopping and finding an engine's processes and mounts: scripts/lib/dockerd.sh (shared with the
 # reproducible-build engine, scripts/repro/engine.sh).
@@ -42,7 +45,7 @@ on() { local n=$1; shift; docker -H "$(node_sock "$n")" "$@"; }
 
 require_tools() {
   local missing=()
-  for tool in ip nsenter unshare dockerd docker mount umount; do
+  for tool in ip nsenter unshare dockerd containerd docker mount umount; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: iproute2 util-linux docker.io)"
@@ -64,7 +67,6 @@ up() {
   require_tools
   if ip netns list | grep -q "^$prefix-"; then die "a swarm bed already exists (bash $0 down)"; fi
   if ip route show | grep -q "^$net\."; then die "$net.0/24 is already routed on this host; set SWARM_BED_NET"; fi
-  dockerd_require_own_containerd || die "the nodes need containerds of their own"
   mkdir -p "$bed_dir"
   if [ "$tmpfs_size" != 0 ]; then mount -t tmpfs -o "size=$tmpfs_size,mode=0755" mcp-stack-swarm "$bed_dir"; fi
 
@@ -166,7 +168,11 @@ down() {
     sleep 0.5
     [ "$round" = 2 ] && log "killed ${#pids[@]} leftover processes"
   done
-  # Mounts under the bed (overlay2 layers, netns bind mounts, shm, secrets tmpfs), deepest first.
+  # Read while the bed's directory (and the nodes' records of their mount namespaces) still exists.
+  local survivors=()
+  for n in "${nodes[@]}"; do mapfile -t -O "${#survivors[@]}" survivors < <(node_pids "$n" | sort -u | awk -v a=$$ -v b=$PPID '$1 > 1 && $1 != a && $1 != b'); done
+  # The bed's memory file system and whatever else of the host's is mounted below it; the nodes' own mounts
+  # (layers, netns bind mounts, shm, secrets) lived in their mount namespaces and went with their processes.
   unmount_under "$bed_dir"
   # Cgroups: depth first (a cgroup directory can only be removed once its children are gone).
   for n in "${nodes[@]}"; do
@@ -180,6 +186,7 @@ down() {
   log "mounts, cgroups, namespaces and data removed after $((SECONDS - start)) s"
   local left
   left=$(status 2>&1 || true)
+  [ ${#survivors[@]} -eq 0 ] || left+=$'\n'"processes that survived SIGKILL: ${survivors[*]}"
   if [ -n "$left" ]; then log "teardown incomplete:"; echo "$left" >&2; return 1; fi
   log "bed removed"
 }
