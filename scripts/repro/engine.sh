@@ -11,8 +11,8 @@
 #   engine.sh down DIR        remove everything `up` made, also after a failure: processes, mounts, DIR
 #   engine.sh status DIR      print what exists (nothing when there is none)
 #
-# It runs in the host's network namespace and leaves the host's network alone: no bridge, no iptables rules, no
-# sysctl (--bridge=none --iptables=false --ip-forward=false). Its builds therefore need `--network=host` (the docker
+# It runs in the host's network namespace and leaves the host's network alone: a bridge of its own (never the host's
+# docker0, which dockerd deletes at start when told --bridge=none), no iptables rules, no sysctl. Its builds therefore need `--network=host` (the docker
 # driver grants that entitlement by default), which reaches the npm registry exactly as the host does; a build's
 # network never enters the image. Own containerd (also where a system containerd runs, e.g. on GitHub's runners: the
 # engine lives in a mount namespace of its own that hides /run/containerd), data-root, exec-root, socket, cgroup
@@ -36,6 +36,8 @@ checked_dir() {
 }
 
 cgroup_name() { echo "mcp-stack-repro-$(basename "$1")"; }
+# The engine's own default bridge (an interface name has at most 15 characters).
+bridge_name() { echo "mcprepro$(printf '%s' "$1" | md5sum | cut -c1-7)"; }
 
 # Every process of the engine in DIR: dockerd, containerd, shims (scripts/lib/dockerd.sh) and the containers' and
 # builds' processes, in its cgroup (they outlive a killed dockerd and its shims).
@@ -56,8 +58,8 @@ up() {
     classic) expected=overlay2 ;;
     *) die "unknown image store $store (containerd or classic)" ;;
   esac
-  for tool in dockerd containerd docker unshare mount umount; do
-    command -v "$tool" >/dev/null 2>&1 || die "missing $tool (Debian: docker.io util-linux)"
+  for tool in dockerd containerd docker unshare mount umount ip; do
+    command -v "$tool" >/dev/null 2>&1 || die "missing $tool (Debian: docker.io util-linux iproute2)"
   done
   [ "$(id -u)" = 0 ] || die "a second Docker engine needs root"
   docker buildx version >/dev/null 2>&1 || die "docker buildx is missing (Debian: docker-buildx)"
@@ -70,7 +72,16 @@ up() {
     # Named explicitly: Engine 29 and later default to the containerd store on a fresh data-root.
     echo '{"storage-driver": "overlay2", "features": {"containerd-snapshotter": false}}' >"$dir/daemon.json"
   fi
-  dockerd_start "$dir" -- --bridge=none --iptables=false --ip6tables=false --ip-forward=false \
+  # A bridge of its own: with --bridge=none dockerd deletes the host's docker0 at start (it assumes it owns the
+  # host's default bridge), which cuts every container of the main engine off its default network.
+  local bridge
+  bridge=$(bridge_name "$dir")
+  ip link add "$bridge" type bridge 2>/dev/null || ip link show "$bridge" >/dev/null || die "cannot create bridge $bridge"
+  # Its address from the benchmarking range (RFC 2544): given none, dockerd would take the next of the pools the
+  # main engine's own networks use, and its route would shadow one of them.
+  ip addr replace "198.18.$((0x$(printf '%s' "$dir" | md5sum | cut -c1-2))).1/24" dev "$bridge"
+  ip link set "$bridge" up
+  dockerd_start "$dir" -- --bridge="$bridge" --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
     --cgroup-parent "$(cgroup_name "$dir")" --log-level warn
   local waited=0
   until dockerd_answers "$dir"; do
@@ -119,6 +130,7 @@ down() {
     [ -d "$ctl" ] && find "$ctl" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
   rm -rf "$dir"
+  ip link show "$(bridge_name "$dir")" >/dev/null 2>&1 && ip link delete "$(bridge_name "$dir")"
   local left
   left=$(status "$dir")
   [ -z "$survivors" ] || left+=$'\n'"processes that survived SIGKILL: $(echo "$survivors" | tr '\n' ' ')"
@@ -134,6 +146,7 @@ status() {
     [ -d "$ctl" ] && echo "cgroup $ctl"
   done
   [ -e "$dir" ] && echo "dir $dir"
+  ip link show "$(bridge_name "$dir")" >/dev/null 2>&1 && echo "bridge $(bridge_name "$dir")"
   true
 }
 

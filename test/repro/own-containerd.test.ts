@@ -96,4 +96,43 @@ describe('an extra engine beside a system containerd', () => {
       `[own-containerd] engine up, image, checks and down beside a system containerd in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
   });
+
+  test("the engine leaves the host's network as it was: the main engine's docker0 and routes stay", async () => {
+    // dockerd told --bridge=none deletes the host's docker0 at start, cutting every container of the main engine off
+    // its default network; one given no address for its bridge takes a pool the main engine's networks use.
+    const hostNetwork = async () => {
+      const links = (await runOk('ip', ['-o', 'link', 'show', 'type', 'bridge'])).stdout;
+      const routes = (await runOk('ip', ['-4', 'route', 'show'])).stdout;
+      return {
+        docker0: (await runOk('ip', ['-o', '-4', 'addr', 'show', 'dev', 'docker0'])).stdout.replace(/^\d+: /, ''),
+        bridges:
+          links
+            .match(/^\d+: ([^:@]+)/gm)
+            ?.map((l) => l.replace(/^\d+: /, ''))
+            .sort() ?? [],
+        routes: routes.split('\n').filter(Boolean).sort(),
+      };
+    };
+    const before = await hostNetwork().catch((error) => {
+      throw new Error(`the main engine's default bridge docker0 is missing before the test: ${String(error)}`);
+    });
+    const engineDir = join(work, 'network-engine');
+    await runOk('bash', [engineScript, 'up', engineDir, 'containerd'], { timeoutMs: 120_000 });
+    try {
+      const during = await hostNetwork();
+      assert.equal(during.docker0, before.docker0, 'docker0 changed while the engine runs');
+      // The engine adds its own bridge and that bridge's route, nothing else, and no route overlapping another.
+      const added = during.routes.filter((r) => !before.routes.includes(r));
+      assert.equal(added.length, 1, `routes added: ${added.join(' | ')}`);
+      assert.match(added[0] ?? '', /^198\.18\.\d+\.0\/24 dev mcprepro/);
+      assert.deepEqual(
+        before.routes.filter((r) => !during.routes.includes(r)),
+        [],
+        'routes the engine took away',
+      );
+    } finally {
+      await runOk('bash', [engineScript, 'down', engineDir], { timeoutMs: 120_000 });
+    }
+    assert.deepEqual(await hostNetwork(), before, 'the host network differs after the engine left');
+  });
 });
