@@ -2,7 +2,9 @@
 // Two clocks per start, both from the moment the engine is asked to start the created container:
 //   - /healthz answers on the published port (polled every 20 ms): when the service is really up;
 //   - Docker reports the container `healthy`: what orchestrators wait for. Its first check runs one
-//     HEALTHCHECK interval after start on engines without --start-interval (Docker < 25), which dominates it.
+//     HEALTHCHECK interval after start on engines without --start-interval (Docker < 25); with it (the image sets
+//     --start-interval), within one start interval of listening.
+// The containers run on a bridge network of the measure's own, as compose stacks do (never the default bridge).
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
@@ -60,14 +62,43 @@ export async function measureContainer(log: (line: string) => void): Promise<Con
   const imageBytes = await imageSize(IMAGE);
   if (imageBytes === undefined) return { measured: false, reason: `image ${IMAGE} not found` };
   const inspect = await dockerApi<{
-    Config?: { Healthcheck?: { Test?: string[]; Interval?: number; StartPeriod?: number } };
+    Config?: { Healthcheck?: { Test?: string[]; Interval?: number; StartPeriod?: number; StartInterval?: number } };
   }>('GET', `/images/${encodeURIComponent(IMAGE)}/json`);
   const hc = inspect.json.Config?.Healthcheck;
+  const startProbes = hc?.StartInterval ? `, every ${hc.StartInterval / 1e9} s until healthy within it` : '';
   const healthcheck = hc?.Test
-    ? `image HEALTHCHECK every ${(hc.Interval ?? 30e9) / 1e9} s (start period ${(hc.StartPeriod ?? 0) / 1e9} s): ${hc.Test.slice(1).join(' ').slice(0, 80)}…`
+    ? `image HEALTHCHECK every ${(hc.Interval ?? 30e9) / 1e9} s (start period ${(hc.StartPeriod ?? 0) / 1e9} s${startProbes}): ${hc.Test.slice(1).join(' ').slice(0, 80)}…`
     : 'the image has no HEALTHCHECK';
   const version = await dockerApi<{ Version?: string }>('GET', '/version');
 
+  const network = `mcp-bench-start-${process.pid}`;
+  const madeNetwork = await dockerApi<{ Id?: string; message?: string }>('POST', '/networks/create', {
+    Name: network,
+    Driver: 'bridge',
+  });
+  if (!madeNetwork.json.Id)
+    return {
+      measured: false,
+      reason: `could not create the network ${network}: ${madeNetwork.json.message ?? madeNetwork.status}`,
+    };
+  try {
+    return await startRuns(network, log, {
+      image: IMAGE,
+      baseImage: BASE_IMAGE,
+      imageBytes,
+      baseImageBytes: baseBytes,
+      healthcheck: `${healthcheck} Docker Engine ${version.json.Version ?? '?'}.`,
+    });
+  } finally {
+    await dockerApi('DELETE', `/networks/${network}`);
+  }
+}
+
+async function startRuns(
+  network: string,
+  log: (line: string) => void,
+  about: Omit<ContainerResult, 'measured' | 'startToListeningMs' | 'startToHealthyMs'>,
+): Promise<ContainerResult | NotMeasured> {
   const listening: number[] = [];
   const healthy: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -84,7 +115,10 @@ export async function measureContainer(log: (line: string) => void): Promise<Con
           'OLLAMA_MODEL=mcp-stack-tiny',
         ],
         ExposedPorts: { '8000/tcp': {} },
-        HostConfig: { PortBindings: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(HOST_PORT) }] } },
+        HostConfig: {
+          NetworkMode: network,
+          PortBindings: { '8000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(HOST_PORT) }] },
+        },
       },
     );
     const id = created.json.Id;
@@ -95,8 +129,12 @@ export async function measureContainer(log: (line: string) => void): Promise<Con
       };
     try {
       const t0 = performance.now();
-      const started = await dockerApi('POST', `/containers/${id}/start`);
-      if (started.status >= 300) return { measured: false, reason: `container did not start: HTTP ${started.status}` };
+      const started = await dockerApi<{ message?: string }>('POST', `/containers/${id}/start`);
+      if (started.status >= 300)
+        return {
+          measured: false,
+          reason: `container did not start: HTTP ${started.status} ${started.json?.message ?? ''}`.trim(),
+        };
       let upAt: number | undefined;
       let healthyAt: number | undefined;
       const deadline = t0 + 90_000;
@@ -135,14 +173,5 @@ export async function measureContainer(log: (line: string) => void): Promise<Con
       await dockerApi('DELETE', `/containers/${id}?force=true`);
     }
   }
-  return {
-    measured: true,
-    image: IMAGE,
-    baseImage: BASE_IMAGE,
-    imageBytes,
-    baseImageBytes: baseBytes,
-    startToListeningMs: listening,
-    startToHealthyMs: healthy,
-    healthcheck: `${healthcheck} Docker Engine ${version.json.Version ?? '?'}.`,
-  };
+  return { measured: true, ...about, startToListeningMs: listening, startToHealthyMs: healthy };
 }

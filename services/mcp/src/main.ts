@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       requestTimeout: 0,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
     },
-    built.app,
+    built.listener,
   );
   server.listen(config.port, config.bindHost);
   server.once('error', (error) => {

@@ -203,3 +203,27 @@ describe('keepalives and resumption', () => {
     assert.deepEqual(seen, ['notifications/progress:50', 'notifications/progress:100', 'result:7']);
   });
 });
+
+describe('refused session requests', () => {
+  let svc: RunningService;
+  before(async () => {
+    svc = await startService({});
+  });
+  after(() => svc.stop());
+
+  it('are answered in the JSON-RPC contract and counted by reason, on both session transports', async () => {
+    const rejected = (reason: string) =>
+      metric(svc, new RegExp(`^mcp_sessions_rejected_total\\{reason="${reason}"\\} (\\d+)`, 'm'));
+    const ping = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    const post = async (url: string, headers: Record<string, string>) => {
+      const res = await fetch(url, { method: 'POST', headers: { ...json, ...authHeaders(), ...headers }, body: ping });
+      return [res.status, ((await res.json()) as { error?: { code?: number } }).error?.code];
+    };
+    assert.deepEqual(await post(svc.mcpUrl, { 'Mcp-Session-Id': 'nope' }), [404, -32001]);
+    assert.deepEqual(await post(`${svc.baseUrl}/messages?sessionId=nope`, {}), [404, -32001]);
+    assert.deepEqual(await post(svc.mcpUrl, { 'Mcp-Protocol-Version': '2025-11-25' }), [400, -32000]);
+    assert.deepEqual(await post(`${svc.baseUrl}/messages`, {}), [400, -32000]);
+    assert.equal(await rejected('unknown'), 2);
+    assert.equal(await rejected('missing'), 2);
+  });
+});

@@ -10,12 +10,16 @@
 //   /docs page shell                        no auth (static; it asks the user for the token)
 //   bearer auth                             everything below (/metrics too, unless MCP_METRICS_PUBLIC=true)
 //   JSON body (415/413/-32700)              MCP routes and the REST façade
-import express, { type Express } from 'express';
+// The MCP routes themselves (/mcp, POST /messages) are served by the same middleware without Express's router:
+// the node:http listener (fast-path.ts) runs the chain below for them, built from the same instances.
+import type { RequestListener } from 'node:http';
+import express, { type Express, type RequestHandler } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { createMcpEndpoints, LEGACY_MESSAGES_PATH, MCP_PATH, type McpEndpoints } from '../mcp/router.ts';
 import { createDocsRouter, createRestRouter } from '../rest/index.ts';
 import { JsonRpcCode, sendError } from '../runtime/jsonrpc-error.ts';
 import { Lifecycle } from '../runtime/lifecycle.ts';
+import { createHttpListener } from './fast-path.ts';
 import { healthRouter } from './health.ts';
 import { bearerAuth, PROTECTED_RESOURCE_PATH, protectedResourceMetadata } from './middleware/auth.ts';
 import { errorHandler, jsonBody, requireJsonPost } from './middleware/body.ts';
@@ -26,6 +30,8 @@ import { bodyDeadline } from './middleware/slow-body.ts';
 
 export interface App {
   app: Express;
+  /** What the HTTP server runs: the MCP routes' fast path in front of `app`. */
+  listener: RequestListener;
   lifecycle: Lifecycle;
   mcp: McpEndpoints;
 }
@@ -38,43 +44,25 @@ export function createApp(deps: AppDeps): App {
   app.disable('x-powered-by');
   app.set('trust proxy', config.security.trustProxy);
 
-  app.use(requestContext(logger, metrics));
-  app.use(bodyDeadline(config.security.requestTimeoutSeconds));
-  app.use(securityHeaders());
-  app.use(healthRouter({ llm: deps.llm, lifecycle, version: deps.version, logger }));
-  const metricsHandler: express.RequestHandler = async (_req, res) => {
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
-  };
-  // Public metrics are for scrapers inside the network, which address us by container name or IP.
-  if (config.security.metricsPublic) app.get('/metrics', metricsHandler);
-
-  app.use((req, res, next) => {
+  // One instance of each middleware, shared by the Express app and the fast path (one rate-limit store, one set
+  // of metric children).
+  const context = requestContext(logger, metrics);
+  const deadline = bodyDeadline(config.security.requestTimeoutSeconds);
+  const headers = securityHeaders();
+  const drainingGuard: RequestHandler = (req, res, next) => {
     if (!lifecycle.draining) return next();
     res.set('Connection', 'close');
     sendError(req, res, 503, JsonRpcCode.ServerError, 'Service is shutting down; retry on another instance.', {
       'Retry-After': '1',
     });
-  });
-
-  app.use(...hostAndOriginGuards(config));
-  app.use(corsPolicy(config));
-  const metadata = protectedResourceMetadata(config);
-  app.get([PROTECTED_RESOURCE_PATH, `${PROTECTED_RESOURCE_PATH}/*rest`], metadata);
-
-  app.use(perClientRateLimit(config, metrics));
+  };
+  const guards = hostAndOriginGuards(config);
+  const cors = corsPolicy(config);
+  const rateLimit = perClientRateLimit(config, metrics);
   const auth = bearerAuth(config);
-  // The /docs page is a static shell (no data): a browser cannot send a bearer token when navigating to it, so
-  // it loads without one and asks for the token; /openapi.json and every call behind it need the token.
-  app.use(createDocsRouter());
-  app.use(auth);
-  if (!config.security.metricsPublic) app.get('/metrics', metricsHandler);
-
-  app.use([MCP_PATH, LEGACY_MESSAGES_PATH], requireJsonPost());
-  app.use(jsonBody(config));
-  app.use(mcp.router);
-  app.use(createRestRouter(deps, { shuttingDown: () => lifecycle.draining, beginWork: () => lifecycle.begin() }));
-
-  app.use((req, res) => {
+  const jsonPost = requireJsonPost();
+  const body = jsonBody(config);
+  const notFound: RequestHandler = (req, res) => {
     sendError(
       req,
       res,
@@ -82,7 +70,57 @@ export function createApp(deps: AppDeps): App {
       JsonRpcCode.MethodNotFound,
       `Not found: ${req.method} ${req.path}. MCP is served at ${MCP_PATH}.`,
     );
-  });
-  app.use(errorHandler(config));
-  return { app, lifecycle, mcp };
+  };
+  const onError = errorHandler(config);
+
+  app.use(context);
+  app.use(deadline);
+  app.use(headers);
+  app.use(healthRouter({ llm: deps.llm, lifecycle, version: deps.version, logger }));
+  const metricsHandler: express.RequestHandler = async (_req, res) => {
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  };
+  // Public metrics are for scrapers inside the network, which address us by container name or IP.
+  if (config.security.metricsPublic) app.get('/metrics', metricsHandler);
+
+  app.use(drainingGuard);
+
+  app.use(...guards);
+  app.use(cors);
+  const metadata = protectedResourceMetadata(config);
+  app.get([PROTECTED_RESOURCE_PATH, `${PROTECTED_RESOURCE_PATH}/*rest`], metadata);
+
+  app.use(rateLimit);
+  // The /docs page is a static shell (no data): a browser cannot send a bearer token when navigating to it, so
+  // it loads without one and asks for the token; /openapi.json and every call behind it need the token.
+  app.use(createDocsRouter());
+  app.use(auth);
+  if (!config.security.metricsPublic) app.get('/metrics', metricsHandler);
+
+  app.use([MCP_PATH, LEGACY_MESSAGES_PATH], jsonPost);
+  app.use(body);
+  app.use(mcp.router);
+  app.use(createRestRouter(deps, { shuttingDown: () => lifecycle.draining, beginWork: () => lifecycle.begin() }));
+
+  app.use(notFound);
+  app.use(onError);
+
+  // For an MCP route, what the Express app above runs for it: the middleware that applies to every path (the
+  // health, metrics, metadata and docs routes never match these paths), then the route's own handlers. A request
+  // they pass on would reach the REST router (which has no such path) and then `notFound`.
+  const common = [context, deadline, headers, drainingGuard, ...guards, cors, rateLimit, auth, jsonPost, body];
+  // handlersFor answers with one of a few fixed lists, so this map stays that small.
+  const chains = new Map<readonly RequestHandler[], readonly RequestHandler[]>();
+  const chainFor = (method: string, path: string) => {
+    const handlers = mcp.handlersFor(method, path);
+    if (handlers === undefined) return undefined;
+    let chain = chains.get(handlers);
+    if (chain === undefined) {
+      chain = [...common, ...handlers];
+      chains.set(handlers, chain);
+    }
+    return chain;
+  };
+  const listener = createHttpListener(app, { chainFor, notFound, onError });
+  return { app, listener, lifecycle, mcp };
 }

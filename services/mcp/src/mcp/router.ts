@@ -11,7 +11,7 @@ import {
   type McpServerFactory,
   PROTOCOL_VERSION_META_KEY,
 } from '@modelcontextprotocol/server';
-import { type Request, type Response, Router } from 'express';
+import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { AppDeps } from '../deps.ts';
 import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
 import type { Lifecycle } from '../runtime/lifecycle.ts';
@@ -28,6 +28,11 @@ const POOL_MAX_IDLE = 64;
 
 export interface McpEndpoints {
   router: Router;
+  /**
+   * What the router runs for this method on exactly this path, in order, or undefined where it does not answer:
+   * the node:http fast path (http/fast-path.ts) runs these same handlers without Express's router.
+   */
+  handlersFor(method: string, path: string): readonly RequestHandler[] | undefined;
   sessions: SessionManager;
   /** Shutdown, step 1: end streams that only wait for server-initiated messages. */
   endIdleStreams(): void;
@@ -73,10 +78,9 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     await clientInfo.run(bodyCarriesClientInfo(req.body), () => nodeHandler(req, res, req.body));
   };
 
-  const router = Router();
   // Checks every JSON-RPC body before a transport sees it: the SDK re-serializes and walks bodies recursively,
   // so a deeply nested one would overflow the stack (a 500), and an empty batch is not a valid message.
-  router.post([MCP_PATH, LEGACY_MESSAGES_PATH], (req, res, next) => {
+  const checkMessage: RequestHandler = (req, res, next) => {
     if (Array.isArray(req.body) && req.body.length === 0) {
       sendJsonRpcError(
         res,
@@ -96,8 +100,8 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
       return;
     }
     next();
-  });
-  router.all(MCP_PATH, async (req, res) => {
+  };
+  const serveMcp = async (req: Request, res: Response) => {
     if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
       sendJsonRpcError(
         res,
@@ -133,29 +137,46 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     }
     if (legacy) await sessions.handleStreamable(req, res);
     else await serveStateless(req, res);
-  });
+  };
+  const postLegacyMessage = async (req: Request, res: Response) => {
+    await sessions.postLegacyMessage(req, res);
+  };
+  // Switched off (MCP_LEGACY_SSE=false): say so in the route's contract, so a 2024-11-05 client learns why.
+  const legacySseOff: RequestHandler = (_req, res) => {
+    sendJsonRpcError(
+      res,
+      404,
+      JsonRpcCode.ServerError,
+      `The 2024-11-05 HTTP+SSE transport (${LEGACY_SSE_PATH}) is switched off on this server (MCP_LEGACY_SSE=false); connect with Streamable HTTP at ${MCP_PATH}.`,
+    );
+  };
 
+  const router = Router();
+  router.post([MCP_PATH, LEGACY_MESSAGES_PATH], checkMessage);
+  router.all(MCP_PATH, serveMcp);
   if (config.mcp.legacySse) {
     router.get(LEGACY_SSE_PATH, async (_req, res) => {
       await sessions.openLegacySse(res, LEGACY_MESSAGES_PATH);
     });
-    router.post(LEGACY_MESSAGES_PATH, async (req, res) => {
-      await sessions.postLegacyMessage(req, res);
-    });
+    router.post(LEGACY_MESSAGES_PATH, postLegacyMessage);
   } else {
-    // Switched off (MCP_LEGACY_SSE=false): say so in the route's contract, so a 2024-11-05 client learns why.
-    router.all([LEGACY_SSE_PATH, LEGACY_MESSAGES_PATH], (_req, res) => {
-      sendJsonRpcError(
-        res,
-        404,
-        JsonRpcCode.ServerError,
-        `The 2024-11-05 HTTP+SSE transport (${LEGACY_SSE_PATH}) is switched off on this server (MCP_LEGACY_SSE=false); connect with Streamable HTTP at ${MCP_PATH}.`,
-      );
-    });
+    router.all([LEGACY_SSE_PATH, LEGACY_MESSAGES_PATH], legacySseOff);
   }
+
+  // The same routes as a lookup, for the fast path: one list per method and path the router answers.
+  const mcpPost = [checkMessage, serveMcp];
+  const mcpOther = [serveMcp];
+  const messagesPost = [checkMessage, config.mcp.legacySse ? postLegacyMessage : legacySseOff];
+  const messagesOther = config.mcp.legacySse ? undefined : [legacySseOff];
+  const handlersFor = (method: string, path: string) => {
+    if (path === MCP_PATH) return method === 'POST' ? mcpPost : mcpOther;
+    if (path === LEGACY_MESSAGES_PATH) return method === 'POST' ? messagesPost : messagesOther;
+    return undefined;
+  };
 
   return {
     router,
+    handlersFor,
     sessions,
     endIdleStreams: () => sessions.endIdleStreams(),
     close: async () => {

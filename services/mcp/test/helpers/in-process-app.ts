@@ -1,13 +1,14 @@
-// The real Express app (src/http/app.ts) in this process on an ephemeral port, with AppDeps the test controls.
+// The real app (src/http/app.ts: the MCP fast path in front of Express, as main.ts serves it) in this process on
+// an ephemeral port, with AppDeps the test controls.
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppDeps } from '../../src/deps.ts';
 import { createApp } from '../../src/http/app.ts';
 
 export async function listenApp(deps: AppDeps): Promise<{ baseUrl: string; close(): Promise<void> }> {
-  const { app } = createApp(deps);
-  const server: Server = app.listen(0, '127.0.0.1');
+  const { listener } = createApp(deps);
+  const server: Server = createServer(listener).listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {

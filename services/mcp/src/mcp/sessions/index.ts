@@ -32,7 +32,7 @@ export class SessionManager {
   }
 
   postLegacyMessage(req: Request, res: Response): Promise<void> {
-    return postLegacyMessage(req, res, this.#registry, this.#deps);
+    return postLegacyMessage(req, res, this.#registry);
   }
 
   reapIdle(now = Date.now()): number {

@@ -39,34 +39,25 @@ export async function openLegacySse(
   }
 }
 
-export async function postLegacyMessage(
-  req: Request,
-  res: Response,
-  registry: SessionRegistry,
-  deps: SessionDeps,
-): Promise<void> {
+export async function postLegacyMessage(req: Request, res: Response, registry: SessionRegistry): Promise<void> {
   const sessionId = typeof req.query.sessionId === 'string' ? req.query.sessionId : undefined;
   if (!sessionId) {
-    deps.metrics.sessionsRejected.inc({ reason: 'missing' });
-    sendJsonRpcError(
+    registry.refuse(
       res,
+      'missing',
       400,
       JsonRpcCode.ServerError,
       'Bad Request: the sessionId query parameter is required (use the endpoint sent on GET /sse).',
     );
     return;
   }
-  const session = registry.find(sessionId, KIND);
-  if (!session) {
-    deps.metrics.sessionsRejected.inc({ reason: 'unknown' });
-    sendJsonRpcError(
-      res,
-      404,
-      JsonRpcCode.SessionNotFound,
-      'Session not found: its SSE stream was closed. Reconnect with GET /sse.',
-    );
-    return;
-  }
+  const session = registry.findOrRefuse(
+    sessionId,
+    KIND,
+    res,
+    'Session not found: its SSE stream was closed. Reconnect with GET /sse.',
+  );
+  if (!session) return;
   session.lastActivity = Date.now();
   // The frozen legacy transport answers an invalid message in plain text ("Invalid message: [object Object]"):
   // check it here and answer in the contract's format. 2024-11-05 has no batches on this endpoint.

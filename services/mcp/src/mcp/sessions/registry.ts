@@ -70,21 +70,41 @@ export class SessionRegistry {
     return session?.kind === kind ? session : undefined;
   }
 
+  /** The open session of this kind with this id, or undefined once `res` was answered 404 with `message`. */
+  findOrRefuse(id: string, kind: SessionKind, res: Response, message: string): Session | undefined {
+    const session = this.find(id, kind);
+    if (!session) this.refuse(res, 'unknown', 404, JsonRpcCode.SessionNotFound, message);
+    return session;
+  }
+
   /** True when one more session fits; otherwise answers 503 on `res` and returns false. */
   hasRoom(res: Response): boolean {
-    const { config, metrics, logger } = this.#deps;
+    const { config, logger } = this.#deps;
     const max = config.mcp.maxSessions;
     if (this.#sessions.size + this.#pending < max) return true;
-    metrics.sessionsRejected.inc({ reason: 'limit' });
     logger.warn({ max }, 'session limit reached; refusing a new session');
-    sendJsonRpcError(
+    this.refuse(
       res,
+      'limit',
       503,
       JsonRpcCode.ServerError,
       `Service busy: the limit of ${max} open MCP sessions is reached (MCP_MAX_SESSIONS). Retry shortly.`,
       { 'Retry-After': '5' },
     );
     return false;
+  }
+
+  /** Refuses a request on the session routes: counted by reason, answered in the JSON-RPC error contract. */
+  refuse(
+    res: Response,
+    reason: 'missing' | 'unknown' | 'limit',
+    status: number,
+    code: number,
+    message: string,
+    headers?: Record<string, string>,
+  ): void {
+    this.#deps.metrics.sessionsRejected.inc({ reason });
+    sendJsonRpcError(res, status, code, message, headers);
   }
 
   /** Holds a place for a session whose initialize is in progress; call the returned function once, either way. */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { isInitializeRequest } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
-import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
+import { JsonRpcCode } from '../../runtime/jsonrpc-error.ts';
 import { BoundedEventStore } from '../event-store.ts';
 import { trackInFlight } from './in-flight.ts';
 import type { SessionDeps, SessionRegistry } from './registry.ts';
@@ -20,17 +20,13 @@ export async function handleStreamable(
 ): Promise<void> {
   const sessionId = req.get('mcp-session-id');
   if (sessionId !== undefined) {
-    const session = registry.find(sessionId, KIND);
-    if (!session) {
-      deps.metrics.sessionsRejected.inc({ reason: 'unknown' });
-      sendJsonRpcError(
-        res,
-        404,
-        JsonRpcCode.SessionNotFound,
-        'Session not found: it expired or was closed. Start a new session with initialize.',
-      );
-      return;
-    }
+    const session = registry.findOrRefuse(
+      sessionId,
+      KIND,
+      res,
+      'Session not found: it expired or was closed. Start a new session with initialize.',
+    );
+    if (!session) return;
     registry.attach(session, res);
     deps.lifecycle.trackStream(res, KIND);
     await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, req.body);
@@ -42,9 +38,9 @@ export async function handleStreamable(
     req.method === 'POST' &&
     (Array.isArray(body) ? body.some((m) => isInitializeRequest(m)) : isInitializeRequest(body));
   if (!isInitialize) {
-    deps.metrics.sessionsRejected.inc({ reason: 'missing' });
-    sendJsonRpcError(
+    registry.refuse(
       res,
+      'missing',
       400,
       JsonRpcCode.ServerError,
       'Bad Request: Mcp-Session-Id header is required. Send an initialize request first to open a session.',

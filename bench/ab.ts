@@ -1,0 +1,65 @@
+// A/B of two builds of the service: `node bench/ab.ts <entry A> <entry B> [modern|sse] [rounds] [seconds] [c]`
+// (an entry is a main.ts or main.js, e.g. an older tree exported with `git archive` next to this one's
+// node_modules). Both run with the bench's settings for ours, pinned to the server core, and are loaded at the
+// same time, c connections each, so that other load on the machine hits both alike; prints CPU time per request
+// (from /proc) of each and B ÷ A per round. Points run one after the other move with the machine's load far more
+// than a few percent.
+import { resolve } from 'node:path';
+import { authHeaders } from '@mcp-stack/test-support/credentials';
+import { applyLoad, type Protocol, prepare } from './lib/load.ts';
+import { SERVICE_DIR } from './lib/paths.ts';
+import { startPinned } from './lib/proc.ts';
+import { discoverOurs } from './measures/discover.ts';
+import { oursDefault, oursEnv, setBenchCall, type Target } from './targets.ts';
+
+const [entryA, entryB, protocol = 'modern', rounds = '6', seconds = '5', connections = '8'] = process.argv.slice(2);
+if (!entryA || !entryB)
+  throw new Error('usage: node bench/ab.ts <entry A> <entry B> [modern|sse] [rounds] [seconds] [c]');
+const found = await discoverOurs(oursDefault);
+setBenchCall(found.call);
+
+const build = (id: string, entry: string, port: number): Target => ({
+  id,
+  label: `${id}: ${entry}`,
+  kind: 'ours',
+  port,
+  auth: authHeaders(),
+  call: found.call,
+  start: () =>
+    startPinned({
+      name: `ab-${id}`,
+      port,
+      command: process.execPath,
+      // The service runs in its own directory: an entry given relative to where this was started is resolved first.
+      args: [resolve(entry)],
+      cwd: SERVICE_DIR,
+      env: oursEnv(port, false),
+      readyPath: '/healthz',
+      timeoutMs: 30_000,
+    }),
+});
+const targets = [build('A', entryA, 8212), build('B', entryB, 8213)];
+const prepared = await Promise.all(targets.map(async (t) => prepare(t, await t.start(), protocol as Protocol)));
+const usPerRequest = (m: { serverCpu: number; rps: number }) => (m.serverCpu * 1e6) / m.rps;
+const ratios: number[] = [];
+try {
+  await Promise.all(prepared.map((p) => applyLoad(p, Number(connections), 2, `ab-warmup-${p.target.id}`)));
+  for (let round = 1; round <= Number(rounds); round++) {
+    const [a, b] = await Promise.all(
+      prepared.map((p) => applyLoad(p, Number(connections), Number(seconds), `ab-${p.target.id}`)),
+    );
+    if (!a || !b) throw new Error('a load point returned nothing');
+    ratios.push(usPerRequest(b) / usPerRequest(a));
+    console.log(
+      `round ${round}: A ${a.rps.toFixed(0)} req/s ${usPerRequest(a).toFixed(0)} µs/req | B ${b.rps.toFixed(0)} req/s ${usPerRequest(b).toFixed(0)} µs/req | B ÷ A CPU ${ratios.at(-1)?.toFixed(3)}`,
+    );
+  }
+} finally {
+  await Promise.all(prepared.map((p) => p.server.stop()));
+}
+const sorted = [...ratios].sort((x, y) => x - y);
+const median =
+  sorted.length % 2
+    ? sorted[(sorted.length - 1) / 2]!
+    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+console.log(`CPU per request, B ÷ A: median ${median.toFixed(3)} over ${ratios.length} rounds`);
