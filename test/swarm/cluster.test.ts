@@ -96,8 +96,25 @@ async function mcpTasks(): Promise<{ node: string; id: string; image: string }[]
     .filter((l) => l.includes('Running'))
     .map((l) => {
       const [node, id, image] = l.split('\t');
+      if (!node || !id || !image) throw new Error(`docker service ps printed an unexpected line: ${l}`);
       return { node, id, image };
     });
+}
+
+/** The first running task of a stack service on the manager (Traefik and the socket proxy run one). */
+async function runningTask(service: string): Promise<string> {
+  const out = await manager([
+    'service',
+    'ps',
+    `${stack}_${service}`,
+    '-q',
+    '--no-trunc',
+    '--filter',
+    'desired-state=running',
+  ]);
+  const task = out.stdout.trim().split('\n')[0];
+  if (!task) throw new Error(`no running task of ${stack}_${service}`);
+  return task;
 }
 
 async function waitFor<T>(
@@ -312,7 +329,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
           `image ${image} is not on the main engine: build the offline images first (make images-offline)`,
         );
     }
-    assert.equal(stackFile.networks.backend.driver_opts, undefined);
+    const backend = stackFile.networks.backend;
+    assert.ok(backend, 'the rendered stack has a backend network');
+    assert.equal(backend.driver_opts, undefined);
     report(
       'simulated: the backend overlay runs WITHOUT encryption here (no ESP in this kernel); production renders it encrypted',
     );
@@ -418,14 +437,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     const stats = await load.stop();
     assert.equal(stats.failed, 0, stats.errors.join('\n'));
     // Traefik's access log names the task address that answered each request of the stateless router.
-    const traefik = await containerOf(
-      1,
-      (
-        await manager(['service', 'ps', `${stack}_traefik`, '-q', '--no-trunc', '--filter', 'desired-state=running'])
-      ).stdout
-        .trim()
-        .split('\n')[0],
-    );
+    const traefik = await containerOf(1, await runningTask('traefik'));
     const logs = await onNode(1, ['logs', '--since', '30s', traefik]);
     const upstreams = new Set<string>();
     for (const line of (logs.stdout + logs.stderr).split('\n')) {
@@ -471,12 +483,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     }
     // Nothing else holds them: Traefik and the socket proxy have no such file, the service spec has no value.
     for (const service of ['traefik', 'socket-proxy']) {
-      const task = (
-        await manager(['service', 'ps', `${stack}_${service}`, '-q', '--no-trunc', '--filter', 'desired-state=running'])
-      ).stdout
-        .trim()
-        .split('\n')[0];
-      const id = await containerOf(1, task);
+      const id = await containerOf(1, await runningTask(service));
       const inspect = await onNode(1, ['inspect', id]);
       assert.ok(
         !inspect.stdout.includes('/run/secrets/mcp_auth_token') && !inspect.stdout.includes('llm_api_key'),
@@ -611,7 +618,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     // The worker with the most mcp tasks dies (after the drain, node 3 holds some).
     const counts = new Map<string, number>();
     for (const t of placed) if (t.node !== nodeName(1)) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
-    const [victim, lost] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+    const busiest = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+    if (!busiest) throw new Error('no worker runs an mcp task');
+    const [victim, lost] = busiest;
     const load = statelessLoad(16, true);
     let down = { seconds: 0 };
     let seconds = 0;
