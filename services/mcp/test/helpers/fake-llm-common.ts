@@ -174,6 +174,45 @@ export async function pause(ms: number, gone: AbortSignal): Promise<boolean> {
   }
 }
 
+/** The headers of a streamed answer in the SSE protocols (OpenAI, Anthropic). */
+export function startEventStream(res: ServerResponse, headers: Record<string, string> = {}) {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    ...headers,
+  });
+}
+
+/**
+ * Writes the answer token by token in the protocol's framing (`frames.token`), paced by the token delay, and
+ * plays the faults that strike mid-stream: `hang` stops writing until the client goes away, `stream-error` ends the
+ * response with the protocol's in-stream error (`frames.failure`). Returns true when every token was written (the
+ * caller then writes the protocol's ending), false when the response is already over.
+ */
+export async function streamTokens(
+  { res, gone }: Exchange,
+  state: FakeState,
+  tokens: string[],
+  frames: { token(text: string, index: number): string; failure(): string },
+): Promise<boolean> {
+  const hangAfter = state.fault.kind === 'hang' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
+  const failAfter = takeStreamError(state) ?? Number.POSITIVE_INFINITY;
+  for (const [index, token] of tokens.entries()) {
+    if (index >= hangAfter) {
+      await new Promise((resolve) => gone.addEventListener('abort', resolve, { once: true }));
+      return false;
+    }
+    if (index >= failAfter) {
+      res.end(frames.failure());
+      return false;
+    }
+    if (index > 0 && !(await pause(state.tokenDelayMs, gone))) return false;
+    res.write(frames.token(token, index));
+  }
+  return true;
+}
+
 /** Generation faults that apply before any protocol-specific answer. Returns true if one answered. */
 export async function applyLeadingFault(
   exchange: Exchange,
