@@ -13,6 +13,7 @@ import {
   type FakeOptions,
   type FakeServer,
   type FakeState,
+  keyAccepted,
   pause,
   presentedKey,
   runStandalone,
@@ -28,14 +29,7 @@ export const FAKE_ANTHROPIC_MODEL = 'claude-haiku-5-5';
 const CONTEXT_TOKENS = 200_000;
 
 export function startFakeAnthropic(options: FakeOptions = {}): Promise<FakeServer> {
-  const { apiKey, ...rest } = options;
-  return startFake(
-    'Anthropic',
-    { models: [FAKE_ANTHROPIC_MODEL], ...rest },
-    {
-      handle: (exchange, state) => handle(exchange, state, apiKey),
-    },
-  );
+  return startFake('Anthropic', { models: [FAKE_ANTHROPIC_MODEL], ...options }, { handle });
 }
 
 const requestId = () => `req_${randomBytes(12).toString('hex')}`;
@@ -56,14 +50,14 @@ function modelInfo(id: string) {
   return { type: 'model', id, display_name: `Test stand-in for ${id}`, created_at: '2026-10-01T00:00:00Z' };
 }
 
-async function handle(exchange: Exchange, state: FakeState, apiKey: string | undefined): Promise<boolean> {
+async function handle(exchange: Exchange, state: FakeState): Promise<boolean> {
   const { req, res, path } = exchange;
   const method = req.method ?? 'GET';
   const isModels = path === '/v1/models' || path.startsWith('/v1/models/');
   if (!isModels && path !== '/v1/messages') return false;
 
   const presented = presentedKey(req);
-  if (state.fault.kind === 'unauthorized' || !presented || (apiKey !== undefined && presented !== apiKey)) {
+  if (!keyAccepted(state, presented)) {
     sendError(res, 401, 'authentication_error', presented ? 'invalid x-api-key' : 'x-api-key header is required');
     return true;
   }

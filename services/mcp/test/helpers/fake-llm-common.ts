@@ -104,6 +104,7 @@ export interface FakeState {
   fault: Fault;
   reply: string | undefined;
   tokenDelayMs: number;
+  apiKey: string | undefined;
 }
 
 /** The text the fake "model" produces for a conversation. */
@@ -145,6 +146,13 @@ export function presentedKey(req: IncomingMessage): string | undefined {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header) return header;
   return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/** Whether a presented key gets in: one is presented, it is the server's key (any key when it has none), no 401 fault. */
+export function keyAccepted(state: FakeState, presented: string | undefined): boolean {
+  return (
+    state.fault.kind !== 'unauthorized' && !!presented && (state.apiKey === undefined || presented === state.apiKey)
+  );
 }
 
 /** Splits text into word-sized tokens that concatenate back to the same text. */
@@ -256,6 +264,7 @@ export async function startFake(name: string, options: FakeOptions, hooks: FakeH
     fault: { kind: 'none' },
     reply: options.reply,
     tokenDelayMs: options.tokenDelayMs ?? 0,
+    apiKey: options.apiKey,
   };
   const requests: RecordedRequest[] = [];
   const recorded = new EventEmitter();
@@ -366,7 +375,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** `node fake-x.ts --port 11434 --model llama3.2:1b [--model other] [--token-delay-ms 20] [--api-key k]` */
 export async function runStandalone(
   name: string,
-  start: (options: FakeOptions & { apiKey?: string }) => Promise<FakeServer>,
+  start: (options: FakeOptions) => Promise<FakeServer>,
   defaultPort: number,
 ) {
   const { values } = parseArgs({

@@ -10,6 +10,7 @@ import {
   type FakeOptions,
   type FakeServer,
   type FakeState,
+  keyAccepted,
   pause,
   runStandalone,
   sendJson,
@@ -21,28 +22,21 @@ import {
 
 /** `apiKey`: the only key accepted (as "Authorization: Bearer <key>"); any key when unset. */
 export function startFakeOpenAi(options: FakeOptions = {}): Promise<FakeServer> {
-  const { apiKey, ...rest } = options;
-  return startFake(
-    'OpenAI',
-    { models: ['gpt-4o-mini'], ...rest },
-    {
-      handle: (exchange, state) => handle(exchange, state, apiKey),
-    },
-  );
+  return startFake('OpenAI', { models: ['gpt-4o-mini'], ...options }, { handle });
 }
 
 function apiError(message: string, type: string, code: string | null, param: string | null = null) {
   return { error: { message, type, param, code } };
 }
 
-async function handle(exchange: Exchange, state: FakeState, apiKey: string | undefined): Promise<boolean> {
+async function handle(exchange: Exchange, state: FakeState): Promise<boolean> {
   const { req, res, path } = exchange;
   const method = req.method ?? 'GET';
   const route = path.replace(/^\/v1(?=\/)/, '');
   if (route !== '/models' && route !== '/chat/completions') return false;
 
   const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  if (state.fault.kind === 'unauthorized' || !presented || (apiKey !== undefined && presented !== apiKey)) {
+  if (!keyAccepted(state, presented)) {
     const shown = presented ? `${presented.slice(0, 3)}***${presented.slice(-2)}` : '';
     sendJson(
       res,
