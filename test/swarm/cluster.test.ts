@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { imageFor } from '@mcp-stack/test-support/pins';
+import { serviceImageBuildArgs } from '@mcp-stack/test-support/service-image';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { run, runOk } from '../helpers/docker.ts';
 import {
@@ -243,24 +243,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
 
     // The service image from the real Dockerfile under our own tag, and two cheap variants for the update tests.
     const built = performance.now();
-    await runOk(
-      'docker',
-      [
-        'build',
-        '-q',
-        '-f',
-        'services/mcp/Dockerfile',
-        '--target',
-        'runtime',
-        // The Node base this machine has (CI exports its offline build's name).
-        '--build-arg',
-        `NODE_IMAGE=${imageFor('NODE_IMAGE')}`,
-        '-t',
-        `${mcpRepo}:${tags.base}`,
-        '.',
-      ],
-      { cwd: repoRoot, timeoutMs: 900_000 },
-    );
+    await runOk('docker', serviceImageBuildArgs(`${mcpRepo}:${tags.base}`), { cwd: repoRoot, timeoutMs: 900_000 });
     const variants: Record<string, string> = {
       [tags.next]: `FROM ${mcpRepo}:${tags.base}\nLABEL org.mcp-stack.test.release=next\n`,
       // Never healthy: its process never answers /healthz (the stack's health check, from compose.prod.yaml, probes
