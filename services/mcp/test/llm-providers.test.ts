@@ -219,6 +219,20 @@ for (const pc of providerCases) {
       assert.equal(chatRequests(fake).length, 1, 'no retry once text was streamed');
     });
 
+    it('a stream cut before the model finished is a bad response naming the URL to check, not retried', async () => {
+      fresh();
+      fake.setFault({ kind: 'cut', afterTokens: 2 });
+      const streamed: string[] = [];
+      const error = await failure(
+        providerFor(pc.config(fake.url)).chat({ messages: question, onToken: (t) => streamed.push(t) }),
+      );
+      assert.equal(streamed.length, 2, 'the text before the cut reached the caller');
+      assert.equal(error.kind, 'bad_response');
+      assert.ok(error.message.startsWith(pc.label(fake.url)), error.message);
+      assert.match(error.message, /response stream.*check (that )?[A-Z]+_BASE_URL/);
+      assert.equal(chatRequests(fake).length, 1, 'no retry once text was streamed');
+    });
+
     if (pc.name !== 'ollama') {
       it('waits as long as retry-after asks before retrying a 429', async () => {
         fresh();

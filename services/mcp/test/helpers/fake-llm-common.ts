@@ -28,6 +28,8 @@ export type Fault =
   | { kind: 'malformed' }
   /** Stream `afterTokens` tokens, then never finish (until the client aborts). */
   | { kind: 'hang'; afterTokens: number }
+  /** Stream `afterTokens` tokens, then end the response cleanly without the protocol's ending (a proxy cut it). */
+  | { kind: 'cut'; afterTokens: number }
   /** An HTML error page instead of the API's JSON, as a proxy in front of the API sends it. */
   | { kind: 'proxy-error'; times: number; status?: number }
   /** Close the TCP connection without an answer (connection reset). */
@@ -194,8 +196,8 @@ export function startEventStream(res: ServerResponse, headers: Record<string, st
 
 /**
  * Writes the answer token by token in the protocol's framing (`frames.token`), paced by the token delay, and
- * plays the faults that strike mid-stream: `hang` stops writing until the client goes away, `stream-error` ends the
- * response with the protocol's in-stream error (`frames.failure`). Returns true when every token was written (the
+ * plays the faults that strike mid-stream: `hang` stops writing until the client goes away, `cut` ends the response
+ * there, `stream-error` ends it with the protocol's in-stream error (`frames.failure`). Returns true when every token was written (the
  * caller then writes the protocol's ending), false when the response is already over.
  */
 export async function streamTokens(
@@ -205,10 +207,15 @@ export async function streamTokens(
   frames: { token(text: string, index: number): string; failure(): string },
 ): Promise<boolean> {
   const hangAfter = state.fault.kind === 'hang' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
+  const cutAfter = state.fault.kind === 'cut' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
   const failAfter = takeStreamError(state) ?? Number.POSITIVE_INFINITY;
   for (const [index, token] of tokens.entries()) {
     if (index >= hangAfter) {
       await new Promise((resolve) => gone.addEventListener('abort', resolve, { once: true }));
+      return false;
+    }
+    if (index >= cutAfter) {
+      res.end();
       return false;
     }
     if (index >= failAfter) {
