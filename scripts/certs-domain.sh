@@ -39,8 +39,8 @@ if [ -z "$ca_cert" ]; then
   else
     # A CA of this deployment alone: name constraints limit it to DOMAIN and its subdomains, so trusting it
     # (clients, the smoke test) vouches for nothing else even if ca.key leaked.
-    certs_new_ca "$tmp" "$tmp/ca.key" "$tmp/ca.crt" "$ca_days" $'O = mcp-stack deployment\nCN = mcp-stack CA for '"$domain" \
-      "permitted;DNS:${domain#\*.}"
+    certs_new_ca "$tmp" "$tmp/ca.key" "$tmp/ca.crt" "$ca_days" \
+      $'O = mcp-stack deployment\nCN = mcp-stack CA for '"$domain" "permitted;DNS:${domain#\*.}"
     mv "$tmp/ca.key" "$ca_key"
     mv "$tmp/ca.crt" "$ca_cert"
     log "new CA for $domain: $ca_cert (give it to clients that must trust this deployment)"

@@ -76,8 +76,9 @@ else
     && openssl x509 -in "$dir/ca.crt" -noout -checkend $((leaf_days * 86400)) >/dev/null 2>&1; then
     log "reusing the local CA in $dir (already trusted machines stay trusted)"
   else
+    loopback_v6='IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'
     certs_new_ca "$tmp" "$dir/ca.key" "$dir/ca.crt" "$ca_days" $'O = mcp-stack local development\nCN = mcp-stack local CA' \
-      'permitted;DNS:localhost, permitted;IP:127.0.0.0/255.0.0.0, permitted;IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'
+      "permitted;DNS:localhost, permitted;IP:127.0.0.0/255.0.0.0, permitted;$loopback_v6"
     log "new local CA: $dir/ca.crt (trust it once, see README)"
   fi
 

@@ -51,7 +51,8 @@ export function unfinishedStream(provider: LlmProviderId, label: string, urlVari
   return new LlmError(
     'bad_response',
     provider,
-    `${sentence(label)} ended the response stream before the model finished: check ${urlVariable} and any proxy in between`,
+    `${sentence(label)} ended the response stream before the model finished: check ${urlVariable} ` +
+      'and any proxy in between',
   );
 }
 

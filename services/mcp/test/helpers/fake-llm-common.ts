@@ -150,7 +150,7 @@ export function presentedKey(req: IncomingMessage): string | undefined {
   return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
 }
 
-/** Whether a presented key gets in: one is presented, it is the server's key (any key when it has none), no 401 fault. */
+/** Whether a presented key gets in: there is one, it is the server's key (any when it has none), no 401 fault. */
 export function keyAccepted(state: FakeState, presented: string | undefined): boolean {
   return (
     state.fault.kind !== 'unauthorized' && !!presented && (state.apiKey === undefined || presented === state.apiKey)
@@ -197,8 +197,8 @@ export function startEventStream(res: ServerResponse, headers: Record<string, st
 /**
  * Writes the answer token by token in the protocol's framing (`frames.token`), paced by the token delay, and
  * plays the faults that strike mid-stream: `hang` stops writing until the client goes away, `cut` ends the response
- * there, `stream-error` ends it with the protocol's in-stream error (`frames.failure`). Returns true when every token was written (the
- * caller then writes the protocol's ending), false when the response is already over.
+ * there, `stream-error` ends it with the protocol's in-stream error (`frames.failure`). Returns true when every
+ * token was written (the caller then writes the protocol's ending), false when the response is already over.
  */
 export async function streamTokens(
   { res, gone }: Exchange,
