@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openRawSession } from '@mcp-stack/test-support/mcp-wire';
+import {
+  openRawSession,
+  toolCallMessage,
+  sessionHeaders as wireSessionHeaders,
+} from '@mcp-stack/test-support/mcp-wire';
 import { readSse, type SseReader } from '@mcp-stack/test-support/sse';
 import { authHeaders, initializeBody, MCP_ACCEPT, type RunningService, startService } from './helpers/start-service.ts';
 
@@ -20,12 +24,7 @@ async function openSession(svc: RunningService): Promise<string> {
   return (await openRawSession(svc.mcpUrl, { headers: authHeaders() })).sessionId;
 }
 
-const sessionHeaders = (sessionId: string) => ({
-  ...json,
-  ...authHeaders(),
-  'Mcp-Session-Id': sessionId,
-  'Mcp-Protocol-Version': '2025-11-25',
-});
+const sessionHeaders = (sessionId: string) => ({ ...json, ...authHeaders(), ...wireSessionHeaders(sessionId) });
 
 /** A JSON-RPC ping inside the session. */
 const sendPing = (svc: RunningService, sessionId: string, id: number) =>
@@ -41,8 +40,7 @@ const openStream = (svc: RunningService, sessionId: string, lastEventId?: string
     headers: {
       ...authHeaders(),
       Accept: 'text/event-stream',
-      'Mcp-Session-Id': sessionId,
-      'Mcp-Protocol-Version': '2025-11-25',
+      ...wireSessionHeaders(sessionId),
       ...(lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId }),
     },
   });
@@ -144,16 +142,9 @@ describe('keepalives and resumption', () => {
       signal: connection.signal,
       method: 'POST',
       headers: sessionHeaders(sessionId),
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 7,
-        method: 'tools/call',
-        params: {
-          name: 'test_tool_with_progress',
-          arguments: { steps: 3, delayMs: 300 },
-          _meta: { progressToken: 'p' },
-        },
-      }),
+      body: JSON.stringify(
+        toolCallMessage('test_tool_with_progress', { steps: 3, delayMs: 300 }, { id: 7, progressToken: 'p' }),
+      ),
     });
     assert.equal(call.status, 200);
     // Read the priming event and the first progress, then drop the connection as a flaky network would.
