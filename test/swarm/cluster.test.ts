@@ -221,6 +221,22 @@ function statelessLoad(callers: number, clientRetry: boolean) {
   };
 }
 
+/** `make swarm-update IMAGE_TAG=<tag>` while `callers` stateless callers call; the load goes on `settleMs` after. */
+async function updateUnderLoad(callers: number, tag: string, settleMs = 0) {
+  const load = statelessLoad(callers, false);
+  try {
+    await load.ready();
+    const start = performance.now();
+    const updated = await make(['swarm-update', `IMAGE_TAG=${tag}`]);
+    const seconds = (performance.now() - start) / 1000;
+    await delay(settleMs);
+    // The stats object is final once the finally block has stopped the callers.
+    return { updated, seconds, stats: load.stats };
+  } finally {
+    await load.stop();
+  }
+}
+
 async function containerOf(n: number, taskId: string): Promise<string> {
   const out = await onNode(n, ['ps', '-q', '--filter', `label=com.docker.swarm.task.id=${taskId}`]);
   return out.stdout.trim();
@@ -516,20 +532,8 @@ describe('production stack on a real 3-node Docker Swarm', () => {
   });
 
   test('a rolling update to a new image tag under 16 concurrent 2026-07-28 callers completes with 0 failed calls', async () => {
-    const load = statelessLoad(16, false);
-    let updated: Awaited<ReturnType<typeof make>>;
-    let seconds = 0;
-    try {
-      await load.ready();
-      const start = performance.now();
-      updated = await make(['swarm-update', `IMAGE_TAG=${tags.next}`]);
-      seconds = (performance.now() - start) / 1000;
-      await delay(2000);
-    } finally {
-      await load.stop();
-    }
-    const stats = load.stats;
-    assert.equal(updated!.code, 0, `make swarm-update failed:\n${updated.stdout}\n${updated.stderr}`);
+    const { updated, seconds, stats } = await updateUnderLoad(16, tags.next, 2000);
+    assert.equal(updated.code, 0, `make swarm-update failed:\n${updated.stdout}\n${updated.stderr}`);
     const tasks = await mcpTasks();
     assert.equal(tasks.length, 3);
     for (const t of tasks) assert.match(t.image, new RegExp(`:${tags.next}$`));
@@ -540,20 +544,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
   });
 
   test('an update to an image whose health check fails rolls back by itself', async () => {
-    const load = statelessLoad(4, false);
-    let updated: Awaited<ReturnType<typeof make>>;
-    let seconds = 0;
-    try {
-      await load.ready();
-      const start = performance.now();
-      updated = await make(['swarm-update', `IMAGE_TAG=${tags.broken}`]);
-      seconds = (performance.now() - start) / 1000;
-    } finally {
-      await load.stop();
-    }
-    const stats = load.stats;
-    assert.notEqual(updated!.code, 0, 'make swarm-update must fail when the update is rolled back');
-    assert.match(updated!.stdout + updated!.stderr, /rolled back/);
+    const { updated, seconds, stats } = await updateUnderLoad(4, tags.broken);
+    assert.notEqual(updated.code, 0, 'make swarm-update must fail when the update is rolled back');
+    assert.match(updated.stdout + updated.stderr, /rolled back/);
     const state = await manager([
       'service',
       'inspect',
