@@ -30,7 +30,7 @@ test-unit: deps ## Service tests with real SDK clients plus the MCP conformance 
 	npm test -w services/mcp
 
 .PHONY: test-integration
-test-integration: deps ## Testcontainers tests: the real image, the dev stack and the prod stack (needs Docker)
+test-integration: deps ## Testcontainers tests: the real image, the dev stack, the prod stack, reproducible `make build` (needs Docker)
 	npm test -w test
 
 # ---------------------------------------------------------------- images
@@ -244,7 +244,8 @@ k8s-up: ## Start the local single-node test cluster (prints the kubeconfig path;
 k8s-down: ## Tear the local test cluster down and check nothing is left
 	bash scripts/k8s/down.sh
 
-# ---------------------------------------------------------------- reproducible image (not part of `make test`)
+# ---------------------------------------------------------------- reproducible image (also part of `make test-integration`)
+# BUILD_REPRO_ENGINE=current: on the engine DOCKER_HOST names (e.g. Docker Desktop) instead of a throwaway one.
 .PHONY: test-build-repro
-test-build-repro: deps ## Two `make build`s without cache give one image ID (needs the containerd image store or a docker-container builder)
-	cd test && node --test --test-timeout=1800000 repro/build-repro.ts
+test-build-repro: deps ## Only the reproducibility test: two `make build`s without cache give one image ID (a throwaway containerd-store engine; root)
+	cd test && node --test --test-timeout=1800000 repro/build-repro.test.ts

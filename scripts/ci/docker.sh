@@ -56,6 +56,13 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 compose_v2 || install_compose_v2
 compose_v2 || { log "docker compose v2 still missing"; exit 1; }
+# Buildx: `make build` and its reproducibility test need it (rewrite-timestamp). Compose's package recommends it;
+# asked for by name so that a machine installing without recommends gets it too.
+if ! docker buildx version >/dev/null 2>&1; then
+  log "installing Buildx (docker-buildx from Debian trixie)"
+  ensure_trixie_source
+  apt_install -t trixie docker-buildx
+fi
 engine_answers || start_engine
 docker version --format 'engine {{.Server.Version}}, client {{.Client.Version}}' >&2
 docker compose version >&2

@@ -5,9 +5,13 @@
 # Reproducible: the same commit and lockfile give the same image ID. Every timestamp comes from the commit
 # (SOURCE_DATE_EPOCH = committer time): the image's `created` and history (BuildKit), the files' mtimes in the
 # layers (BuildKit's rewrite-timestamp), and the org.opencontainers.image.created label.
-# Needs Buildx and a BuildKit that supports both (>= 0.13: Docker Engine >= 26, or a docker-container builder).
-# An older builder ignores them silently; this script notices (the image's `created` is not the commit time), says
-# so, and keeps the image (BUILD_REPRODUCIBLE=require makes that an error).
+# Which builders can: Buildx with BuildKit >= 0.13 that exports an image tarball (rewrite-timestamp needs one) —
+# an engine with the containerd image store (Docker Engine 29's default for new installs, Docker Desktop, or
+# `"features": {"containerd-snapshotter": true}` in daemon.json on Engine >= 26), or a docker-container builder.
+# `make test` proves it on a throwaway containerd-store engine (test/repro/build-repro.test.ts).
+# Any other builder (the classic image store; an older BuildKit, which ignores SOURCE_DATE_EPOCH silently): this
+# script builds anyway, says the image is NOT reproducible and why; BUILD_REPRODUCIBLE=require makes that an error,
+# before building where it can tell.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/deploy/env.sh
@@ -40,36 +44,60 @@ args=(-f services/mcp/Dockerfile --target runtime
 echo "build: $ref from commit ${revision} (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH, $created)" >&2
 # `docker buildx build` is the only way to pass rewrite-timestamp. The image goes through a tarball and
 # `docker load`: the builder's exporter straight into the engine (moby) refuses rewrite-timestamp ("conflicts with
-# unpack") where it supports it at all. A builder that cannot export a tarball gets the plain path.
-if docker buildx version >/dev/null 2>&1; then
+# unpack") where it supports it at all. A builder that cannot export a tarball gets the plain path, where the files
+# in the new layers keep the build's times: not reproducible.
+rewritten=false
+not_reproducible() {
+  local msg="build: $ref is NOT reproducible: $1"
+  msg+=" (needs BuildKit >= 0.13 that exports an image tarball: an engine with the containerd image store, or a"
+  msg+=" docker-container Buildx builder; docs/deployment.md)"
+  echo "$msg" >&2
+}
+# Every Buildx driver but `docker` exports tarballs; `docker` (the engine's own BuildKit) only with the containerd
+# image store (the classic store refuses: "Docker exporter is not supported for the docker driver").
+tarball_export() {
+  local driver
+  driver=$(docker buildx inspect 2>/dev/null | sed -n 's/^Driver:[[:space:]]*//p' | head -n 1)
+  [ -n "$driver" ] || return 1
+  [ "$driver" != docker ] && return 0
+  docker info --format '{{range .DriverStatus}}{{index . 1}} {{end}}' 2>/dev/null | grep -q 'io\.containerd\.snapshotter'
+}
+if docker buildx version >/dev/null 2>&1 && tarball_export; then
   tar_dir=$(mktemp -d)
   trap 'rm -rf "$tar_dir"' EXIT
   # shellcheck disable=SC2086
-  if docker buildx build "${args[@]}" --output "type=docker,name=$ref,dest=$tar_dir/image.tar,rewrite-timestamp=true" \
-    ${BUILD_FLAGS:-} . && [ -s "$tar_dir/image.tar" ]; then
-    docker load --input "$tar_dir/image.tar"
-  else
-    echo "build: this builder cannot export a tarball; building straight into the engine" >&2
-    # shellcheck disable=SC2086
-    docker buildx build "${args[@]}" --output "type=docker,name=$ref" ${BUILD_FLAGS:-} .
+  docker buildx build "${args[@]}" --output "type=docker,name=$ref,dest=$tar_dir/image.tar,rewrite-timestamp=true" \
+    ${BUILD_FLAGS:-} .
+  docker load --input "$tar_dir/image.tar"
+  rewritten=true
+elif docker buildx version >/dev/null 2>&1; then
+  why="this builder (the engine's classic image store) cannot export an image tarball, so it cannot rewrite the files' times"
+  if [ "${BUILD_REPRODUCIBLE:-}" = require ]; then
+    not_reproducible "$why; BUILD_REPRODUCIBLE=require: not building"
+    exit 1
   fi
+  echo "build: $why; building straight into the engine" >&2
+  # shellcheck disable=SC2086
+  docker buildx build "${args[@]}" --output "type=docker,name=$ref" ${BUILD_FLAGS:-} .
 else
   echo "build: docker buildx is not installed (Debian: apt-get install docker-buildx); plain docker build" >&2
   # shellcheck disable=SC2086
   DOCKER_BUILDKIT=1 docker build "${args[@]}" -t "$ref" ${BUILD_FLAGS:-} .
 fi
 
-# Whether the builder honoured the pinned time: an older BuildKit (before 0.11, e.g. Docker Engine 20.10's)
-# ignores SOURCE_DATE_EPOCH and rewrite-timestamp without a word, and stamps the build time instead.
+# Both must hold: the builder honoured the pinned time (an older BuildKit, before 0.11, e.g. Docker Engine 20.10's,
+# ignores SOURCE_DATE_EPOCH without a word and stamps the build time instead), and the layers' files were rewritten.
 id=$(docker image inspect --format '{{.Id}}' "$ref")
 image_created=$(date -u -d "$(docker image inspect --format '{{.Created}}' "$ref")" +%s)
-if [ "$image_created" = "$SOURCE_DATE_EPOCH" ]; then
+if [ "$image_created" = "$SOURCE_DATE_EPOCH" ] && [ "$rewritten" = true ]; then
   echo "build: $ref is $id (timestamps pinned to the commit: the same commit builds the same image ID)" >&2
 else
   builder=$(docker buildx inspect 2>/dev/null | sed -n 's/^[[:space:]]*BuildKit[^:]*:[[:space:]]*//Ip' | head -n 1)
-  msg="build: $ref is $id, NOT reproducible: the builder (BuildKit ${builder:-unknown}) ignored SOURCE_DATE_EPOCH"
-  msg+=" (needs BuildKit >= 0.13: Docker Engine >= 26, or a docker-container Buildx builder)"
-  echo "$msg" >&2
+  if [ "$image_created" != "$SOURCE_DATE_EPOCH" ]; then
+    not_reproducible "$id; the builder (BuildKit ${builder:-unknown}) ignored SOURCE_DATE_EPOCH"
+  else
+    not_reproducible "$id; the builder (BuildKit ${builder:-unknown}) left the build's times on the files in its layers"
+  fi
   [ "${BUILD_REPRODUCIBLE:-}" = require ] && exit 1
 fi
 exit 0

@@ -10,14 +10,21 @@
 # Layout: the nodes' namespaces hang on a bridge that lives in a namespace of its own, so node-to-node traffic
 # never crosses the host's FORWARD chain (Docker's DROP policy); the host joins that bridge through one veth and
 # reaches every node's address directly. Each dockerd has its own data-root, exec-root, socket, bridge subnet and
-# cgroup parent, starts its own containerd, and runs in its own UTS namespace (a node name of its own).
+# cgroup parent, runs in its own UTS namespace (a node name of its own) and its own mount namespace, where it cannot
+# see a system containerd and so always starts its own (also on docker-ce hosts such as GitHub's runners).
+# Mounts a node's engine makes (layers, netns, secrets) exist only in its mount namespace: `down` kills every
+# process of the node, and they go with the last one.
 # The main engine is never touched and never becomes a swarm node. Nothing is kept inside the repository.
+# Starting, stopping and finding an engine's processes and mounts: scripts/lib/dockerd.sh (shared with the
+# reproducible-build engine, scripts/repro/engine.sh).
 #
 # Environment: SWARM_BED_DIR (state, default /var/lib/mcp-stack-swarm), SWARM_BED_NET (first three octets of the
 # node subnet, default 10.77.11), SWARM_BED_POOL (overlay address pool, default 10.78.0.0/16), SWARM_BED_TMPFS
 # (size of the memory file system the three engines keep their data in, default 4g; 0: on disk instead).
 # In memory, loading the images and removing the bed take seconds instead of minutes of disk I/O.
 set -euo pipefail
+# shellcheck source=scripts/lib/dockerd.sh
+. "$(dirname "$0")/../lib/dockerd.sh"
 
 readonly nodes=(1 2 3)
 readonly prefix=mcpsw
@@ -32,13 +39,13 @@ die() { log "ERROR: $*"; exit 1; }
 
 node_addr() { echo "$net.$1"; }
 node_dir() { echo "$bed_dir/node$1"; }
-node_sock() { echo "unix://$(node_dir "$1")/docker.sock"; }
+node_sock() { dockerd_sock "$(node_dir "$1")"; }
 node_ns() { echo "$prefix-n$1"; }
 on() { local n=$1; shift; docker -H "$(node_sock "$n")" "$@"; }
 
 require_tools() {
   local missing=()
-  for tool in ip nsenter unshare dockerd docker mount umount; do
+  for tool in ip nsenter unshare dockerd containerd docker mount umount; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
   done
   [ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (Debian: iproute2 util-linux docker.io)"
@@ -60,8 +67,6 @@ up() {
   require_tools
   if ip netns list | grep -q "^$prefix-"; then die "a swarm bed already exists (bash $0 down)"; fi
   if ip route show | grep -q "^$net\."; then die "$net.0/24 is already routed on this host; set SWARM_BED_NET"; fi
-  # dockerd would adopt a system containerd whose socket exists instead of starting its own.
-  [ ! -S /run/containerd/containerd.sock ] || die "/run/containerd/containerd.sock exists: the nodes would share that containerd"
   mkdir -p "$bed_dir"
   if [ "$tmpfs_size" != 0 ]; then mount -t tmpfs -o "size=$tmpfs_size,mode=0755" mcp-stack-swarm "$bed_dir"; fi
 
@@ -87,19 +92,14 @@ up() {
     ip -n "$ns" addr add "$(node_addr "$n")/24" dev eth0
     ip -n "$ns" link set eth0 up
     ip -n "$prefix-br" link set "n$n" master br0 up
-    mkdir -p "$dir"
-    echo '{}' >"$dir/daemon.json"
     # nsenter, not `ip netns exec` (which remounts /sys and hides the cgroup tree); unshare --uts so each node
     # has its own host name. PREFER_OFFLINE_IMAGE: use the loaded image instead of asking a registry first.
     # --no-new-privileges: Swarm services cannot set security_opt; the engine-wide default gives every task
     # the no-new-privileges hardening compose.prod.yaml sets per container (docs/scaling.md says to do the same).
     # shellcheck disable=SC2016 # expanded by the inner shell: $0 is the node name, $@ dockerd's arguments
-    setsid nsenter --net="/run/netns/$ns" unshare --uts sh -c '
-      hostname "$0"; exec env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd "$@"' "$prefix-node$n" \
-      --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" \
-      -H "$(node_sock "$n")" --config-file "$dir/daemon.json" \
-      --bip "10.79.$n.1/24" --cgroup-parent "$prefix-node$n" --no-new-privileges \
-      --log-level warn >"$dir/dockerd.log" 2>&1 </dev/null &
+    dockerd_start "$dir" nsenter --net="/run/netns/$ns" unshare --uts sh -c '
+      hostname "$0"; exec env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 "$@"' "$prefix-node$n" \
+      -- --bip "10.79.$n.1/24" --cgroup-parent "$prefix-node$n" --no-new-privileges --log-level warn
   done
   for n in "${nodes[@]}"; do
     wait_for 60 "node$n engine answers" on "$n" info || { tail -n 20 "$(node_dir "$n")/dockerd.log" >&2; die "node$n dockerd did not start"; }
@@ -141,27 +141,16 @@ node_pids() {
   for ctl in /sys/fs/cgroup/*/"$prefix-node$n" /sys/fs/cgroup/"$prefix-node$n"; do
     [ -d "$ctl" ] && find "$ctl" -name cgroup.procs -exec cat {} + 2>/dev/null
   done
-  # Shims outlive a killed dockerd and live in the caller's cgroup: find them by our exec-root in their arguments.
-  local dir
-  dir=$(node_dir "$n")
-  ps -eo pid=,args= | D="$dir/" awk 'ENVIRON["D"] != "" && index($0, ENVIRON["D"]) { print $1 }'
+  # Shims outlive a killed dockerd and live in the caller's cgroup: found by the node's directory in their arguments.
+  dockerd_pids "$(node_dir "$n")"
   true
 }
 
 # Leave the swarm, remove the containers and stop dockerd, gracefully where it still answers.
 stop_node() {
-  local n=$1 sock pidfile waited=0
-  sock=$(node_sock "$n")
-  pidfile=$(node_dir "$n")/dockerd.pid
-  if [ -S "$(node_dir "$n")/docker.sock" ] && timeout 10 docker -H "$sock" info >/dev/null 2>&1; then
-    timeout 20 docker -H "$sock" swarm leave --force >/dev/null 2>&1 || true
-    local ids
-    ids=$(timeout 10 docker -H "$sock" ps -aq 2>/dev/null || true)
-    # shellcheck disable=SC2086 # one argument per container id
-    [ -z "$ids" ] || timeout 30 docker -H "$sock" rm -f $ids >/dev/null 2>&1 || true
-  fi
-  [ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
-  while [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && [ $waited -lt 40 ]; do sleep 0.25; waited=$((waited + 1)); done
+  local n=$1
+  if dockerd_answers "$(node_dir "$n")"; then timeout 20 docker -H "$(node_sock "$n")" swarm leave --force >/dev/null 2>&1 || true; fi
+  dockerd_stop "$(node_dir "$n")"
 }
 
 down() {
@@ -179,13 +168,12 @@ down() {
     sleep 0.5
     [ "$round" = 2 ] && log "killed ${#pids[@]} leftover processes"
   done
-  # Mounts under the bed (overlay2 layers, netns bind mounts, shm, secrets tmpfs), deepest first.
-  if [ -d "$bed_dir" ]; then
-    local mounts
-    mounts=$(awk -v d="$bed_dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
-    for m in $mounts; do umount -l "$m" 2>/dev/null || true; done
-    if mountpoint -q "$bed_dir"; then umount -l "$bed_dir" 2>/dev/null || true; fi
-  fi
+  # Read while the bed's directory (and the nodes' records of their mount namespaces) still exists.
+  local survivors=()
+  for n in "${nodes[@]}"; do mapfile -t -O "${#survivors[@]}" survivors < <(node_pids "$n" | sort -u | awk -v a=$$ -v b=$PPID '$1 > 1 && $1 != a && $1 != b'); done
+  # The bed's memory file system and whatever else of the host's is mounted below it; the nodes' own mounts
+  # (layers, netns bind mounts, shm, secrets) lived in their mount namespaces and went with their processes.
+  unmount_under "$bed_dir"
   # Cgroups: depth first (a cgroup directory can only be removed once its children are gone).
   for n in "${nodes[@]}"; do
     for ctl in /sys/fs/cgroup/*/"$prefix-node$n" /sys/fs/cgroup/"$prefix-node$n"; do
@@ -198,6 +186,7 @@ down() {
   log "mounts, cgroups, namespaces and data removed after $((SECONDS - start)) s"
   local left
   left=$(status 2>&1 || true)
+  [ ${#survivors[@]} -eq 0 ] || left+=$'\n'"processes that survived SIGKILL: ${survivors[*]}"
   if [ -n "$left" ]; then log "teardown incomplete:"; echo "$left" >&2; return 1; fi
   log "bed removed"
 }
@@ -212,7 +201,7 @@ status() {
     local p
     for p in $(node_pids "$n" | sort -u); do echo "process $p: $(ps -o args= -p "$p" | cut -c1-100)"; done
   done
-  awk -v d="$bed_dir" '$5 == d || index($5, d "/") == 1 { print "mount " $5 }' /proc/self/mountinfo
+  dockerd_mounts "$bed_dir" | sed 's/^/mount /'
   [ -e "$bed_dir" ] && echo "dir $bed_dir"
   true
 }

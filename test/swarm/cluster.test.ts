@@ -494,21 +494,36 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     // In the engines' state on every node, the token exists only in the per-container secrets directory of the mcp
     // containers, and that directory is a memory file system (Swarm never writes secrets to a node's disk).
     // (Image layers are left out: they exist before any secret does, and every task's root file system is read-only.)
-    const found = await run('grep', [
-      '-rlsF',
-      '--exclude-dir=overlay2',
-      '-e',
-      token,
-      '-e',
-      apiKey,
-      ...[1, 2, 3].map((n) => `${bedDir}/node${n}`),
-    ]);
-    const hits = found.stdout.split('\n').filter(Boolean);
-    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
-    const tmpfsMounts = mountinfo
-      .split('\n')
-      .filter((l) => / - tmpfs /.test(l))
-      .map((l) => l.split(' ')[4]);
+    // Each node's engine runs in a mount namespace of its own (scripts/lib/dockerd.sh): its mounts, the secrets
+    // tmpfs among them, are seen through its dockerd's /proc/<pid>/root and /proc/<pid>/mountinfo.
+    const hits: string[] = [];
+    const tmpfsMounts: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const pid = (await readFile(`${bedDir}/node${n}/dockerd.pid`, 'utf8')).trim();
+      const root = `/proc/${pid}/root`;
+      const found = await run('grep', [
+        '-rlsF',
+        '--exclude-dir=overlay2',
+        '-e',
+        token,
+        '-e',
+        apiKey,
+        `${root}${bedDir}/node${n}`,
+      ]);
+      hits.push(
+        ...found.stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((hit) => hit.slice(root.length)),
+      );
+      const mountinfo = await readFile(`/proc/${pid}/mountinfo`, 'utf8');
+      tmpfsMounts.push(
+        ...mountinfo
+          .split('\n')
+          .filter((l) => / - tmpfs /.test(l))
+          .map((l) => l.split(' ')[4]),
+      );
+    }
     assert.equal(
       hits.length,
       6,
