@@ -521,7 +521,8 @@ describe('production stack on a real 3-node Docker Swarm', () => {
         ...mountinfo
           .split('\n')
           .filter((l) => / - tmpfs /.test(l))
-          .map((l) => l.split(' ')[4]),
+          // Field 5 of a mountinfo line: the mount point.
+          .flatMap((l) => l.split(' ')[4] ?? []),
       );
     }
     assert.equal(
