@@ -8,31 +8,10 @@ import { join } from 'node:path';
 import { summarizeProfile } from './lib/cpuprofile.ts';
 import { applyLoad, type Protocol, prepare } from './lib/load.ts';
 import { RAW_DIR } from './lib/paths.ts';
-import { discoverOurs } from './measures/discover.ts';
-import {
-  bareLegacySse,
-  bareSession,
-  bareStateless,
-  ceiling,
-  oursDefault,
-  oursStateless,
-  setBenchCall,
-  type Target,
-} from './targets.ts';
+import { discoveredTarget } from './targets.ts';
 
 const [targetId = 'ours', protocol = 'modern', seconds = '10', ...frames] = process.argv.slice(2);
-const found = await discoverOurs(oursDefault);
-setBenchCall(found.call);
-const targets: Record<string, Target> = {
-  ours: oursDefault,
-  'ours-stateless': oursStateless,
-  'bare-v2-stateless': bareStateless,
-  'bare-v2-session': bareSession(found.sessionReplies),
-  'bare-legacy-sse': bareLegacySse,
-  ceiling,
-};
-const target = targets[targetId];
-if (!target) throw new Error(`unknown target ${targetId}; one of ${Object.keys(targets).join(', ')}`);
+const target = await discoveredTarget(targetId);
 
 const dir = join(RAW_DIR, `profile-${targetId}-${protocol}-${Date.now()}`);
 mkdirSync(dir, { recursive: true });

@@ -4,31 +4,12 @@
 // 100,000-request check of measure 1 raises when it misses.
 import { applyLoad, type Protocol, prepare } from './lib/load.ts';
 import { settledRss } from './lib/proc.ts';
-import { discoverOurs } from './measures/discover.ts';
-import {
-  bareLegacySse,
-  bareSession,
-  bareStateless,
-  oursDefault,
-  oursStateless,
-  setBenchCall,
-  type Target,
-} from './targets.ts';
+import { discoveredTarget } from './targets.ts';
 
 const [targetId = 'ours', protocol = 'session', totalArg = '200000', stepArg = '25000', ...envPairs] =
   process.argv.slice(2);
 const env = Object.fromEntries(envPairs.map((pair) => pair.split('=') as [string, string]));
-const found = await discoverOurs(oursDefault);
-setBenchCall(found.call);
-const targets: Record<string, Target> = {
-  ours: oursDefault,
-  'ours-stateless': oursStateless,
-  'bare-v2-stateless': bareStateless,
-  'bare-v2-session': bareSession(found.sessionReplies),
-  'bare-legacy-sse': bareLegacySse,
-};
-const target = targets[targetId];
-if (!target) throw new Error(`unknown target ${targetId}`);
+const target = await discoveredTarget(targetId);
 const server = await target.start(env);
 try {
   const p = await prepare(target, server, protocol as Protocol);

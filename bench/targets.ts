@@ -6,6 +6,7 @@ import { authHeaders, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { ECHO_CALL, type ToolCall } from './lib/mcp-wire.ts';
 import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { type ServerProcess, startPinned } from './lib/proc.ts';
+import { discoverOurs } from './measures/discover.ts';
 
 export type Kind = 'ours' | 'bare' | 'peer' | 'ceiling';
 
@@ -167,3 +168,23 @@ function ours(id: string, label: string, port: number, stateless: boolean): Targ
 export const oursDefault = ours('ours', 'ours (default config)', 8202, false);
 /** MCP_STATELESS=true: no sessions; 2025 clients are served per request too. */
 export const oursStateless = ours('ours-stateless', 'ours (MCP_STATELESS=true)', 8201, true);
+
+/**
+ * For the command-line tools (profile.ts, rss-curve.ts): asks our service for the bench call (measures/discover.ts,
+ * as run.ts does), then returns the target named `id`.
+ */
+export async function discoveredTarget(id: string): Promise<Target> {
+  const found = await discoverOurs(oursDefault);
+  setBenchCall(found.call);
+  const targets: Record<string, Target> = {
+    ours: oursDefault,
+    'ours-stateless': oursStateless,
+    'bare-v2-stateless': bareStateless,
+    'bare-v2-session': bareSession(found.sessionReplies),
+    'bare-legacy-sse': bareLegacySse,
+    ceiling,
+  };
+  const target = targets[id];
+  if (!target) throw new Error(`unknown target ${id}; one of ${Object.keys(targets).join(', ')}`);
+  return target;
+}

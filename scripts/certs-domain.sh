@@ -5,6 +5,8 @@
 # Writes DIR/tls.crt (leaf, then the CA), DIR/tls.key and DIR/ca.crt. The files are replaced by rename, each
 # complete when it appears; Traefik watches DIR and loads the new pair without a restart.
 set -euo pipefail
+# shellcheck source=scripts/lib/certs.sh
+. "$(dirname "$0")/lib/certs.sh"
 
 domain=$1 dir=$2 ca_cert=${3:-} ca_key=${4:-}
 leaf_days=${LEAF_DAYS:-397}   # what public CAs issue at most; renew well before
@@ -37,46 +39,15 @@ if [ -z "$ca_cert" ]; then
   else
     # A CA of this deployment alone: name constraints limit it to DOMAIN and its subdomains, so trusting it
     # (clients, the smoke test) vouches for nothing else even if ca.key leaked.
-    cat >"$tmp/ca.cnf" <<CNF
-[req]
-distinguished_name = dn
-prompt = no
-x509_extensions = ca_ext
-[dn]
-O = mcp-stack deployment
-CN = mcp-stack CA for $domain
-[ca_ext]
-basicConstraints = critical, CA:true, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-nameConstraints = critical, permitted;DNS:${domain#\*.}
-CNF
-    (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/ca.key")
-    openssl req -new -x509 -config "$tmp/ca.cnf" -key "$tmp/ca.key" -sha256 -days "$ca_days" -out "$tmp/ca.crt"
+    certs_new_ca "$tmp" "$tmp/ca.key" "$tmp/ca.crt" "$ca_days" \
+      $'O = mcp-stack deployment\nCN = mcp-stack CA for '"$domain" "permitted;DNS:${domain#\*.}"
     mv "$tmp/ca.key" "$ca_key"
     mv "$tmp/ca.crt" "$ca_cert"
     log "new CA for $domain: $ca_cert (give it to clients that must trust this deployment)"
   fi
 fi
 
-cat >"$tmp/leaf.cnf" <<CNF
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = $domain
-[leaf_ext]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = DNS:$domain
-CNF
-(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/tls.key")
-openssl req -new -config "$tmp/leaf.cnf" -key "$tmp/tls.key" -out "$tmp/tls.csr"
-openssl x509 -req -in "$tmp/tls.csr" -CA "$ca_cert" -CAkey "$ca_key" -CAcreateserial -CAserial "$tmp/ca.srl" \
-  -sha256 -days "$leaf_days" -extfile "$tmp/leaf.cnf" -extensions leaf_ext -out "$tmp/leaf.crt" 2>/dev/null
+certs_issue_leaf "$tmp" "$ca_cert" "$ca_key" "$leaf_days" "CN = $domain" "DNS:$domain" "$tmp/tls.key" "$tmp/leaf.crt"
 openssl verify -CAfile "$ca_cert" "$tmp/leaf.crt" >/dev/null
 cat "$tmp/leaf.crt" "$ca_cert" >"$tmp/tls.crt"
 [ "$ca_cert" = "$dir/ca.crt" ] || cp "$ca_cert" "$tmp/ca.crt"

@@ -19,6 +19,8 @@
 # - otherwise: openssl makes a local CA in DIR (ca.key never leaves DIR). That CA is name-constrained to
 #   localhost and loopback addresses, so even once trusted it cannot vouch for any other site.
 set -euo pipefail
+# shellcheck source=scripts/lib/certs.sh
+. "$(dirname "$0")/lib/certs.sh"
 
 domain='' ca_cert='' ca_key=''
 while [ $# -gt 0 ]; do
@@ -74,48 +76,17 @@ else
     && openssl x509 -in "$dir/ca.crt" -noout -checkend $((leaf_days * 86400)) >/dev/null 2>&1; then
     log "reusing the local CA in $dir (already trusted machines stay trusted)"
   else
-    cat >"$tmp/ca.cnf" <<'EOF'
-[req]
-distinguished_name = dn
-prompt = no
-x509_extensions = ca_ext
-[dn]
-O = mcp-stack local development
-CN = mcp-stack local CA
-[ca_ext]
-basicConstraints = critical, CA:true, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-nameConstraints = critical, permitted;DNS:localhost, permitted;IP:127.0.0.0/255.0.0.0, permitted;IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff
-EOF
-    (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$dir/ca.key")
-    openssl req -new -x509 -config "$tmp/ca.cnf" -key "$dir/ca.key" -sha256 -days "$ca_days" -out "$dir/ca.crt"
+    loopback_v6='IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'
+    certs_new_ca "$tmp" "$dir/ca.key" "$dir/ca.crt" "$ca_days" $'O = mcp-stack local development\nCN = mcp-stack local CA' \
+      "permitted;DNS:localhost, permitted;IP:127.0.0.0/255.0.0.0, permitted;$loopback_v6"
     log "new local CA: $dir/ca.crt (trust it once, see README)"
   fi
 
   san=""
   for n in "${names[@]}"; do san+="DNS:$n,"; done
   for ip in "${ips[@]}"; do san+="IP:$ip,"; done
-  cat >"$tmp/leaf.cnf" <<EOF
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-O = mcp-stack local development
-CN = localhost
-[leaf_ext]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = ${san%,}
-EOF
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/tls.key"
-  openssl req -new -config "$tmp/leaf.cnf" -key "$tmp/tls.key" -out "$tmp/tls.csr"
-  openssl x509 -req -in "$tmp/tls.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
-    -CAserial "$tmp/ca.srl" -sha256 -days "$leaf_days" -extfile "$tmp/leaf.cnf" -extensions leaf_ext \
-    -out "$dir/tls.crt" 2>/dev/null
+  certs_issue_leaf "$tmp" "$dir/ca.crt" "$dir/ca.key" "$leaf_days" $'O = mcp-stack local development\nCN = localhost' \
+    "${san%,}" "$tmp/tls.key" "$dir/tls.crt"
   mv "$tmp/tls.key" "$dir/tls.key"
   trust_hint="see README: Trusting the local certificate authority"
 fi

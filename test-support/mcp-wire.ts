@@ -28,6 +28,16 @@ export function initializeMessage(
   return { jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion, capabilities: {}, clientInfo } };
 }
 
+/** A JSON-RPC tools/call; a `progressToken` asks the server for progress notifications. */
+export function toolCallMessage(
+  name: string,
+  args: Record<string, unknown>,
+  options: { id?: number | string; progressToken?: string } = {},
+): JsonRpcRequest {
+  const meta = options.progressToken === undefined ? {} : { _meta: { progressToken: options.progressToken } };
+  return { jsonrpc: '2.0', id: options.id ?? 1, method: 'tools/call', params: { name, arguments: args, ...meta } };
+}
+
 /** The notification that completes the handshake. */
 export const INITIALIZED_NOTIFICATION = { jsonrpc: '2.0', method: 'notifications/initialized' } as const;
 

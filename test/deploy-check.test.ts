@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { imageFor } from '@mcp-stack/test-support/pins';
-import { requireDockerEngine, run, runOk } from './helpers/docker.ts';
+import { composeContainers, requireDockerEngine, run, runOk } from './helpers/docker.ts';
 import { repoRoot } from './helpers/paths.ts';
 
 const dirs: string[] = [];
@@ -244,15 +244,8 @@ describe('compose.prod.yaml production defaults', () => {
     try {
       const up = await compose(['up', '--no-deps', 'acme-storage']);
       assert.equal(up.code, 0, up.stderr);
-      const exited = await runOk('docker', [
-        'ps',
-        '-a',
-        '--filter',
-        `label=com.docker.compose.project=${project}`,
-        '--format',
-        '{{.Status}}',
-      ]);
-      assert.match(exited.stdout, /Exited \(0\)/);
+      const statuses = await composeContainers(project, { all: true, format: '{{.Status}}' });
+      assert.match(statuses.join('\n'), /Exited \(0\)/);
       const owner = await runOk('docker', [
         'run',
         '--rm',

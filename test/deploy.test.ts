@@ -22,7 +22,15 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect as tlsConnect } from 'node:tls';
 import { imageFor } from '@mcp-stack/test-support/pins';
-import { docker, requireDockerEngine, run, runOk, saveArtifact, uniqueName } from './helpers/docker.ts';
+import {
+  composeContainers,
+  docker,
+  requireDockerEngine,
+  run,
+  runOk,
+  saveArtifact,
+  uniqueName,
+} from './helpers/docker.ts';
 import { type ConnectedV1, type ConnectedV2, connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
 import { repoRoot } from './helpers/paths.ts';
 import { createLocalTlsClient, createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
@@ -85,15 +93,7 @@ function sh(script: string, timeoutMs = 900_000) {
 }
 
 async function mcpContainers(): Promise<{ id: string; image: string; health: string }[]> {
-  const { stdout } = await docker([
-    'ps',
-    '-q',
-    '--filter',
-    `label=com.docker.compose.project=${project}`,
-    '--filter',
-    'label=com.docker.compose.service=mcp',
-  ]);
-  const ids = stdout.split('\n').filter(Boolean);
+  const ids = await composeContainers(project, { service: 'mcp' });
   if (ids.length === 0) return [];
   const { stdout: inspected } = await docker(['inspect', ...ids]);
   return (
@@ -287,15 +287,8 @@ describe('production as documented, and updates without downtime', { concurrency
       JSON.stringify(replicas),
     );
     // TLS_MODE=file: the one-shot ACME volume service is not part of the project at all.
-    const all = await runOk('docker', [
-      'ps',
-      '-a',
-      '--filter',
-      `label=com.docker.compose.project=${project}`,
-      '--format',
-      '{{.Label "com.docker.compose.service"}}',
-    ]);
-    assert.ok(!all.stdout.includes('acme-storage'), all.stdout);
+    const services = await composeContainers(project, { all: true, format: '{{.Label "com.docker.compose.service"}}' });
+    assert.ok(!services.includes('acme-storage'), services.join(', '));
   });
 
   test('on non-default ports, the redirect and the advertised URLs keep the port', async () => {
@@ -319,16 +312,8 @@ describe('production as documented, and updates without downtime', { concurrency
   });
 
   test('a replaced certificate is served without restarting Traefik', async () => {
-    const traefikId = (
-      await runOk('docker', [
-        'ps',
-        '-q',
-        '--filter',
-        `label=com.docker.compose.project=${project}`,
-        '--filter',
-        'label=com.docker.compose.service=traefik',
-      ])
-    ).stdout.trim();
+    const [traefikId] = await composeContainers(project, { service: 'traefik' });
+    assert.ok(traefikId, 'Traefik runs');
     const startedAt = (await docker(['inspect', '--format', '{{.State.StartedAt}}', traefikId])).stdout;
     const before = await servedCertificate();
     assert.ok(before.checkHost(domain), `served certificate is for ${before.subjectAltName}`);

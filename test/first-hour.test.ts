@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { requireDockerEngine, run, runOk, saveArtifact, uniqueName } from './helpers/docker.ts';
+import { composeContainers, requireDockerEngine, run, runOk, saveArtifact, uniqueName } from './helpers/docker.ts';
 import { repoRoot } from './helpers/paths.ts';
 import { waitForRoute } from './helpers/stack-checks.ts';
 import { createLocalTlsClient, type LocalTlsClient } from './helpers/tls.ts';
@@ -104,15 +104,9 @@ describe('first hour: make dev without Ollama, make watch, hot reload through Tr
   });
 
   test('LLM_PROVIDER=openai INSPECTOR=false make dev: no Ollama, no model pull, no Inspector', async () => {
-    const all = await runOk('docker', [
-      'ps',
-      '-a',
-      '--filter',
-      `label=com.docker.compose.project=${project}`,
-      '--format',
-      '{{.Label "com.docker.compose.service"}}',
-    ]);
-    const services = all.stdout.split('\n').filter(Boolean).sort();
+    const services = (
+      await composeContainers(project, { all: true, format: '{{.Label "com.docker.compose.service"}}' })
+    ).sort();
     assert.deepEqual(services, ['mcp', 'socket-proxy', 'traefik']);
     const volumes = await runOk('docker', [
       'volume',

@@ -10,66 +10,44 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type AnthropicTestServer, startAnthropicTestServer } from './helpers/anthropic-server.ts';
 import type { ComposeStack } from './helpers/compose.ts';
-import { docker, inspectContainer, requireDockerEngine, uniqueName } from './helpers/docker.ts';
-import { connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
-import { prodStack } from './helpers/prod-stack.ts';
-import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
+import { connectV2 } from './helpers/mcp-clients.ts';
+import { assertSecretsAsFiles, startProdStack } from './helpers/prod-stack.ts';
+import { askOverBothTransports, askWithProgressV2 } from './helpers/stack-checks.ts';
 import type { LocalTlsClient } from './helpers/tls.ts';
 
 const token = randomBytes(24).toString('hex');
 const apiKey = `sk-ant-test-${randomBytes(16).toString('hex')}`;
 const model = 'claude-haiku-5-5';
-let stack: ComposeStack | undefined;
-let llm: AnthropicTestServer | undefined;
+let stack: ComposeStack;
+let llm: AnthropicTestServer;
 let tls: LocalTlsClient;
+let stop: (() => Promise<void>) | undefined;
 let mcpUrl = '';
 
 describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
   before(async () => {
-    await requireDockerEngine();
-    const project = uniqueName('mcpit-claude');
-    const llmName = `${project}-claude`;
-    ({ stack, tls } = await prodStack({
-      project,
+    ({ stack, tls, llm, mcpUrl, stop } = await startProdStack({
+      prefix: 'mcpit-claude',
       token,
       apiKey,
-      env: {
+      env: (llmName) => ({
         MCP_REPLICAS: '1',
         LLM_PROVIDER: 'anthropic',
         ANTHROPIC_BASE_URL: `http://${llmName}:8081`,
         ANTHROPIC_MODEL: model,
         ANTHROPIC_MAX_TOKENS: '256',
-      },
+      }),
+      startLlm: (at) => startAnthropicTestServer({ ...at, model, apiKey }),
     }));
-    await stack.up();
-    llm = await startAnthropicTestServer({ name: llmName, network: `${project}_backend`, model, apiKey });
-    const traefik = stack.container('traefik');
-    mcpUrl = `https://mcp.localhost:${traefik.getMappedPort(8443)}`;
-    await waitForRoute(tls.fetch, `${mcpUrl}/healthz`);
   });
 
   after(async () => {
-    // The test server first: compose cannot remove a network that still has endpoints.
-    await llm?.remove();
-    await stack?.down();
-    await tls?.close();
+    await stop?.();
   });
 
   test('the provider comes from the environment and the key from the llm_api_key secret file', async () => {
-    const ids = await stack!.containerIds('mcp');
-    assert.ok(ids.length >= 1);
-    for (const id of ids) {
-      const state = await inspectContainer(id);
-      const env = Object.fromEntries(
-        state.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
-      );
+    for (const env of await assertSecretsAsFiles(stack, { keyVariable: 'ANTHROPIC_API_KEY', apiKey, token }))
       assert.equal(env.LLM_PROVIDER, 'anthropic');
-      assert.equal(env.ANTHROPIC_API_KEY_FILE, '/run/secrets/llm_api_key');
-      assert.ok(!env.ANTHROPIC_API_KEY, 'ANTHROPIC_API_KEY must not be set');
-      assert.ok(state.Mounts.some((m) => m.Destination === '/run/secrets/llm_api_key'));
-      const { stdout } = await docker(['inspect', id]);
-      assert.ok(!stdout.includes(apiKey), 'the API key appears in docker inspect');
-    }
   });
 
   test('/readyz turns ready through the models endpoint, without a generation request', async () => {
@@ -84,7 +62,7 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
     }
     assert.match(last, /^200 /, last);
     assert.deepEqual(JSON.parse(last.slice(4)).llm, { provider: 'anthropic', model });
-    const requests = await llm!.requests();
+    const requests = await llm.requests();
     assert.ok(
       requests.some((r) => r.method === 'GET' && r.path === `/v1/models/${model}` && r.status === 200),
       JSON.stringify(requests.map((r) => r.path)),
@@ -92,28 +70,14 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
   });
 
   test('`ask` streams through Traefik from the Messages API, with the key from the secret', async () => {
-    const target = { baseUrl: mcpUrl, fetch: tls.fetch, token };
-    const modern = await connectV2(target, { pin: '2026-07-28' });
-    const legacy = await connectLegacySse(target);
-    try {
-      for (const [question, outcome] of [
-        ['What is MCP?', await askWithProgressV2(modern.client, 'What is MCP?')],
-        ['Say something short.', await askWithProgress(legacy.client, 'Say something short.')],
-      ] as const) {
-        assert.equal(outcome.provider, 'anthropic');
-        assert.equal(outcome.model, model);
-        assert.equal(outcome.answer, `This is the test server answering: ${question}`);
-        assert.ok(outcome.progress.length >= 1, 'progress before the result');
-        assert.ok(
-          outcome.answer.startsWith(outcome.progress.join('')),
-          `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`,
-        );
-      }
-    } finally {
-      await modern.close();
-      await legacy.close();
-    }
-    const generations = (await llm!.requests()).filter((r) => r.path === '/v1/messages');
+    const asked = await askOverBothTransports(
+      { baseUrl: mcpUrl, fetch: tls.fetch, token },
+      { modern: 'What is MCP?', legacy: 'Say something short.' },
+      { provider: 'anthropic', model },
+    );
+    for (const { question, outcome } of asked)
+      assert.equal(outcome.answer, `This is the test server answering: ${question}`);
+    const generations = (await llm.requests()).filter((r) => r.path === '/v1/messages');
     assert.equal(generations.length, 2, JSON.stringify(generations.map((r) => r.status)));
     for (const request of generations) {
       assert.equal(request.status, 200);
@@ -132,7 +96,7 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
   });
 
   test('an overloaded API (529) is retried, then answers', async () => {
-    await llm!.setFault({ kind: 'server-error', times: 1, status: 529 });
+    await llm.setFault({ kind: 'server-error', times: 1, status: 529 });
     const target = { baseUrl: mcpUrl, fetch: tls.fetch, token };
     const modern = await connectV2(target, { pin: '2026-07-28' });
     try {
@@ -140,9 +104,9 @@ describe('prod stack with LLM_PROVIDER=anthropic (environment only)', () => {
       assert.equal(outcome.answer, 'This is the test server answering: Busy?');
     } finally {
       await modern.close();
-      await llm!.setFault({ kind: 'none' });
+      await llm.setFault({ kind: 'none' });
     }
-    const statuses = (await llm!.requests()).filter((r) => r.path === '/v1/messages').map((r) => r.status);
+    const statuses = (await llm.requests()).filter((r) => r.path === '/v1/messages').map((r) => r.status);
     assert.deepEqual(statuses.slice(-2), [529, 200]);
   });
 });

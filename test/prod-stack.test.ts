@@ -8,58 +8,46 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { ComposeStack } from './helpers/compose.ts';
-import { docker, execIn, inspectContainer, requireDockerEngine, uniqueName } from './helpers/docker.ts';
-import { connectLegacySse, connectV2 } from './helpers/mcp-clients.ts';
+import { execIn, inspectContainer } from './helpers/docker.ts';
 import { type OpenAiCompatibleServer, startOpenAiCompatibleServer } from './helpers/openai-server.ts';
-import { prodStack } from './helpers/prod-stack.ts';
-import { askWithProgress, askWithProgressV2, waitForRoute } from './helpers/stack-checks.ts';
+import { assertSecretsAsFiles, startProdStack } from './helpers/prod-stack.ts';
+import { askOverBothTransports } from './helpers/stack-checks.ts';
 import { createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
 
 const token = randomBytes(24).toString('hex');
 const apiKey = `sk-test-${randomBytes(16).toString('hex')}`;
 const model = 'mcp-stack-tiny';
-let stack: ComposeStack | undefined;
-let llm: OpenAiCompatibleServer | undefined;
+let stack: ComposeStack;
+let llm: OpenAiCompatibleServer;
 let tls: LocalTlsClient;
+let stop: (() => Promise<void>) | undefined;
 const plain = createPlainClient();
 let mcpUrl = '';
 let httpPort = 0;
 
 describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { concurrency: true }, () => {
   before(async () => {
-    await requireDockerEngine();
-    const project = uniqueName('mcpit-prod');
-    const llmName = `${project}-llm`;
-    ({ stack, tls } = await prodStack({
-      project,
+    ({ stack, tls, llm, mcpUrl, httpPort, stop } = await startProdStack({
+      prefix: 'mcpit-prod',
       token,
       apiKey,
-      env: { OPENAI_BASE_URL: `http://${llmName}:11434/v1`, OPENAI_MODEL: model },
+      env: (llmName) => ({ OPENAI_BASE_URL: `http://${llmName}:11434/v1`, OPENAI_MODEL: model }),
+      startLlm: startOpenAiCompatibleServer,
     }));
-    await stack.up();
-    // The LLM endpoint lives on the stack's internal backend network, as a managed API would live behind it.
-    llm = await startOpenAiCompatibleServer({ name: llmName, network: `${project}_backend` });
-    const traefik = stack.container('traefik');
-    httpPort = traefik.getMappedPort(8000);
-    mcpUrl = `https://mcp.localhost:${traefik.getMappedPort(8443)}`;
-    await waitForRoute(tls.fetch, `${mcpUrl}/healthz`);
   });
 
   after(async () => {
-    // The LLM container first: compose cannot remove a network that still has endpoints.
-    await llm?.remove();
-    await stack?.down();
-    await tls?.close();
+    await stop?.();
     await plain.close();
   });
 
   test('has no Ollama service at all', async () => {
-    const services = await stack!.compose(['config', '--services']);
+    const services = await stack.compose(['config', '--services']);
     assert.equal(services.code, 0, services.stderr);
     const names = services.stdout.split('\n').filter(Boolean);
     assert.ok(names.includes('mcp') && names.includes('traefik'), names.join(', '));
     assert.ok(!names.some((n) => n.startsWith('ollama')), `prod must not run Ollama: ${names.join(', ')}`);
-    assert.deepEqual(await stack!.containerIds('ollama'), []);
+    assert.deepEqual(await stack.containerIds('ollama'), []);
   });
 
   test('HTTP redirects to HTTPS, and HTTPS answers carry HSTS', async () => {
@@ -97,36 +85,12 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
   });
 
   test('the keys arrive as secret files, never as environment variables', async () => {
-    const ids = await stack!.containerIds('mcp');
-    assert.ok(ids.length >= 1);
-    for (const id of ids) {
-      const state = await inspectContainer(id);
-      const env = Object.fromEntries(
-        state.Config.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
-      );
-      assert.equal(env.OPENAI_API_KEY_FILE, '/run/secrets/llm_api_key');
-      assert.equal(env.MCP_AUTH_TOKEN_FILE, '/run/secrets/mcp_auth_token');
-      assert.ok(!env.OPENAI_API_KEY, 'OPENAI_API_KEY must not be set');
-      assert.ok(!env.MCP_AUTH_TOKEN, 'MCP_AUTH_TOKEN must not be set');
-      const mounts = state.Mounts.map((m) => m.Destination);
-      assert.ok(mounts.includes('/run/secrets/llm_api_key'), mounts.join(', '));
-      // Nothing Docker knows about the container (env, labels, command) contains either secret.
-      const { stdout } = await docker(['inspect', id]);
-      assert.ok(!stdout.includes(apiKey), 'the API key appears in docker inspect');
-      assert.ok(!stdout.includes(token), 'the token appears in docker inspect');
-      // The process can read its secret (it is uid 1000; the file must be readable for it).
-      const read = await execIn(id, [
-        'node',
-        '-e',
-        "process.stdout.write(require('fs').readFileSync('/run/secrets/llm_api_key','utf8').trim())",
-      ]);
-      assert.equal(read.stdout, apiKey);
-    }
+    await assertSecretsAsFiles(stack, { keyVariable: 'OPENAI_API_KEY', apiKey, token });
   });
 
   test('containers are non-root where they can be, read-only, with every capability dropped', async () => {
     for (const service of ['mcp', 'traefik', 'socket-proxy']) {
-      const ids = await stack!.containerIds(service);
+      const ids = await stack.containerIds(service);
       assert.ok(ids.length >= 1, `${service} runs`);
       for (const id of ids) {
         const state = await inspectContainer(id);
@@ -145,43 +109,27 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
     // The service and the internet-facing Traefik never run as root. (The socket proxy must read the Docker
     // socket, whose group differs from host to host: it runs as root with no capabilities on an internal network.)
     for (const service of ['mcp', 'traefik']) {
-      for (const id of await stack!.containerIds(service)) {
+      for (const id of await stack.containerIds(service)) {
         const uid = await execIn(id, ['id', '-u']);
         assert.equal(uid.code, 0, uid.stderr);
         assert.notEqual(uid.stdout.trim(), '0', `${service} runs as root`);
       }
     }
-    for (const id of await stack!.containerIds('mcp')) {
+    for (const id of await stack.containerIds('mcp')) {
       const write = await execIn(id, ['node', '-e', "require('fs').writeFileSync('/app/x','x')"]);
       assert.notEqual(write.code, 0, 'mcp could write to its root filesystem');
     }
   });
 
   test('`ask` works through Traefik with the token, served by the OpenAI-compatible engine', async () => {
-    const target = { baseUrl: mcpUrl, fetch: tls.fetch, token };
-    const modern = await connectV2(target, { pin: '2026-07-28' });
-    const legacy = await connectLegacySse(target);
-    try {
-      for (const outcome of [
-        await askWithProgressV2(modern.client, 'What is MCP?'),
-        await askWithProgress(legacy.client, 'Say something short.'),
-      ]) {
-        assert.equal(outcome.provider, 'openai');
-        assert.equal(outcome.model, model);
-        assert.ok(outcome.answer.length > 0);
-        assert.ok(outcome.progress.length >= 1, 'progress before the result');
-        // In order and nothing invented; the SDK clients drop a notification that shares a read with the result.
-        assert.ok(
-          outcome.answer.startsWith(outcome.progress.join('')),
-          `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`,
-        );
-      }
-    } finally {
-      await modern.close();
-      await legacy.close();
-    }
+    const asked = await askOverBothTransports(
+      { baseUrl: mcpUrl, fetch: tls.fetch, token },
+      { modern: 'What is MCP?', legacy: 'Say something short.' },
+      { provider: 'openai', model },
+    );
+    for (const { outcome } of asked) assert.ok(outcome.answer.length > 0);
     // The engine itself served both calls on its OpenAI-compatible API (its own access log).
-    const completions = await llm!.chatCompletions();
+    const completions = await llm.chatCompletions();
     assert.ok(completions.filter((status) => status === 200).length >= 2, `engine log: ${JSON.stringify(completions)}`);
   });
 });

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { createSseItemParser, type SseItem } from '@mcp-stack/test-support/sse';
 import { INITIALIZED_BODY, initializeBody } from './mcp-wire.ts';
 import { percentile } from './stats.ts';
+import type { LoadResult } from './wrk.ts';
 
 export interface SseLoadConfig {
   baseUrl: string;
@@ -102,20 +103,7 @@ function post(url: string, agent: Agent, headers: Record<string, string>, body: 
   });
 }
 
-export interface SseLoadResult {
-  requests: number;
-  durationS: number;
-  rps: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  failures: number;
-  firstFailure?: string;
-  generator: string;
-}
-
-export async function runSseLoad(config: SseLoadConfig): Promise<SseLoadResult> {
+export async function runSseLoad(config: SseLoadConfig): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: config.connections });
   const sessions: { session: SseSession; endpoint: string }[] = [];
   for (let i = 0; i < config.connections; i++) {

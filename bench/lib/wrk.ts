@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { BENCH_DIR, RAW_DIR } from './paths.ts';
 import { run } from './proc.ts';
 
+/** What a load run reports, from either generator (wrk here, sse-load.ts for the legacy SSE transport). */
 export interface LoadResult {
   requests: number;
   durationS: number;

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { imageFor } from '@mcp-stack/test-support/pins';
+import { serviceImageBuildArgs } from '@mcp-stack/test-support/service-image';
 import { dockerApi, dockerUnavailable, imageSize } from '../lib/docker.ts';
 import { REPO_DIR } from '../lib/paths.ts';
 import { run } from '../lib/proc.ts';
@@ -32,27 +33,11 @@ export async function measureContainer(log: (line: string) => void): Promise<Con
   if (!process.env.BENCH_IMAGE) {
     // Build the runtime target as CI does; layer cache makes repeat runs quick. Not part of any figure.
     log(`  building ${IMAGE} (services/mcp/Dockerfile, target runtime)`);
-    const built = await run(
-      'docker',
-      [
-        'build',
-        '-q',
-        '-f',
-        'services/mcp/Dockerfile',
-        '--target',
-        'runtime',
-        '--build-arg',
-        `NODE_IMAGE=${BASE_IMAGE}`,
-        '-t',
-        IMAGE,
-        '.',
-      ],
-      {
-        cwd: REPO_DIR,
-        pin: false,
-        timeoutMs: 600_000,
-      },
-    );
+    const built = await run('docker', serviceImageBuildArgs(IMAGE, BASE_IMAGE), {
+      cwd: REPO_DIR,
+      pin: false,
+      timeoutMs: 600_000,
+    });
     if (built.code !== 0)
       return {
         measured: false,

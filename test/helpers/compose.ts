@@ -4,7 +4,7 @@ import {
   type StartedDockerComposeEnvironment,
   type StartedTestContainer,
 } from 'testcontainers';
-import { run, saveArtifact } from './docker.ts';
+import { composeContainers, run, saveArtifact } from './docker.ts';
 import { repoRoot } from './paths.ts';
 
 export interface StackOptions {
@@ -82,15 +82,7 @@ export class ComposeStack {
 
   /** Every running container of a service (replicas), by the labels compose sets. */
   async containerIds(service: string): Promise<string[]> {
-    const { stdout } = await run('docker', [
-      'ps',
-      '-q',
-      '--filter',
-      `label=com.docker.compose.project=${this.project}`,
-      '--filter',
-      `label=com.docker.compose.service=${service}`,
-    ]);
-    return stdout.split('\n').filter(Boolean);
+    return composeContainers(this.project, { service });
   }
 
   /** `docker compose <args>` on this project with the same files and env. */

@@ -55,6 +55,26 @@ export function docker(args: string[], options: Parameters<typeof run>[2] = {}):
 }
 
 /**
+ * The containers compose made for `project`, one `format` line each (docker ps --format; the short id unless told):
+ * the running ones, or with `all` the stopped ones too; only `service`'s when given.
+ */
+export async function composeContainers(
+  project: string,
+  options: { service?: string; all?: boolean; format?: string } = {},
+): Promise<string[]> {
+  const { stdout } = await runOk('docker', [
+    'ps',
+    ...(options.all ? ['-a'] : []),
+    '--filter',
+    `label=com.docker.compose.project=${project}`,
+    ...(options.service ? ['--filter', `label=com.docker.compose.service=${options.service}`] : []),
+    '--format',
+    options.format ?? '{{.ID}}',
+  ]);
+  return stdout.split('\n').filter(Boolean);
+}
+
+/**
  * Fails loudly when there is no engine: these tests must never pass (or skip) without one.
  * Also decides about Ryuk: it is used when its image is provisioned locally (no registry here), otherwise
  * disabled — every test tears down explicitly either way.

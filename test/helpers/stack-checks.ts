@@ -1,7 +1,8 @@
 /** Checks shared by the dev and prod stack tests. */
+import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { resultText } from './mcp-clients.ts';
+import { type ClientTarget, connectLegacySse, connectV2, resultText } from './mcp-clients.ts';
 
 /**
  * Traefik learns routes from Docker events a moment after the containers are healthy. This waits for the
@@ -74,4 +75,38 @@ export async function askWithProgressV2(
   question: string,
 ): Promise<AskOutcome> {
   return askWithProgress({ callTool: (params, _schema, options) => client.callTool(params, options) }, question);
+}
+
+/**
+ * `ask` over the two transports a deployment serves: `modern` through a 2026-07-28 SDK v2 client, `legacy` through
+ * an SDK v1 HTTP+SSE client. Checks what every answer must show: the provider and model, progress before the
+ * result, and the progress in order with nothing invented (the SDK clients drop a notification that shares a read
+ * with the result, so the tail may be missing). Returns the outcomes in that order for a test's own checks.
+ */
+export async function askOverBothTransports(
+  target: ClientTarget,
+  questions: { modern: string; legacy: string },
+  expected: { provider: string; model: string },
+): Promise<{ question: string; outcome: AskOutcome }[]> {
+  const modern = await connectV2(target, { pin: '2026-07-28' });
+  const legacy = await connectLegacySse(target);
+  try {
+    const asked = [
+      { question: questions.modern, outcome: await askWithProgressV2(modern.client, questions.modern) },
+      { question: questions.legacy, outcome: await askWithProgress(legacy.client, questions.legacy) },
+    ];
+    for (const { outcome } of asked) {
+      assert.equal(outcome.provider, expected.provider);
+      assert.equal(outcome.model, expected.model);
+      assert.ok(outcome.progress.length >= 1, 'progress before the result');
+      assert.ok(
+        outcome.answer.startsWith(outcome.progress.join('')),
+        `progress ${JSON.stringify(outcome.progress)} vs answer ${JSON.stringify(outcome.answer)}`,
+      );
+    }
+    return asked;
+  } finally {
+    await modern.close();
+    await legacy.close();
+  }
 }

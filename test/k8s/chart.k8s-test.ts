@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { appendFile, readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type RunResult, run } from '../helpers/docker.ts';
+import { run, runOk } from '../helpers/docker.ts';
 import {
   type ClientTarget,
   connectLegacySse,
@@ -40,12 +40,9 @@ function required(name: string): string {
   return value;
 }
 
-async function sh(file: string, args: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
-  const result: RunResult = await run(file, args, options);
-  if (result.code !== 0)
-    throw new Error(`${file} ${args.join(' ')} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
-  return result.stdout;
-}
+/** A program's stdout; a non-zero exit is an error carrying its output. */
+const sh = async (file: string, args: string[], options: { input?: string; timeoutMs?: number } = {}) =>
+  (await runOk(file, args, options)).stdout;
 const kubectl = (...args: string[]) => sh('kubectl', args);
 const helm = (...args: string[]) => sh('helm', args, { timeoutMs: 600_000 });
 

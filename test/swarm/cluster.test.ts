@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { imageFor } from '@mcp-stack/test-support/pins';
+import { serviceImageBuildArgs } from '@mcp-stack/test-support/service-image';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { run, runOk } from '../helpers/docker.ts';
 import {
@@ -96,8 +96,25 @@ async function mcpTasks(): Promise<{ node: string; id: string; image: string }[]
     .filter((l) => l.includes('Running'))
     .map((l) => {
       const [node, id, image] = l.split('\t');
+      if (!node || !id || !image) throw new Error(`docker service ps printed an unexpected line: ${l}`);
       return { node, id, image };
     });
+}
+
+/** The first running task of a stack service on the manager (Traefik and the socket proxy run one). */
+async function runningTask(service: string): Promise<string> {
+  const out = await manager([
+    'service',
+    'ps',
+    `${stack}_${service}`,
+    '-q',
+    '--no-trunc',
+    '--filter',
+    'desired-state=running',
+  ]);
+  const task = out.stdout.trim().split('\n')[0];
+  if (!task) throw new Error(`no running task of ${stack}_${service}`);
+  return task;
 }
 
 async function waitFor<T>(
@@ -204,6 +221,22 @@ function statelessLoad(callers: number, clientRetry: boolean) {
   };
 }
 
+/** `make swarm-update IMAGE_TAG=<tag>` while `callers` stateless callers call; the load goes on `settleMs` after. */
+async function updateUnderLoad(callers: number, tag: string, settleMs = 0) {
+  const load = statelessLoad(callers, false);
+  try {
+    await load.ready();
+    const start = performance.now();
+    const updated = await make(['swarm-update', `IMAGE_TAG=${tag}`]);
+    const seconds = (performance.now() - start) / 1000;
+    await delay(settleMs);
+    // The stats object is final once the finally block has stopped the callers.
+    return { updated, seconds, stats: load.stats };
+  } finally {
+    await load.stop();
+  }
+}
+
 async function containerOf(n: number, taskId: string): Promise<string> {
   const out = await onNode(n, ['ps', '-q', '--filter', `label=com.docker.swarm.task.id=${taskId}`]);
   return out.stdout.trim();
@@ -226,24 +259,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
 
     // The service image from the real Dockerfile under our own tag, and two cheap variants for the update tests.
     const built = performance.now();
-    await runOk(
-      'docker',
-      [
-        'build',
-        '-q',
-        '-f',
-        'services/mcp/Dockerfile',
-        '--target',
-        'runtime',
-        // The Node base this machine has (CI exports its offline build's name).
-        '--build-arg',
-        `NODE_IMAGE=${imageFor('NODE_IMAGE')}`,
-        '-t',
-        `${mcpRepo}:${tags.base}`,
-        '.',
-      ],
-      { cwd: repoRoot, timeoutMs: 900_000 },
-    );
+    await runOk('docker', serviceImageBuildArgs(`${mcpRepo}:${tags.base}`), { cwd: repoRoot, timeoutMs: 900_000 });
     const variants: Record<string, string> = {
       [tags.next]: `FROM ${mcpRepo}:${tags.base}\nLABEL org.mcp-stack.test.release=next\n`,
       // Never healthy: its process never answers /healthz (the stack's health check, from compose.prod.yaml, probes
@@ -312,7 +328,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
           `image ${image} is not on the main engine: build the offline images first (make images-offline)`,
         );
     }
-    assert.equal(stackFile.networks.backend.driver_opts, undefined);
+    const backend = stackFile.networks.backend;
+    assert.ok(backend, 'the rendered stack has a backend network');
+    assert.equal(backend.driver_opts, undefined);
     report(
       'simulated: the backend overlay runs WITHOUT encryption here (no ESP in this kernel); production renders it encrypted',
     );
@@ -418,14 +436,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     const stats = await load.stop();
     assert.equal(stats.failed, 0, stats.errors.join('\n'));
     // Traefik's access log names the task address that answered each request of the stateless router.
-    const traefik = await containerOf(
-      1,
-      (
-        await manager(['service', 'ps', `${stack}_traefik`, '-q', '--no-trunc', '--filter', 'desired-state=running'])
-      ).stdout
-        .trim()
-        .split('\n')[0],
-    );
+    const traefik = await containerOf(1, await runningTask('traefik'));
     const logs = await onNode(1, ['logs', '--since', '30s', traefik]);
     const upstreams = new Set<string>();
     for (const line of (logs.stdout + logs.stderr).split('\n')) {
@@ -471,12 +482,7 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     }
     // Nothing else holds them: Traefik and the socket proxy have no such file, the service spec has no value.
     for (const service of ['traefik', 'socket-proxy']) {
-      const task = (
-        await manager(['service', 'ps', `${stack}_${service}`, '-q', '--no-trunc', '--filter', 'desired-state=running'])
-      ).stdout
-        .trim()
-        .split('\n')[0];
-      const id = await containerOf(1, task);
+      const id = await containerOf(1, await runningTask(service));
       const inspect = await onNode(1, ['inspect', id]);
       assert.ok(
         !inspect.stdout.includes('/run/secrets/mcp_auth_token') && !inspect.stdout.includes('llm_api_key'),
@@ -515,7 +521,8 @@ describe('production stack on a real 3-node Docker Swarm', () => {
         ...mountinfo
           .split('\n')
           .filter((l) => / - tmpfs /.test(l))
-          .map((l) => l.split(' ')[4]),
+          // Field 5 of a mountinfo line: the mount point.
+          .flatMap((l) => l.split(' ')[4] ?? []),
       );
     }
     assert.equal(
@@ -541,20 +548,8 @@ describe('production stack on a real 3-node Docker Swarm', () => {
   });
 
   test('a rolling update to a new image tag under 16 concurrent 2026-07-28 callers completes with 0 failed calls', async () => {
-    const load = statelessLoad(16, false);
-    let updated: Awaited<ReturnType<typeof make>>;
-    let seconds = 0;
-    try {
-      await load.ready();
-      const start = performance.now();
-      updated = await make(['swarm-update', `IMAGE_TAG=${tags.next}`]);
-      seconds = (performance.now() - start) / 1000;
-      await delay(2000);
-    } finally {
-      await load.stop();
-    }
-    const stats = load.stats;
-    assert.equal(updated!.code, 0, `make swarm-update failed:\n${updated.stdout}\n${updated.stderr}`);
+    const { updated, seconds, stats } = await updateUnderLoad(16, tags.next, 2000);
+    assert.equal(updated.code, 0, `make swarm-update failed:\n${updated.stdout}\n${updated.stderr}`);
     const tasks = await mcpTasks();
     assert.equal(tasks.length, 3);
     for (const t of tasks) assert.match(t.image, new RegExp(`:${tags.next}$`));
@@ -565,20 +560,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
   });
 
   test('an update to an image whose health check fails rolls back by itself', async () => {
-    const load = statelessLoad(4, false);
-    let updated: Awaited<ReturnType<typeof make>>;
-    let seconds = 0;
-    try {
-      await load.ready();
-      const start = performance.now();
-      updated = await make(['swarm-update', `IMAGE_TAG=${tags.broken}`]);
-      seconds = (performance.now() - start) / 1000;
-    } finally {
-      await load.stop();
-    }
-    const stats = load.stats;
-    assert.notEqual(updated!.code, 0, 'make swarm-update must fail when the update is rolled back');
-    assert.match(updated!.stdout + updated!.stderr, /rolled back/);
+    const { updated, seconds, stats } = await updateUnderLoad(4, tags.broken);
+    assert.notEqual(updated.code, 0, 'make swarm-update must fail when the update is rolled back');
+    assert.match(updated.stdout + updated.stderr, /rolled back/);
     const state = await manager([
       'service',
       'inspect',
@@ -626,7 +610,9 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     // The worker with the most mcp tasks dies (after the drain, node 3 holds some).
     const counts = new Map<string, number>();
     for (const t of placed) if (t.node !== nodeName(1)) counts.set(t.node, (counts.get(t.node) ?? 0) + 1);
-    const [victim, lost] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+    const busiest = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+    if (!busiest) throw new Error('no worker runs an mcp task');
+    const [victim, lost] = busiest;
     const load = statelessLoad(16, true);
     let down = { seconds: 0 };
     let seconds = 0;

@@ -1,33 +1,15 @@
 // One config vocabulary for every section: every problem of every section is listed at once, and secrets come
 // from X or X_FILE the same way for the service token and the LLM key.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { ConfigError, loadConfig } from '../src/config/index.ts';
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  assert.fail('expected the configuration to be rejected');
-}
-
-function secretFile(content: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'config-')), 'secret');
-  writeFileSync(file, content);
-  return file;
-}
+import { loadConfig } from '../src/config/index.ts';
+import { configProblems, secretFile } from './helpers/config.ts';
 
 describe('config', () => {
   it('lists the problems of every section in one error', () => {
     assert.deepEqual(
-      problems({
+      configProblems({
         PORT: '70000',
         MCP_STATELESS: 'maybe',
         MCP_ALLOWED_HOSTS: 'localhost,https://bad.example',
@@ -56,14 +38,17 @@ describe('config', () => {
 
   it('refuses both X and X_FILE, unreadable and empty secret files, with the same words for each secret', () => {
     const empty = secretFile('\n');
-    assert.deepEqual(problems({ MCP_AUTH_TOKEN: 'x'.repeat(20), MCP_AUTH_TOKEN_FILE: empty }), [
+    assert.deepEqual(configProblems({ MCP_AUTH_TOKEN: 'x'.repeat(20), MCP_AUTH_TOKEN_FILE: empty }), [
       'MCP_AUTH_TOKEN_FILE: set either MCP_AUTH_TOKEN or MCP_AUTH_TOKEN_FILE, not both',
     ]);
-    assert.deepEqual(problems({ MCP_AUTH_TOKEN_FILE: empty, LLM_PROVIDER: 'openai', OPENAI_API_KEY_FILE: empty }), [
-      `MCP_AUTH_TOKEN_FILE: ${empty} is empty: put the token in it`,
-      `OPENAI_API_KEY_FILE: ${empty} is empty: put the API key in it`,
-    ]);
-    assert.deepEqual(problems({ MCP_AUTH_TOKEN_FILE: '/nonexistent/token' }), [
+    assert.deepEqual(
+      configProblems({ MCP_AUTH_TOKEN_FILE: empty, LLM_PROVIDER: 'openai', OPENAI_API_KEY_FILE: empty }),
+      [
+        `MCP_AUTH_TOKEN_FILE: ${empty} is empty: put the token in it`,
+        `OPENAI_API_KEY_FILE: ${empty} is empty: put the API key in it`,
+      ],
+    );
+    assert.deepEqual(configProblems({ MCP_AUTH_TOKEN_FILE: '/nonexistent/token' }), [
       'MCP_AUTH_TOKEN_FILE: cannot read /nonexistent/token (ENOENT): mount the secret file or unset MCP_AUTH_TOKEN_FILE',
     ]);
   });

@@ -1,24 +1,12 @@
 // LLM settings come only from the environment; bad combinations stop the process with one line per problem.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
-import { ConfigError, loadConfig } from '../src/config/index.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { configProblems, secretFile } from './helpers/config.ts';
 
 // The LLM section as the service reads it (loadConfig is the only entry point).
 const loadLlmConfig = (env: Record<string, string>) => loadConfig(env).llm;
-
-function problems(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigError);
-    return error.problems;
-  }
-  assert.fail('expected the configuration to be rejected');
-}
 
 describe('LLM configuration', () => {
   it('defaults to a local Ollama', () => {
@@ -50,9 +38,7 @@ describe('LLM configuration', () => {
   });
 
   it('reads the key from OPENAI_API_KEY_FILE and never prints it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'llm-config-'));
-    const file = join(dir, 'openai_api_key');
-    writeFileSync(file, 'sk-from-file\n');
+    const file = secretFile('sk-from-file\n', 'openai_api_key');
     const config = loadLlmConfig({ LLM_PROVIDER: 'openai', OPENAI_API_KEY_FILE: file });
     assert.equal(config.provider === 'openai' && config.apiKey.reveal(), 'sk-from-file');
     for (const shown of [
@@ -65,12 +51,12 @@ describe('LLM configuration', () => {
   });
 
   it('rejects bad values and combinations with actionable messages', () => {
-    assert.deepEqual(problems({ LLM_PROVIDER: 'openai' }), [
+    assert.deepEqual(configProblems({ LLM_PROVIDER: 'openai' }), [
       'OPENAI_API_KEY: LLM_PROVIDER=openai needs an API key: set OPENAI_API_KEY or OPENAI_API_KEY_FILE ' +
         '(a local OpenAI-compatible server that ignores keys accepts any non-empty value)',
     ]);
     assert.deepEqual(
-      problems({
+      configProblems({
         LLM_PROVIDER: 'claude',
         OLLAMA_BASE_URL: 'ollama:11434',
         LLM_TIMEOUT_SECONDS: '0',
@@ -83,10 +69,11 @@ describe('LLM configuration', () => {
         'LLM_MAX_RETRIES must be a whole number between 0 and 10',
       ],
     );
-    assert.deepEqual(problems({ LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'a', OPENAI_API_KEY_FILE: '/run/secrets/x' }), [
-      'OPENAI_API_KEY_FILE: set either OPENAI_API_KEY or OPENAI_API_KEY_FILE, not both',
-    ]);
-    assert.deepEqual(problems({ LLM_PROVIDER: 'openai', OPENAI_API_KEY_FILE: '/nonexistent/key' }), [
+    assert.deepEqual(
+      configProblems({ LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'a', OPENAI_API_KEY_FILE: '/run/secrets/x' }),
+      ['OPENAI_API_KEY_FILE: set either OPENAI_API_KEY or OPENAI_API_KEY_FILE, not both'],
+    );
+    assert.deepEqual(configProblems({ LLM_PROVIDER: 'openai', OPENAI_API_KEY_FILE: '/nonexistent/key' }), [
       'OPENAI_API_KEY_FILE: cannot read /nonexistent/key (ENOENT): mount the secret file or unset OPENAI_API_KEY_FILE',
     ]);
   });
@@ -124,9 +111,7 @@ describe('LLM configuration', () => {
   });
 
   it('reads the Anthropic key from the one llm_api_key secret file that prod mounts for either provider', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'llm-config-'));
-    const file = join(dir, 'llm_api_key');
-    writeFileSync(file, 'sk-ant-from-file\n');
+    const file = secretFile('sk-ant-from-file\n', 'llm_api_key');
     // compose.prod.yaml sets both *_API_KEY_FILE variables to the same file; only the chosen provider's is read.
     const both = { OPENAI_API_KEY_FILE: file, ANTHROPIC_API_KEY_FILE: file };
     const anthropic = loadLlmConfig({ LLM_PROVIDER: 'anthropic', ...both });
@@ -139,14 +124,14 @@ describe('LLM configuration', () => {
   });
 
   it('rejects bad Anthropic settings with actionable messages, never echoing credentials', () => {
-    assert.deepEqual(problems({ LLM_PROVIDER: 'anthropic', OPENAI_API_KEY: 'sk-openai' }), [
+    assert.deepEqual(configProblems({ LLM_PROVIDER: 'anthropic', OPENAI_API_KEY: 'sk-openai' }), [
       'ANTHROPIC_API_KEY: LLM_PROVIDER=anthropic needs an API key: set ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE',
     ]);
     assert.deepEqual(
-      problems({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'a', ANTHROPIC_API_KEY_FILE: '/run/secrets/x' }),
+      configProblems({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'a', ANTHROPIC_API_KEY_FILE: '/run/secrets/x' }),
       ['ANTHROPIC_API_KEY_FILE: set either ANTHROPIC_API_KEY or ANTHROPIC_API_KEY_FILE, not both'],
     );
-    const bad = problems({
+    const bad = configProblems({
       LLM_PROVIDER: 'anthropic',
       ANTHROPIC_API_KEY: 'k',
       ANTHROPIC_BASE_URL: 'https://user:hunter2@gateway.example',
@@ -158,7 +143,7 @@ describe('LLM configuration', () => {
     ]);
     assert.doesNotMatch(bad.join('\n'), /hunter2/);
     assert.deepEqual(
-      problems({
+      configProblems({
         LLM_PROVIDER: 'anthropic',
         ANTHROPIC_API_KEY: 'k',
         ANTHROPIC_BASE_URL: 'https://api.anthropic.com/v1',
@@ -166,7 +151,7 @@ describe('LLM configuration', () => {
       ['ANTHROPIC_BASE_URL is the API root without /v1, such as https://api.anthropic.com'],
     );
     assert.deepEqual(
-      problems({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'api.anthropic.com' }),
+      configProblems({ LLM_PROVIDER: 'anthropic', ANTHROPIC_API_KEY: 'k', ANTHROPIC_BASE_URL: 'api.anthropic.com' }),
       ['ANTHROPIC_BASE_URL must be an http(s) URL such as https://api.anthropic.com'],
     );
   });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TEST_ANTHROPIC_KEY } from '@mcp-stack/test-support/credentials';
 import { LlmError } from '../src/llm/types.ts';
-import type { FakeServer } from './helpers/fake-llm-common.ts';
+import type { FakeServer, Fault } from './helpers/fake-llm-common.ts';
 import { closedPort, isGeneration, providerCase, providerCases, providerFor } from './helpers/llm-fixtures.ts';
 
 const question = [{ role: 'user' as const, content: 'Why is the sky blue?' }];
@@ -31,6 +31,19 @@ for (const pc of providerCases) {
     const fresh = () => {
       fake.setFault({ kind: 'none' });
       fake.requests.length = 0;
+    };
+    /** A chat that fails after two tokens: both reached the caller and the call was not retried. */
+    const failureAfterText = async (fault: Fault) => {
+      fresh();
+      fake.setFault(fault);
+      const streamed: string[] = [];
+      const error = await failure(
+        providerFor(pc.config(fake.url)).chat({ messages: question, onToken: (t) => streamed.push(t) }),
+      );
+      assert.equal(streamed.length, 2, 'the text before the failure reached the caller');
+      assert.ok(error.message.startsWith(pc.label(fake.url)), error.message);
+      assert.equal(chatRequests(fake).length, 1, 'no retry once text was streamed');
+      return error;
     };
 
     it('streams the answer token by token, then returns the whole text', async () => {
@@ -207,16 +220,13 @@ for (const pc of providerCases) {
       assert.equal(tokens.join(''), result.text, 'nothing streamed twice');
       assert.equal(chatRequests(fake).length, 2);
 
-      fresh();
-      fake.setFault({ kind: 'stream-error', afterTokens: 2 });
-      const streamed: string[] = [];
-      const error = await failure(
-        providerFor(pc.config(fake.url)).chat({ messages: question, onToken: (t) => streamed.push(t) }),
-      );
-      assert.equal(streamed.length, 2, 'the text before the failure reached the caller');
-      assert.equal(error.kind, 'upstream');
-      assert.ok(error.message.startsWith(pc.label(fake.url)), error.message);
-      assert.equal(chatRequests(fake).length, 1, 'no retry once text was streamed');
+      assert.equal((await failureAfterText({ kind: 'stream-error', afterTokens: 2 })).kind, 'upstream');
+    });
+
+    it('a stream cut before the model finished is a bad response naming the URL to check, not retried', async () => {
+      const error = await failureAfterText({ kind: 'cut', afterTokens: 2 });
+      assert.equal(error.kind, 'bad_response');
+      assert.match(error.message, /response stream.*check (that )?[A-Z]+_BASE_URL/);
     });
 
     if (pc.name !== 'ollama') {

@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openRawSession } from '@mcp-stack/test-support/mcp-wire';
+import {
+  openRawSession,
+  toolCallMessage,
+  sessionHeaders as wireSessionHeaders,
+} from '@mcp-stack/test-support/mcp-wire';
 import { readSse, type SseReader } from '@mcp-stack/test-support/sse';
 import { authHeaders, initializeBody, MCP_ACCEPT, type RunningService, startService } from './helpers/start-service.ts';
 
@@ -20,12 +24,26 @@ async function openSession(svc: RunningService): Promise<string> {
   return (await openRawSession(svc.mcpUrl, { headers: authHeaders() })).sessionId;
 }
 
-const sessionHeaders = (sessionId: string) => ({
-  ...json,
-  ...authHeaders(),
-  'Mcp-Session-Id': sessionId,
-  'Mcp-Protocol-Version': '2025-11-25',
-});
+const sessionHeaders = (sessionId: string) => ({ ...json, ...authHeaders(), ...wireSessionHeaders(sessionId) });
+
+/** A JSON-RPC ping inside the session. */
+const sendPing = (svc: RunningService, sessionId: string, id: number) =>
+  fetch(svc.mcpUrl, {
+    method: 'POST',
+    headers: sessionHeaders(sessionId),
+    body: JSON.stringify({ jsonrpc: '2.0', id, method: 'ping' }),
+  });
+
+/** The session's standalone GET stream (2025), resumed after `lastEventId` when given. */
+const openStream = (svc: RunningService, sessionId: string, lastEventId?: string) =>
+  fetch(svc.mcpUrl, {
+    headers: {
+      ...authHeaders(),
+      Accept: 'text/event-stream',
+      ...wireSessionHeaders(sessionId),
+      ...(lastEventId === undefined ? {} : { 'Last-Event-ID': lastEventId }),
+    },
+  });
 
 describe('idle sessions', () => {
   let svc: RunningService;
@@ -53,20 +71,12 @@ describe('idle sessions', () => {
     // Keep the second one busy; leave the first alone well past MCP_SESSION_IDLE_SECONDS (2 s; reaper every 1 s).
     for (let i = 0; i < 15; i++) {
       await sleep(300);
-      const ping = await fetch(svc.mcpUrl, {
-        method: 'POST',
-        headers: sessionHeaders(second),
-        body: JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ping' }),
-      });
+      const ping = await sendPing(svc, second, i);
       assert.equal(ping.status, 200);
       await ping.text();
     }
 
-    const gone = await fetch(svc.mcpUrl, {
-      method: 'POST',
-      headers: sessionHeaders(first),
-      body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' }),
-    });
+    const gone = await sendPing(svc, first, 9);
     assert.equal(gone.status, 404, 'the idle session was reaped');
     assert.equal(await metric(svc, /^mcp_sessions_reaped_total\{transport="streamable-session"\} (\d+)/m), 1);
     assert.equal(await metric(svc, /^mcp_sessions_open\{transport="streamable-session"\} (\d+)/m), 1);
@@ -78,21 +88,10 @@ describe('idle sessions', () => {
 
   it('never reaps a session while its client holds a stream open', async () => {
     const sessionId = await openSession(svc);
-    const stream = await fetch(svc.mcpUrl, {
-      headers: {
-        ...authHeaders(),
-        Accept: 'text/event-stream',
-        'Mcp-Session-Id': sessionId,
-        'Mcp-Protocol-Version': '2025-11-25',
-      },
-    });
+    const stream = await openStream(svc, sessionId);
     assert.equal(stream.status, 200);
     await sleep(4500); // more than twice MCP_SESSION_IDLE_SECONDS
-    const ping = await fetch(svc.mcpUrl, {
-      method: 'POST',
-      headers: sessionHeaders(sessionId),
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-    });
+    const ping = await sendPing(svc, sessionId, 1);
     assert.equal(ping.status, 200);
     await ping.text();
     await stream.body!.cancel();
@@ -102,11 +101,7 @@ describe('idle sessions', () => {
     const sessionId = await openSession(svc);
     const del = await fetch(svc.mcpUrl, { method: 'DELETE', headers: sessionHeaders(sessionId) });
     assert.equal(del.status, 200);
-    const after = await fetch(svc.mcpUrl, {
-      method: 'POST',
-      headers: sessionHeaders(sessionId),
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-    });
+    const after = await sendPing(svc, sessionId, 1);
     assert.equal(after.status, 404);
   });
 });
@@ -127,14 +122,7 @@ describe('keepalives and resumption', () => {
 
   it('sends keepalive comments on an idle 2025 GET stream', async () => {
     const sessionId = await openSession(svc);
-    const stream = await fetch(svc.mcpUrl, {
-      headers: {
-        ...authHeaders(),
-        Accept: 'text/event-stream',
-        'Mcp-Session-Id': sessionId,
-        'Mcp-Protocol-Version': '2025-11-25',
-      },
-    });
+    const stream = await openStream(svc, sessionId);
     assert.equal(stream.status, 200);
     assert.equal(await metric(svc, /^mcp_streams_open\{transport="streamable-session"\} (\d+)/m), 1);
     const comment = await firstKeepalive(readSse(stream.body!));
@@ -154,16 +142,9 @@ describe('keepalives and resumption', () => {
       signal: connection.signal,
       method: 'POST',
       headers: sessionHeaders(sessionId),
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 7,
-        method: 'tools/call',
-        params: {
-          name: 'test_tool_with_progress',
-          arguments: { steps: 3, delayMs: 300 },
-          _meta: { progressToken: 'p' },
-        },
-      }),
+      body: JSON.stringify(
+        toolCallMessage('test_tool_with_progress', { steps: 3, delayMs: 300 }, { id: 7, progressToken: 'p' }),
+      ),
     });
     assert.equal(call.status, 200);
     // Read the priming event and the first progress, then drop the connection as a flaky network would.
@@ -179,15 +160,7 @@ describe('keepalives and resumption', () => {
     // Reconnect as clients do; 409 means the server has not yet noticed the old connection is gone.
     let resumed: Response;
     for (let attempt = 0; ; attempt++) {
-      resumed = await fetch(svc.mcpUrl, {
-        headers: {
-          ...authHeaders(),
-          Accept: 'text/event-stream',
-          'Mcp-Session-Id': sessionId,
-          'Mcp-Protocol-Version': '2025-11-25',
-          'Last-Event-ID': lastEventId,
-        },
-      });
+      resumed = await openStream(svc, sessionId, lastEventId);
       if (resumed.status !== 409 || attempt === 20) break;
       await resumed.text();
       await sleep(50);

@@ -3,9 +3,9 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk';
 import type { Logger } from 'pino';
 import { type AnthropicLlmConfig, LLM_DEFAULTS } from '../config/llm.ts';
-import { type CallPolicy, callWithPolicy, probeHealth } from './policy.ts';
+import { type CallPolicy, callWithPolicy, probeHealth, streamChat } from './policy.ts';
 import { type ChatMessage, type ChatRequest, LlmError, type LlmProvider } from './types.ts';
-import { connectionFailure, sentence, withoutCredentials } from './upstream.ts';
+import { connectionFailure, sdkClientOptions, sentence, unfinishedStream, withoutCredentials } from './upstream.ts';
 
 export function createAnthropicProvider(config: AnthropicLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
@@ -25,15 +25,7 @@ export function createAnthropicProvider(config: AnthropicLlmConfig, logger: Logg
     // Everything else the client would read from the environment is decided here (config is read in one place).
     webhookKey: null,
     openTelemetry: false,
-    maxRetries: 0, // retries are ours (callWithPolicy): transient failures only, never after text was streamed
-    timeout: config.timeoutMs + 1_000, // our deadline fires first and gives the clearer message
-    logLevel: 'warn',
-    logger: {
-      error: (message: string, ...rest: unknown[]) => logger.error({ anthropic: rest }, message),
-      warn: (message: string, ...rest: unknown[]) => logger.warn({ anthropic: rest }, message),
-      info: (message: string) => logger.info(message),
-      debug: (message: string) => logger.debug(message),
-    },
+    ...sdkClientOptions(config, logger, 'anthropic'),
   });
 
   const modelIds = async (signal: AbortSignal) => {
@@ -47,60 +39,40 @@ export function createAnthropicProvider(config: AnthropicLlmConfig, logger: Logg
     model: config.model,
     baseUrl,
 
-    async chat({ messages, signal, onToken }: ChatRequest) {
+    chat({ messages, signal, onToken }: ChatRequest) {
       const { system, turns } = splitSystem(messages);
-      let streamed = false;
-      return callWithPolicy(
-        policy,
-        signal,
-        async (attemptSignal) => {
-          const stream = await client.messages.create(
-            {
-              model: config.model,
-              max_tokens: config.maxTokens,
-              ...(system ? { system } : {}),
-              messages: turns,
-              stream: true,
-            },
-            { signal: attemptSignal },
+      return streamChat(policy, { signal, onToken }, async (attemptSignal, emit) => {
+        const stream = await client.messages.create(
+          {
+            model: config.model,
+            max_tokens: config.maxTokens,
+            ...(system ? { system } : {}),
+            messages: turns,
+            stream: true,
+          },
+          { signal: attemptSignal },
+        );
+        let stopReason: string | null = null;
+        let finished = false;
+        for await (const event of stream) {
+          if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+            emit(event.delta.text);
+          } else if (event.type === 'message_delta') {
+            stopReason = event.delta.stop_reason;
+          } else if (event.type === 'message_stop') {
+            finished = true;
+          }
+        }
+        // The client ends the stream quietly when it is aborted; make that an error the policy explains.
+        attemptSignal.throwIfAborted();
+        if (!finished) throw unfinishedStream('anthropic', label, 'ANTHROPIC_BASE_URL');
+        if (stopReason === 'max_tokens') {
+          logger.warn(
+            { provider: 'anthropic', maxTokens: config.maxTokens },
+            'the answer was cut at ANTHROPIC_MAX_TOKENS; raise it for longer answers',
           );
-          let text = '';
-          let stopReason: string | null = null;
-          let finished = false;
-          for await (const event of stream) {
-            if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
-              const piece = event.delta.text;
-              if (piece) {
-                text += piece;
-                streamed = true;
-                onToken?.(piece);
-              }
-            } else if (event.type === 'message_delta') {
-              stopReason = event.delta.stop_reason;
-            } else if (event.type === 'message_stop') {
-              finished = true;
-            }
-          }
-          // The client ends the stream quietly when it is aborted; make that an error the policy explains.
-          attemptSignal.throwIfAborted();
-          if (!finished) {
-            throw new LlmError(
-              'bad_response',
-              'anthropic',
-              `${sentence(label)} ended the response stream before the model finished: check ANTHROPIC_BASE_URL ` +
-                'and any proxy in between',
-            );
-          }
-          if (stopReason === 'max_tokens') {
-            logger.warn(
-              { provider: 'anthropic', maxTokens: config.maxTokens },
-              'the answer was cut at ANTHROPIC_MAX_TOKENS; raise it for longer answers',
-            );
-          }
-          return { text };
-        },
-        () => !streamed,
-      );
+        }
+      });
     },
 
     listModels: (signal) => callWithPolicy(policy, signal, modelIds),

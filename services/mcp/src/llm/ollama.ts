@@ -2,7 +2,7 @@
 import { Ollama } from 'ollama';
 import type { Logger } from 'pino';
 import type { OllamaLlmConfig } from '../config/llm.ts';
-import { type CallPolicy, callWithPolicy, probeHealth } from './policy.ts';
+import { type CallPolicy, callWithPolicy, probeHealth, streamChat } from './policy.ts';
 import { type ChatRequest, LlmError, type LlmProvider } from './types.ts';
 import { connectionFailure, withoutCredentials } from './upstream.ts';
 
@@ -40,27 +40,11 @@ export function createOllamaProvider(config: OllamaLlmConfig, logger: Logger): L
     model: config.model,
     baseUrl,
 
-    async chat({ messages, signal, onToken }: ChatRequest) {
-      let streamed = false;
-      return callWithPolicy(
-        policy,
-        signal,
-        async (attemptSignal) => {
-          const stream = await clientFor(attemptSignal).chat({ model: config.model, messages, stream: true });
-          let text = '';
-          for await (const part of stream) {
-            const piece = part.message?.content ?? '';
-            if (piece) {
-              text += piece;
-              streamed = true;
-              onToken?.(piece);
-            }
-          }
-          return { text };
-        },
-        () => !streamed,
-      );
-    },
+    chat: ({ messages, signal, onToken }: ChatRequest) =>
+      streamChat(policy, { signal, onToken }, async (attemptSignal, emit) => {
+        const stream = await clientFor(attemptSignal).chat({ model: config.model, messages, stream: true });
+        for await (const part of stream) emit(part.message?.content ?? '');
+      }),
 
     listModels: (signal) => callWithPolicy(policy, signal, modelNames),
 

@@ -3,9 +3,9 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { Logger } from 'pino';
 import { LLM_DEFAULTS, type OpenAiLlmConfig } from '../config/llm.ts';
-import { type CallPolicy, callWithPolicy, probeHealth } from './policy.ts';
+import { type CallPolicy, callWithPolicy, probeHealth, streamChat } from './policy.ts';
 import { type ChatRequest, LlmError, type LlmProvider, scrubCredentials } from './types.ts';
-import { connectionFailure, sentence, withoutCredentials } from './upstream.ts';
+import { connectionFailure, sdkClientOptions, sentence, unfinishedStream, withoutCredentials } from './upstream.ts';
 
 export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): LlmProvider {
   const baseUrl = withoutCredentials(config.baseUrl);
@@ -24,15 +24,7 @@ export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): L
   const client = new OpenAI({
     apiKey: config.apiKey.reveal(),
     baseURL: config.baseUrl,
-    maxRetries: 0, // retries are ours (callWithPolicy): transient failures only, never after text was streamed
-    timeout: config.timeoutMs + 1_000, // our deadline fires first and gives the clearer message
-    logLevel: 'warn',
-    logger: {
-      error: (message: string, ...rest: unknown[]) => logger.error({ openai: rest }, message),
-      warn: (message: string, ...rest: unknown[]) => logger.warn({ openai: rest }, message),
-      info: (message: string) => logger.info(message),
-      debug: (message: string) => logger.debug(message),
-    },
+    ...sdkClientOptions(config, logger, 'openai'),
   });
 
   const modelIds = async (signal: AbortSignal) => {
@@ -45,45 +37,24 @@ export function createOpenAiProvider(config: OpenAiLlmConfig, logger: Logger): L
     model: config.model,
     baseUrl,
 
-    async chat({ messages, signal, onToken }: ChatRequest) {
-      let streamed = false;
-      return callWithPolicy(
-        policy,
-        signal,
-        async (attemptSignal) => {
-          const stream = await client.chat.completions.create(
-            { model: config.model, messages, stream: true },
-            { signal: attemptSignal },
-          );
-          let text = '';
-          let finished = false;
-          for await (const chunk of stream) {
-            for (const choice of chunk.choices ?? []) {
-              if (choice.index !== 0) continue;
-              const piece = choice.delta?.content ?? '';
-              if (piece) {
-                text += piece;
-                streamed = true;
-                onToken?.(piece);
-              }
-              if (choice.finish_reason) finished = true;
-            }
+    chat: ({ messages, signal, onToken }: ChatRequest) =>
+      streamChat(policy, { signal, onToken }, async (attemptSignal, emit) => {
+        const stream = await client.chat.completions.create(
+          { model: config.model, messages, stream: true },
+          { signal: attemptSignal },
+        );
+        let finished = false;
+        for await (const chunk of stream) {
+          for (const choice of chunk.choices ?? []) {
+            if (choice.index !== 0) continue;
+            emit(choice.delta?.content ?? '');
+            if (choice.finish_reason) finished = true;
           }
-          // The client ends the stream quietly when it is aborted; make that an error the policy explains.
-          attemptSignal.throwIfAborted();
-          if (!finished) {
-            throw new LlmError(
-              'bad_response',
-              'openai',
-              `${sentence(label)} ended the response stream before the model finished: check OPENAI_BASE_URL ` +
-                'and any proxy in between',
-            );
-          }
-          return { text };
-        },
-        () => !streamed,
-      );
-    },
+        }
+        // The client ends the stream quietly when it is aborted; make that an error the policy explains.
+        attemptSignal.throwIfAborted();
+        if (!finished) throw unfinishedStream('openai', label, 'OPENAI_BASE_URL');
+      }),
 
     listModels: (signal) => callWithPolicy(policy, signal, modelIds),
 

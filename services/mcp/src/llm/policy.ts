@@ -1,7 +1,7 @@
 // Timeout, cancellation and retry rules shared by every provider, so both behave the same way.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { HEALTH_TIMEOUT_MS, type HealthStatus, LlmError, type LlmProviderId } from './types.ts';
+import { type ChatRequest, HEALTH_TIMEOUT_MS, type HealthStatus, LlmError, type LlmProviderId } from './types.ts';
 import { sentence } from './upstream.ts';
 
 export interface CallPolicy {
@@ -35,6 +35,33 @@ export async function probeHealth<T>(
     }
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   }
+}
+
+/**
+ * A streamed chat call: `attempt` reads one upstream stream and hands each piece of text to `emit`, which passes it
+ * on to the caller. Retried (callWithPolicy) only until the first piece has reached the caller.
+ */
+export function streamChat(
+  policy: CallPolicy,
+  { signal, onToken }: Pick<ChatRequest, 'signal' | 'onToken'>,
+  attempt: (signal: AbortSignal, emit: (piece: string) => void) => Promise<void>,
+): Promise<{ text: string }> {
+  let streamed = false;
+  return callWithPolicy(
+    policy,
+    signal,
+    async (attemptSignal) => {
+      let text = '';
+      await attempt(attemptSignal, (piece) => {
+        if (!piece) return;
+        text += piece;
+        streamed = true;
+        onToken?.(piece);
+      });
+      return { text };
+    },
+    () => !streamed,
+  );
 }
 
 const BASE_BACKOFF_MS = 250;

@@ -1,5 +1,7 @@
 // How an upstream LLM server is named and diagnosed in messages: its URL without credentials, labels that start
-// sentences, and network failures turned into an actionable LlmError. Shared by every provider.
+// sentences, and network failures turned into an actionable LlmError; and the client options the official SDK
+// clients share. Shared by every provider.
+import type { Logger } from 'pino';
 import { LlmError, type LlmProviderId } from './types.ts';
 
 /** The socket-level error code (ECONNREFUSED...) somewhere in an error's cause chain, if any. */
@@ -44,6 +46,16 @@ export function connectionFailure(
   return new LlmError('unreachable', provider, `${label} is not reachable (${reason}): ${advice}`, { cause: error });
 }
 
+/** A response stream that ended before the model finished: a proxy cut it, or the URL leads to something else. */
+export function unfinishedStream(provider: LlmProviderId, label: string, urlVariable: string): LlmError {
+  return new LlmError(
+    'bad_response',
+    provider,
+    `${sentence(label)} ended the response stream before the model finished: check ${urlVariable} ` +
+      'and any proxy in between',
+  );
+}
+
 /** Removes user:password@ from a URL before it is shown anywhere. */
 export function withoutCredentials(url: string): string {
   try {
@@ -59,4 +71,23 @@ export function withoutCredentials(url: string): string {
 /** First letter upper-case: labels start sentences ("OpenAI-compatible server at ..."). */
 export function sentence(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * What the official `openai` and `@anthropic-ai/sdk` clients are told alike: retries are ours (callWithPolicy:
+ * transient failures only, never after text was streamed), our deadline fires first and gives the clearer message,
+ * and their warnings and errors go into our logger with their extra arguments under `key`.
+ */
+export function sdkClientOptions(config: { timeoutMs: number }, logger: Logger, key: string) {
+  return {
+    maxRetries: 0,
+    timeout: config.timeoutMs + 1_000,
+    logLevel: 'warn' as const,
+    logger: {
+      error: (message: string, ...rest: unknown[]) => logger.error({ [key]: rest }, message),
+      warn: (message: string, ...rest: unknown[]) => logger.warn({ [key]: rest }, message),
+      info: (message: string) => logger.info(message),
+      debug: (message: string) => logger.debug(message),
+    },
+  };
 }

@@ -13,12 +13,14 @@ import {
   type FakeOptions,
   type FakeServer,
   type FakeState,
+  keyAccepted,
   pause,
   presentedKey,
   runStandalone,
   sendJson,
+  startEventStream,
   startFake,
-  takeStreamError,
+  streamTokens,
   tokenize,
 } from './fake-llm-common.ts';
 
@@ -27,14 +29,7 @@ export const FAKE_ANTHROPIC_MODEL = 'claude-haiku-5-5';
 const CONTEXT_TOKENS = 200_000;
 
 export function startFakeAnthropic(options: FakeOptions = {}): Promise<FakeServer> {
-  const { apiKey, ...rest } = options;
-  return startFake(
-    'Anthropic',
-    { models: [FAKE_ANTHROPIC_MODEL], ...rest },
-    {
-      handle: (exchange, state) => handle(exchange, state, apiKey),
-    },
-  );
+  return startFake('Anthropic', { models: [FAKE_ANTHROPIC_MODEL], ...options }, { handle });
 }
 
 const requestId = () => `req_${randomBytes(12).toString('hex')}`;
@@ -55,14 +50,14 @@ function modelInfo(id: string) {
   return { type: 'model', id, display_name: `Test stand-in for ${id}`, created_at: '2026-10-01T00:00:00Z' };
 }
 
-async function handle(exchange: Exchange, state: FakeState, apiKey: string | undefined): Promise<boolean> {
+async function handle(exchange: Exchange, state: FakeState): Promise<boolean> {
   const { req, res, path } = exchange;
   const method = req.method ?? 'GET';
   const isModels = path === '/v1/models' || path.startsWith('/v1/models/');
   if (!isModels && path !== '/v1/messages') return false;
 
   const presented = presentedKey(req);
-  if (state.fault.kind === 'unauthorized' || !presented || (apiKey !== undefined && presented !== apiKey)) {
+  if (!keyAccepted(state, presented)) {
     sendError(res, 401, 'authentication_error', presented ? 'invalid x-api-key' : 'x-api-key header is required');
     return true;
   }
@@ -187,12 +182,7 @@ async function messages(exchange: Exchange, state: FakeState): Promise<boolean> 
     return true;
   }
 
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'request-id': requestId(),
-  });
+  startEventStream(res, { 'request-id': requestId() });
   const event = (name: string, data: object) => `event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`;
   if (state.fault.kind === 'malformed') {
     res.write(`${event('message_start', { message: { id } }).slice(0, 45)}\n\n`);
@@ -215,22 +205,14 @@ async function messages(exchange: Exchange, state: FakeState): Promise<boolean> 
   );
   res.write(event('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }));
   res.write(event('ping', {}));
-  const hangAfter = state.fault.kind === 'hang' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
-  const failAfter = takeStreamError(state) ?? Number.POSITIVE_INFINITY;
-  for (const [index, token] of tokens.entries()) {
-    if (index >= hangAfter) {
-      await new Promise((resolve) => gone.addEventListener('abort', resolve, { once: true }));
-      return true;
-    }
-    if (index >= failAfter) {
-      // After the 200 the API reports failures as an `error` event and ends the stream.
-      res.end(event('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }));
-      return true;
-    }
-    if (index > 0 && !(await pause(state.tokenDelayMs, gone))) return true;
-    res.write(event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: token } }));
-    if (index % 8 === 7) res.write(event('ping', {}));
-  }
+  const finished = await streamTokens(exchange, state, tokens, {
+    token: (text, index) =>
+      event('content_block_delta', { index: 0, delta: { type: 'text_delta', text } }) +
+      (index % 8 === 7 ? event('ping', {}) : ''),
+    // After the 200 the API reports failures as an `error` event and ends the stream.
+    failure: () => event('error', { error: { type: 'overloaded_error', message: 'Overloaded' } }),
+  });
+  if (!finished) return true;
   res.write(event('content_block_stop', { index: 0 }));
   res.write(
     event('message_delta', {

@@ -28,6 +28,8 @@ export type Fault =
   | { kind: 'malformed' }
   /** Stream `afterTokens` tokens, then never finish (until the client aborts). */
   | { kind: 'hang'; afterTokens: number }
+  /** Stream `afterTokens` tokens, then end the response cleanly without the protocol's ending (a proxy cut it). */
+  | { kind: 'cut'; afterTokens: number }
   /** An HTML error page instead of the API's JSON, as a proxy in front of the API sends it. */
   | { kind: 'proxy-error'; times: number; status?: number }
   /** Close the TCP connection without an answer (connection reset). */
@@ -104,6 +106,7 @@ export interface FakeState {
   fault: Fault;
   reply: string | undefined;
   tokenDelayMs: number;
+  apiKey: string | undefined;
 }
 
 /** The text the fake "model" produces for a conversation. */
@@ -147,6 +150,13 @@ export function presentedKey(req: IncomingMessage): string | undefined {
   return /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
 }
 
+/** Whether a presented key gets in: there is one, it is the server's key (any when it has none), no 401 fault. */
+export function keyAccepted(state: FakeState, presented: string | undefined): boolean {
+  return (
+    state.fault.kind !== 'unauthorized' && !!presented && (state.apiKey === undefined || presented === state.apiKey)
+  );
+}
+
 /** Splits text into word-sized tokens that concatenate back to the same text. */
 export function tokenize(text: string): string[] {
   return text.match(/\s*\S+|\s+$/g) ?? [text];
@@ -172,6 +182,50 @@ export async function pause(ms: number, gone: AbortSignal): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The headers of a streamed answer in the SSE protocols (OpenAI, Anthropic). */
+export function startEventStream(res: ServerResponse, headers: Record<string, string> = {}) {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    ...headers,
+  });
+}
+
+/**
+ * Writes the answer token by token in the protocol's framing (`frames.token`), paced by the token delay, and
+ * plays the faults that strike mid-stream: `hang` stops writing until the client goes away, `cut` ends the response
+ * there, `stream-error` ends it with the protocol's in-stream error (`frames.failure`). Returns true when every
+ * token was written (the caller then writes the protocol's ending), false when the response is already over.
+ */
+export async function streamTokens(
+  { res, gone }: Exchange,
+  state: FakeState,
+  tokens: string[],
+  frames: { token(text: string, index: number): string; failure(): string },
+): Promise<boolean> {
+  const hangAfter = state.fault.kind === 'hang' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
+  const cutAfter = state.fault.kind === 'cut' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
+  const failAfter = takeStreamError(state) ?? Number.POSITIVE_INFINITY;
+  for (const [index, token] of tokens.entries()) {
+    if (index >= hangAfter) {
+      await new Promise((resolve) => gone.addEventListener('abort', resolve, { once: true }));
+      return false;
+    }
+    if (index >= cutAfter) {
+      res.end();
+      return false;
+    }
+    if (index >= failAfter) {
+      res.end(frames.failure());
+      return false;
+    }
+    if (index > 0 && !(await pause(state.tokenDelayMs, gone))) return false;
+    res.write(frames.token(token, index));
+  }
+  return true;
 }
 
 /** Generation faults that apply before any protocol-specific answer. Returns true if one answered. */
@@ -217,6 +271,7 @@ export async function startFake(name: string, options: FakeOptions, hooks: FakeH
     fault: { kind: 'none' },
     reply: options.reply,
     tokenDelayMs: options.tokenDelayMs ?? 0,
+    apiKey: options.apiKey,
   };
   const requests: RecordedRequest[] = [];
   const recorded = new EventEmitter();
@@ -327,7 +382,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 /** `node fake-x.ts --port 11434 --model llama3.2:1b [--model other] [--token-delay-ms 20] [--api-key k]` */
 export async function runStandalone(
   name: string,
-  start: (options: FakeOptions & { apiKey?: string }) => Promise<FakeServer>,
+  start: (options: FakeOptions) => Promise<FakeServer>,
   defaultPort: number,
 ) {
   const { values } = parseArgs({

@@ -13,7 +13,7 @@ import {
   runStandalone,
   sendJson,
   startFake,
-  takeStreamError,
+  streamTokens,
   tokenize,
 } from './fake-llm-common.ts';
 
@@ -171,24 +171,13 @@ async function chat(exchange: Exchange, state: FakeState): Promise<boolean> {
     res.end();
     return true;
   }
-  const tokens = tokenize(text);
-  const hangAfter = state.fault.kind === 'hang' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
-  const failAfter = takeStreamError(state) ?? Number.POSITIVE_INFINITY;
-  for (const [index, token] of tokens.entries()) {
-    if (index >= hangAfter) {
-      await new Promise((resolve) => gone.addEventListener('abort', resolve, { once: true }));
-      return true;
-    }
-    if (index >= failAfter) {
-      // Ollama reports a failure after the 200 as an {"error": ...} line.
-      res.end(`${JSON.stringify({ error: 'llama runner process has terminated: exit status 2' })}\n`);
-      return true;
-    }
-    if (index > 0 && !(await pause(state.tokenDelayMs, gone))) return true;
-    res.write(
-      `${JSON.stringify({ model: requested, created_at: createdAt(), message: { role: 'assistant', content: token }, done: false })}\n`,
-    );
-  }
+  const finished = await streamTokens(exchange, state, tokenize(text), {
+    token: (content) =>
+      `${JSON.stringify({ model: requested, created_at: createdAt(), message: { role: 'assistant', content }, done: false })}\n`,
+    // Ollama reports a failure after the 200 as an {"error": ...} line.
+    failure: () => `${JSON.stringify({ error: 'llama runner process has terminated: exit status 2' })}\n`,
+  });
+  if (!finished) return true;
   res.end(`${JSON.stringify(final())}\n`);
   return true;
 }

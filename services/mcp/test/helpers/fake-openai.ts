@@ -10,38 +10,33 @@ import {
   type FakeOptions,
   type FakeServer,
   type FakeState,
+  keyAccepted,
   pause,
   runStandalone,
   sendJson,
+  startEventStream,
   startFake,
-  takeStreamError,
+  streamTokens,
   tokenize,
 } from './fake-llm-common.ts';
 
 /** `apiKey`: the only key accepted (as "Authorization: Bearer <key>"); any key when unset. */
 export function startFakeOpenAi(options: FakeOptions = {}): Promise<FakeServer> {
-  const { apiKey, ...rest } = options;
-  return startFake(
-    'OpenAI',
-    { models: ['gpt-4o-mini'], ...rest },
-    {
-      handle: (exchange, state) => handle(exchange, state, apiKey),
-    },
-  );
+  return startFake('OpenAI', { models: ['gpt-4o-mini'], ...options }, { handle });
 }
 
 function apiError(message: string, type: string, code: string | null, param: string | null = null) {
   return { error: { message, type, param, code } };
 }
 
-async function handle(exchange: Exchange, state: FakeState, apiKey: string | undefined): Promise<boolean> {
+async function handle(exchange: Exchange, state: FakeState): Promise<boolean> {
   const { req, res, path } = exchange;
   const method = req.method ?? 'GET';
   const route = path.replace(/^\/v1(?=\/)/, '');
   if (route !== '/models' && route !== '/chat/completions') return false;
 
   const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  if (state.fault.kind === 'unauthorized' || !presented || (apiKey !== undefined && presented !== apiKey)) {
+  if (!keyAccepted(state, presented)) {
     const shown = presented ? `${presented.slice(0, 3)}***${presented.slice(-2)}` : '';
     sendJson(
       res,
@@ -167,11 +162,7 @@ async function completions(exchange: Exchange, state: FakeState): Promise<boolea
     return true;
   }
 
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-  });
+  startEventStream(res);
   const chunk = (delta: object, finishReason: string | null) =>
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: null, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] })}\n\n`;
   if (state.fault.kind === 'malformed') {
@@ -180,23 +171,13 @@ async function completions(exchange: Exchange, state: FakeState): Promise<boolea
     return true;
   }
   res.write(chunk({ role: 'assistant', content: '', refusal: null }, null));
-  const hangAfter = state.fault.kind === 'hang' ? state.fault.afterTokens : Number.POSITIVE_INFINITY;
-  const failAfter = takeStreamError(state) ?? Number.POSITIVE_INFINITY;
-  for (const [index, token] of tokens.entries()) {
-    if (index >= hangAfter) {
-      await new Promise((resolve) => gone.addEventListener('abort', resolve, { once: true }));
-      return true;
-    }
-    if (index >= failAfter) {
-      // What OpenAI sends when generation fails after the 200: an error object as a data line.
-      res.end(
-        `data: ${JSON.stringify(apiError('The server had an error while processing your request. Sorry about that!', 'server_error', null))}\n\n`,
-      );
-      return true;
-    }
-    if (index > 0 && !(await pause(state.tokenDelayMs, gone))) return true;
-    res.write(chunk({ content: token }, null));
-  }
+  const finished = await streamTokens(exchange, state, tokens, {
+    token: (content) => chunk({ content }, null),
+    // What OpenAI sends when generation fails after the 200: an error object as a data line.
+    failure: () =>
+      `data: ${JSON.stringify(apiError('The server had an error while processing your request. Sorry about that!', 'server_error', null))}\n\n`,
+  });
+  if (!finished) return true;
   res.write(chunk({}, 'stop'));
   res.end('data: [DONE]\n\n');
   return true;

@@ -46,14 +46,19 @@ export function baseEnv(): Record<string, string> {
   };
 }
 
-/** Runs `node src/main.ts` and waits for its "listening" log line (so LOG_LEVEL must stay at info or below). */
-export async function startService(overrides: Record<string, string | undefined> = {}): Promise<RunningService> {
+/** `node src/main.ts` with baseEnv() and the overrides (undefined removes a variable), its output piped. */
+function spawnService(overrides: Record<string, string | undefined>) {
   const env: Record<string, string> = baseEnv();
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs `node src/main.ts` and waits for its "listening" log line (so LOG_LEVEL must stay at info or below). */
+export async function startService(overrides: Record<string, string | undefined> = {}): Promise<RunningService> {
+  const child = spawnService(overrides);
   let output = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
@@ -111,12 +116,7 @@ export async function startService(overrides: Record<string, string | undefined>
 export async function runToExit(
   overrides: Record<string, string | undefined>,
 ): Promise<{ code: number | null; output: string }> {
-  const env: Record<string, string> = baseEnv();
-  for (const [key, value] of Object.entries(overrides)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnService(overrides);
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString('utf8')));
   child.stderr.on('data', (c: Buffer) => (output += c.toString('utf8')));
