@@ -371,3 +371,38 @@ describe('anthropic provider: Messages API specifics', () => {
     }
   });
 });
+
+describe('provider loading', () => {
+  // The hosted providers' SDKs cost ~0.6 s of CPU to load: the service must listen (and pass its health check)
+  // without them, and never load a provider it was not configured for.
+  it('imports only the configured provider, and only on first use', async () => {
+    const port = await closedPort();
+    const script = `
+      import { registerHooks } from 'node:module';
+      const seen = new Set();
+      registerHooks({ resolve(specifier, context, next) { seen.add(specifier); return next(specifier, context); } });
+      const { createLlmProvider } = await import(${JSON.stringify(new URL('../src/llm/index.ts', import.meta.url).href)});
+      const { readLlmConfig } = await import(${JSON.stringify(new URL('../src/config/llm.ts', import.meta.url).href)});
+      const { pino } = await import('pino');
+      const loaded = () => ['openai', '@anthropic-ai/sdk', 'ollama'].filter((m) => seen.has(m)).join(',') || 'none';
+      const problems = [];
+      const config = readLlmConfig({ LLM_PROVIDER: 'openai', OPENAI_API_KEY: 'x', OPENAI_BASE_URL: 'http://127.0.0.1:${port}/v1', LLM_MAX_RETRIES: '0' }, problems);
+      if (!config) throw new Error(problems.join('; '));
+      const provider = createLlmProvider(config, pino({ level: 'silent' }));
+      console.log('created: ' + loaded());
+      await provider.health();
+      console.log('used: ' + loaded());
+    `;
+    const { execFile } = await import('node:child_process');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { cwd: import.meta.dirname },
+        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    assert.match(out, /^created: none$/m, out);
+    assert.match(out, /^used: openai$/m, out);
+  });
+});
