@@ -11,6 +11,7 @@ export interface Metrics {
   sessionsOpen: Gauge<'transport'>;
   sessionsRejected: Counter<'reason'>;
   sessionsReaped: Counter<'transport'>;
+  reaperGcs: Counter;
   /** Computed when scraped, from countOpenStreams. */
   streamsOpen: Gauge<'transport'>;
   /** Set by Lifecycle: the open SSE streams by transport. */
@@ -57,6 +58,11 @@ export function createMetrics(): Metrics {
       name: 'mcp_sessions_reaped_total',
       help: 'Sessions closed by the idle reaper, by transport.',
       labelNames: ['transport'],
+      registers: [registry],
+    }),
+    reaperGcs: new Counter({
+      name: 'mcp_reaper_gc_total',
+      help: 'Memory-reducing GCs the idle reaper asked for after closing at least MCP_GC_AFTER_REAP_SESSIONS sessions.',
       registers: [registry],
     }),
     streamsOpen: new Gauge({
