@@ -129,7 +129,9 @@ const serviceFields = {
   MCP_CONFORMANCE_FIXTURES: bool('MCP_CONFORMANCE_FIXTURES', false),
   MCP_LEGACY_SSE: bool('MCP_LEGACY_SSE', true),
   MCP_RATE_LIMIT_PER_MINUTE: wholeNumber('MCP_RATE_LIMIT_PER_MINUTE', 0, 1_000_000, 600),
-  MCP_MAX_BODY_BYTES: wholeNumber('MCP_MAX_BODY_BYTES', 1024, 100 * 1024 * 1024, 1024 * 1024),
+  // 2 MiB: the largest valid tool input (summarize's 100,000 characters) is 1.2 MB when a client escapes non-ASCII
+  // as \uXXXX (Python's json does by default); a 1 MiB limit refused such valid calls with 413.
+  MCP_MAX_BODY_BYTES: wholeNumber('MCP_MAX_BODY_BYTES', 1024, 100 * 1024 * 1024, 2 * 1024 * 1024),
   // Unset: trust no proxy (run bare, X-Forwarded-* from anyone who reaches the port would be forgeable).
   MCP_TRUST_PROXY: text.transform((v): string | boolean | number => {
     if (v === undefined || v === 'false' || v === '0') return false;
