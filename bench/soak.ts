@@ -20,7 +20,16 @@
 // Phases not run keep their figures from the previous results file.
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -116,9 +125,12 @@ const count = <T>(items: T[]) => {
 };
 const results: Record<string, unknown> = { startedAt: new Date().toISOString(), parameters: { ...opts } };
 const containers: string[] = [];
+/** Temporary directories (certificates, Traefik's route), removed at the end. */
+const scratch: string[] = [];
 
 async function main() {
   const certDir = mkdtempSync(join(tmpdir(), `${tag}-certs-`));
+  scratch.push(certDir);
   spawnSync('bash', ['scripts/certs.sh', certDir], {
     cwd: ROOT,
     env: { ...process.env, CERTS_TOOL: 'openssl' },
@@ -201,6 +213,7 @@ async function main() {
 
   // ---------------------------------------------------------------- Traefik with compose.base.yaml's entry point
   const dynDir = mkdtempSync(join(tmpdir(), `${tag}-dyn-`));
+  scratch.push(dynDir);
   chmodSync(dynDir, 0o755); // Traefik runs as 65532
   // compose.base.yaml's router: the in-flight limit (TRAEFIK_MAX_INFLIGHT) per host, round robin over the replicas.
   const writeRoute = (ports: number[]) =>
@@ -771,6 +784,7 @@ try {
 } finally {
   report();
   for (const name of containers) await docker(['rm', '-f', name]).catch(() => undefined);
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
   log('results in bench/results/soak.{md,json}');
   process.exit();
 }
