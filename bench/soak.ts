@@ -608,16 +608,17 @@ async function main() {
   const settle = async (maxMs: number): Promise<Sample> => {
     const until = Date.now() + maxMs;
     let now = await rss();
+    let before = now;
     while (now.sessions > 0 && Date.now() < until) {
       await sleep(5000);
+      before = now;
       now = await rss();
     }
-    const gcsWhenEmpty = now.reaperGcs;
-    // The reaper's GC follows the pass that closed the last ones, at most a minute later (its spacing).
-    for (let waited = 0; waited < 90_000 && Date.now() < until; waited += 5000) {
+    // The reaper's GC follows the pass that closed the last ones: at once, or at most a minute later (its
+    // spacing). Counted from the sample before the last sessions went, so one that already ran is not awaited.
+    for (let waited = 0; now.reaperGcs <= before.reaperGcs && waited < 90_000 && Date.now() < until; waited += 5000) {
       await sleep(5000);
       now = await rss();
-      if (now.reaperGcs > gcsWhenEmpty) break;
     }
     await sleep(5000);
     return rss();
