@@ -220,6 +220,36 @@ describe('REST façade: the default body limit fits every valid input', () => {
   });
 });
 
+describe('REST façade: a text is checked as sent, as the document says', () => {
+  // schemathesis found both: a question of only U+00A0 met minLength 1 but was refused (ST202), and a text over
+  // maxLength with a space around it was accepted (it was trimmed before the length check).
+  it('refuses a blank text because the document says so, and counts the length before trimming', async () => {
+    const fake = await providerCase('openai').startFake();
+    const app = await listenApp(buildDeps(llmEnv('openai', fake.url)));
+    try {
+      const doc = (await (await fetch(`${app.baseUrl}/openapi.json`, { headers: auth })).json()) as {
+        paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+      };
+      const question = (
+        doc.paths['/api/tools/ask']!.post.requestBody.content['application/json']!.schema as {
+          properties: { question: { pattern?: string; maxLength: number } };
+        }
+      ).properties.question;
+      assert.ok(question.pattern, 'the document states that a blank question is invalid');
+      assert.equal(new RegExp(question.pattern, 'u').test('\u00a0 \t'), false);
+      assert.equal((await post(app.baseUrl, '/api/tools/ask', { question: '\u00a0 \t' })).status, 400);
+      // \x1c is whitespace to Python's \s but not to String#trim: valid in the document and to the service.
+      assert.equal((await post(app.baseUrl, '/api/tools/ask', { question: '\x1c' })).status, 200);
+      const tooLong = await post(app.baseUrl, '/api/tools/summarize', { text: `${'a'.repeat(100_000)} ` });
+      assert.equal(tooLong.status, 400, JSON.stringify(tooLong.body));
+      assert.equal((await post(app.baseUrl, '/api/tools/summarize', { text: ` ${'a'.repeat(99_998)} ` })).status, 200);
+    } finally {
+      await app.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('OpenAPI document', () => {
   it('is valid OpenAPI 3.1, generated from the tool list, with the bearer scheme', async () => {
     const fake = await providerCases[0]!.startFake();
