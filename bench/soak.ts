@@ -599,7 +599,8 @@ async function main() {
       heapTotal: get('nodejs_heap_size_total_bytes'),
       external: get('nodejs_external_memory_bytes'),
       sessions: get('mcp_sessions_open'),
-      reaperGcs: get('mcp_reaper_gc_total'),
+      reaperGcs: get('mcp_reaper_gc_duration_seconds_count'),
+      reaperGcSeconds: get('mcp_reaper_gc_duration_seconds_sum'),
       container: await containerMemory(sessionsService),
     };
   };
@@ -682,6 +683,7 @@ async function main() {
     container: mib(sample.container),
     sessionsOpen: sample.sessions,
     reaperGcs: sample.reaperGcs,
+    reaperGcPauseSeconds: +sample.reaperGcSeconds.toFixed(2),
   });
   results.abandonedSessions = {
     ranAt: phase3Start,
@@ -762,11 +764,11 @@ function report(): void {
         `container limit ${p3.memoryLimit ?? '?'}: RSS ${p3.baselineMiB} -> ${p3.peakMiB} MiB at the peak -> ${p3.afterIdleMiB} MiB after the TTL; ` +
         `sessions still open ${p3.sessionsOpenAfterIdle}; within 10% of baseline: ${p3.withinTenPercent}.` +
         (p3.baseline
-          ? `\n\n| MiB | RSS | heap used | heap total | external | container | sessions open | reaper GCs |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n` +
+          ? `\n\n| MiB | RSS | heap used | heap total | external | container | sessions open | reaper GCs (their pauses, s) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n` +
             (['baseline', 'peak', 'afterIdle'] as const)
               .map((k) => {
                 const v = p3[k];
-                return `| ${k} | ${v.rss} | ${v.heapUsed} | ${v.heapTotal} | ${v.external} | ${v.container} | ${v.sessionsOpen} | ${v.reaperGcs} |`;
+                return `| ${k} | ${v.rss} | ${v.heapUsed} | ${v.heapTotal} | ${v.external} | ${v.container} | ${v.sessionsOpen} | ${v.reaperGcs} (${v.reaperGcPauseSeconds}) |`;
               })
               .join('\n')
           : '')

@@ -159,7 +159,7 @@ describe('memory of reaped sessions', () => {
       after < baseline + grown / 4,
       `heap total ${mib(baseline)} -> ${mib(peak)} MiB with 1,500 sessions, ${mib(after)} MiB after they were reaped`,
     );
-    assert.ok((await metric(svc, /^mcp_reaper_gc_total (\d+)/m)) >= 1);
+    assert.ok((await metric(svc, /^mcp_reaper_gc_duration_seconds_count (\d+)/m)) >= 1);
   });
 });
 

@@ -11,7 +11,7 @@ export interface Metrics {
   sessionsOpen: Gauge<'transport'>;
   sessionsRejected: Counter<'reason'>;
   sessionsReaped: Counter<'transport'>;
-  reaperGcs: Counter;
+  reaperGcSeconds: Histogram;
   /** Computed when scraped, from countOpenStreams. */
   streamsOpen: Gauge<'transport'>;
   /** Set by Lifecycle: the open SSE streams by transport. */
@@ -60,9 +60,10 @@ export function createMetrics(): Metrics {
       labelNames: ['transport'],
       registers: [registry],
     }),
-    reaperGcs: new Counter({
-      name: 'mcp_reaper_gc_total',
-      help: 'Memory-reducing GCs the idle reaper asked for after closing at least MCP_GC_AFTER_REAP_SESSIONS sessions.',
+    reaperGcSeconds: new Histogram({
+      name: 'mcp_reaper_gc_duration_seconds',
+      help: 'Memory-reducing GCs the idle reaper asked for (after MCP_GC_AFTER_REAP_SESSIONS reaped sessions), by pause.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
     streamsOpen: new Gauge({

@@ -74,12 +74,13 @@ async function releaseMemory(gc: ExposedGc, deps: ReaperDeps, reaped: number): P
   const started = performance.now();
   await gc({ type: 'major', execution: 'async', flavor: 'last-resort' });
   const after = process.memoryUsage();
+  const seconds = (performance.now() - started) / 1000;
   const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
-  deps.metrics.reaperGcs.inc();
+  deps.metrics.reaperGcSeconds.observe(seconds);
   deps.logger.info(
     {
       reaped,
-      gcMs: Math.round(performance.now() - started),
+      gcMs: Math.round(seconds * 1000),
       rssMiB: [mib(before.rss), mib(after.rss)],
       heapTotalMiB: [mib(before.heapTotal), mib(after.heapTotal)],
     },
