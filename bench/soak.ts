@@ -64,6 +64,8 @@ const { values: opts } = parseArgs({
     'sessions-memory': { type: 'string', default: '2g' },
     'traefik-image': { type: 'string', default: imageFor('TRAEFIK_IMAGE') },
     'node-image': { type: 'string', default: imageFor('NODE_IMAGE') },
+    // Extra environment for the service containers, KEY=VALUE (repeatable): e.g. allocator settings to compare.
+    'mcp-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const phases = new Set(opts.phases!.split(',').map(Number));
@@ -170,6 +172,9 @@ async function main() {
       // One client address opens every stream here; the per-client limit would be the first to answer.
       MCP_RATE_LIMIT_PER_MINUTE: '0',
       SHUTDOWN_GRACE_SECONDS: '20',
+      ...Object.fromEntries(
+        (opts['mcp-env'] ?? []).map((pair) => pair.split(/=(.*)/s).slice(0, 2) as [string, string]),
+      ),
       ...extra,
     };
     containers.push(name);
