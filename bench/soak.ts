@@ -64,8 +64,9 @@ const { values: opts } = parseArgs({
     'sessions-memory': { type: 'string', default: '2g' },
     'traefik-image': { type: 'string', default: imageFor('TRAEFIK_IMAGE') },
     'node-image': { type: 'string', default: imageFor('NODE_IMAGE') },
-    // Extra environment for the service containers, KEY=VALUE (repeatable): e.g. allocator settings to compare.
-    'mcp-env': { type: 'string', multiple: true, default: [] },
+    // Environment for the service containers, KEY=VALUE (repeatable); the default is what services/mcp/Dockerfile
+    // sets besides NODE_ENV and PORT.
+    'mcp-env': { type: 'string', multiple: true, default: ['MALLOC_ARENA_MAX=2'] },
   },
 });
 const phases = new Set(opts.phases!.split(',').map(Number));
