@@ -217,7 +217,7 @@ test-swarm: deps ## A real 3-node Swarm on this machine (root; network namespace
 
 # ---------------------------------------------------------------- hardening: soak (not part of `make test`)
 .PHONY: soak
-soak: deps ## Soak through the real Traefik: idle streams held, SIGTERM under load, abandoned sessions (~25 min at the defaults); writes bench/results/soak.md (SOAK_ARGS="--streams 2000 --hold-minutes 2" for a shorter run)
+soak: deps ## Soak through the real Traefik: idle streams held, SIGTERM under load, abandoned sessions (~20 min at the defaults; --phases 1,2,3 to run parts); writes bench/results/soak.md (SOAK_ARGS="--streams 2000 --hold-minutes 2" for a shorter run)
 	node bench/soak.ts $(SOAK_ARGS)
 
 # ---------------------------------------------------------------- first hour (docs/clients.md, docs/development.md)

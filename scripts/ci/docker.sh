@@ -24,8 +24,20 @@ start_engine() {
     if [ -S /run/containerd/containerd.sock ] && ! pgrep -x containerd >/dev/null 2>&1; then
       rm -f /run/containerd/containerd.sock
     fi
+    # Containers inherit dockerd's open-files limit, and a proxy needs one descriptor per client and one per
+    # upstream connection: `make soak` holds 10,000 streams through Traefik. Raise it as far as this machine
+    # lets us (a hard limit above the current one needs CAP_SYS_RESOURCE) and say where it ended.
+    local nofile=1048576
+    if ! (ulimit -Hn "$nofile" && ulimit -Sn "$nofile") 2>/dev/null; then
+      nofile=$(ulimit -Hn)
+      log "cannot raise the open-files limit past its hard limit $nofile here (no CAP_SYS_RESOURCE); dockerd and its containers get $nofile"
+    fi
     # setsid: the daemon outlives this script and the shell that ran it.
-    setsid dockerd >>"$logfile" 2>&1 </dev/null &
+    (
+      ulimit -Hn "$nofile" 2>/dev/null || true
+      ulimit -Sn "$nofile"
+      exec setsid dockerd >>"$logfile" 2>&1 </dev/null
+    ) &
   fi
   local waited=0
   until engine_answers; do

@@ -9,6 +9,8 @@ import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } fro
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { startFakeOpenAi } from './helpers/fake-openai.ts';
 import { jsonHeaders, openRawSession, rawConnection, scrapeMetric, within } from './helpers/hostile.ts';
+import { listenApp } from './helpers/in-process-app.ts';
+import { buildDeps } from './helpers/llm-deps.ts';
 import {
   authHeaders,
   initializeBody,
@@ -599,5 +601,34 @@ describe('defect 9: the small ones', () => {
     await call;
     assert.doesNotMatch(llm.output(), /cancelled by the client/);
     assert.match(llm.output(), /abandoned at shutdown/);
+  });
+});
+
+describe('defect 9: an unhandled error is logged with its name, message and stack', () => {
+  it('logs the error itself (not {"type":"Object","stack":""}) and answers 500 with only the request id', async (t) => {
+    const lines: Record<string, unknown>[] = [];
+    const { createLogger } = await import('../src/runtime/logger.ts');
+    const logger = createLogger(
+      { logLevel: 'info', appEnv: 'production', logFormat: 'json' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const deps = { ...buildDeps({ LLM_PROVIDER: 'ollama', OLLAMA_BASE_URL: 'http://127.0.0.1:9' }), logger };
+    // A fault nothing in the app handles: the metrics registry throws while /metrics is answered.
+    deps.metrics.registry.metrics = function collectBrokenMetrics(): Promise<string> {
+      throw new TypeError('metrics registry broke');
+    };
+    const app = await listenApp(deps);
+    t.after(() => app.close());
+    const res = await fetch(`${app.baseUrl}/metrics`, { headers: { ...authHeaders(), Host: 'localhost' } });
+    assert.equal(res.status, 500);
+    const body = await res.text();
+    assert.doesNotMatch(body, /metrics registry broke|collectBrokenMetrics/, 'the 500 answer carries no details');
+    const line = lines.find((l) => l.msg === 'unhandled error');
+    assert.ok(line, `no 'unhandled error' line among ${JSON.stringify(lines.map((l) => l.msg))}`);
+    const logged = JSON.stringify(line);
+    assert.doesNotMatch(logged, /"type":"Object"/);
+    assert.match(logged, /TypeError/, 'the error name is logged');
+    assert.match(logged, /metrics registry broke/, 'the error message is logged');
+    assert.match(logged, /collectBrokenMetrics/, 'the stack is logged (it names the throwing function)');
   });
 });

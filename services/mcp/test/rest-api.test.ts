@@ -184,6 +184,72 @@ describe('REST façade: provider down', () => {
   }
 });
 
+describe('REST façade: the default body limit fits every valid input', () => {
+  // schemathesis once failed (ST201) on a summarize text of 100,001 astral characters: sent as Python's json sends
+  // non-ASCII (\\uXXXX escapes, 12 bytes per character) the body was 1.2 MB, over the 1 MiB default limit, so the
+  // service answered 413 where the schema promised 400, and the valid 100,000-character text got 413 as well.
+  it("accepts each tool's largest valid input, escaped as Python clients send it", async () => {
+    const fake = await providerCase('openai').startFake();
+    const app = await listenApp(buildDeps(llmEnv('openai', fake.url)));
+    try {
+      const listing = (await (await fetch(`${app.baseUrl}/api/tools`, { headers: auth })).json()) as {
+        tools: { name: string; path: string; inputSchema: { properties?: Record<string, { maxLength?: number }> } }[];
+      };
+      const astral = '\u{1128E}';
+      const asPythonSends = (value: unknown) =>
+        JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      let largest = 0;
+      for (const tool of listing.tools) {
+        const input: Record<string, string> = {};
+        for (const [name, schema] of Object.entries(tool.inputSchema.properties ?? {}))
+          if (schema.maxLength !== undefined) input[name] = astral.repeat(schema.maxLength);
+        const body = asPythonSends(input);
+        largest = Math.max(largest, body.length);
+        const result = await post(app.baseUrl, tool.path, body);
+        assert.equal(
+          result.status,
+          200,
+          `${tool.name} with a ${body.length}-byte body: ${JSON.stringify(result.body)}`,
+        );
+      }
+      assert.ok(largest > 1_100_000, `the largest valid body was only ${largest} bytes`);
+    } finally {
+      await app.close();
+      await fake.close();
+    }
+  });
+});
+
+describe('REST façade: a text is checked as sent, as the document says', () => {
+  // schemathesis found both: a question of only U+00A0 met minLength 1 but was refused (ST202), and a text over
+  // maxLength with a space around it was accepted (it was trimmed before the length check).
+  it('refuses a blank text because the document says so, and counts the length before trimming', async () => {
+    const fake = await providerCase('openai').startFake();
+    const app = await listenApp(buildDeps(llmEnv('openai', fake.url)));
+    try {
+      const doc = (await (await fetch(`${app.baseUrl}/openapi.json`, { headers: auth })).json()) as {
+        paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+      };
+      const question = (
+        doc.paths['/api/tools/ask']!.post.requestBody.content['application/json']!.schema as {
+          properties: { question: { pattern?: string; maxLength: number } };
+        }
+      ).properties.question;
+      assert.ok(question.pattern, 'the document states that a blank question is invalid');
+      assert.equal(new RegExp(question.pattern, 'u').test('\u00a0 \t'), false);
+      assert.equal((await post(app.baseUrl, '/api/tools/ask', { question: '\u00a0 \t' })).status, 400);
+      // \x1c is whitespace to Python's \s but not to String#trim: valid in the document and to the service.
+      assert.equal((await post(app.baseUrl, '/api/tools/ask', { question: '\x1c' })).status, 200);
+      const tooLong = await post(app.baseUrl, '/api/tools/summarize', { text: `${'a'.repeat(100_000)} ` });
+      assert.equal(tooLong.status, 400, JSON.stringify(tooLong.body));
+      assert.equal((await post(app.baseUrl, '/api/tools/summarize', { text: ` ${'a'.repeat(99_998)} ` })).status, 200);
+    } finally {
+      await app.close();
+      await fake.close();
+    }
+  });
+});
+
 describe('OpenAPI document', () => {
   it('is valid OpenAPI 3.1, generated from the tool list, with the bearer scheme', async () => {
     const fake = await providerCases[0]!.startFake();

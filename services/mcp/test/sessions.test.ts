@@ -106,6 +106,58 @@ describe('idle sessions', () => {
   });
 });
 
+describe('memory of reaped sessions', () => {
+  // An idle process gives V8 no reason to collect: without the reaper's GC the heap stayed at its peak after
+  // every abandoned session was reaped (issue #13: 10,000 sessions, heap total 64 -> 478 MiB, still 478 after).
+  it('comes back once the reaper closed them (node --expose-gc, as the image runs it)', async (t) => {
+    const svc = await startService({
+      NODE_OPTIONS: '--expose-gc',
+      MCP_SESSION_IDLE_SECONDS: '3',
+      MCP_MAX_SESSIONS: '10000',
+      MCP_GC_AFTER_REAP_SESSIONS: '100',
+      MCP_RATE_LIMIT_PER_MINUTE: '0',
+      MCP_KEEPALIVE_SECONDS: '0',
+      LOG_LEVEL: 'info',
+    });
+    t.after(() => svc.stop());
+    const heapTotal = () => metric(svc, /^nodejs_heap_size_total_bytes (\S+)/m);
+    const initialize = async () => {
+      const res = await fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...json, ...authHeaders() },
+        body: JSON.stringify(initializeBody()),
+      });
+      await res.text();
+      return res.status;
+    };
+    const baseline = await heapTotal();
+    let peak = baseline;
+    for (let i = 0; i < 1500; i += 50) {
+      const statuses = await Promise.all(Array.from({ length: 50 }, initialize));
+      assert.deepEqual(new Set(statuses), new Set([200]));
+      if (i % 250 === 0) peak = Math.max(peak, await heapTotal());
+    }
+    peak = Math.max(peak, await heapTotal());
+    // The reaper closes the last of them ~3-5 s from now; give it (and a slow shared machine) time.
+    let open = Number.POSITIVE_INFINITY;
+    for (let waited = 0; waited < 60 && open > 0; waited++) {
+      await sleep(1000);
+      open = await metric(svc, /^mcp_sessions_open\{transport="streamable-session"\} (\d+)/m);
+    }
+    assert.equal(open, 0, 'every abandoned session was reaped');
+    await sleep(2000);
+    const after = await heapTotal();
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+    const grown = peak - baseline;
+    assert.ok(grown > 20 * 2 ** 20, `1,500 sessions should grow the heap (${mib(baseline)} -> ${mib(peak)} MiB)`);
+    assert.ok(
+      after < baseline + grown / 4,
+      `heap total ${mib(baseline)} -> ${mib(peak)} MiB with 1,500 sessions, ${mib(after)} MiB after they were reaped`,
+    );
+    assert.ok((await metric(svc, /^mcp_reaper_gc_duration_seconds_count (\d+)/m)) >= 1);
+  });
+});
+
 describe('keepalives and resumption', () => {
   let svc: RunningService;
   before(async () => {

@@ -66,6 +66,11 @@ export interface Config {
     stateless: boolean;
     sessionIdleSeconds: number;
     maxSessions: number;
+    /**
+     * A reaper pass that closed at least this many sessions asks V8 for a memory-reducing GC (needs node
+     * --expose-gc, which the image sets); 0 never does.
+     */
+    gcAfterReapSessions: number;
     /** SSE keepalive comment interval; 0 disables. */
     keepaliveSeconds: number;
     /** 2025 sessions keep an event store for Last-Event-ID replay (MCP_RESUMABILITY=false turns it off). */
@@ -117,13 +122,16 @@ const serviceFields = {
   MCP_STATELESS: bool('MCP_STATELESS', false),
   MCP_SESSION_IDLE_SECONDS: wholeNumber('MCP_SESSION_IDLE_SECONDS', 1, 7 * 24 * 3600, 1800),
   MCP_MAX_SESSIONS: wholeNumber('MCP_MAX_SESSIONS', 1, 1_000_000, 1000),
+  MCP_GC_AFTER_REAP_SESSIONS: wholeNumber('MCP_GC_AFTER_REAP_SESSIONS', 0, 1_000_000, 100),
   MCP_KEEPALIVE_SECONDS: wholeNumber('MCP_KEEPALIVE_SECONDS', 0, 3600, 15),
   MCP_RESUMABILITY: bool('MCP_RESUMABILITY', true),
   MCP_EVENT_STORE_MAX_EVENTS: wholeNumber('MCP_EVENT_STORE_MAX_EVENTS', 0, 1_000_000, 1000),
   MCP_CONFORMANCE_FIXTURES: bool('MCP_CONFORMANCE_FIXTURES', false),
   MCP_LEGACY_SSE: bool('MCP_LEGACY_SSE', true),
   MCP_RATE_LIMIT_PER_MINUTE: wholeNumber('MCP_RATE_LIMIT_PER_MINUTE', 0, 1_000_000, 600),
-  MCP_MAX_BODY_BYTES: wholeNumber('MCP_MAX_BODY_BYTES', 1024, 100 * 1024 * 1024, 1024 * 1024),
+  // 2 MiB: the largest valid tool input (summarize's 100,000 characters) is 1.2 MB when a client escapes non-ASCII
+  // as \uXXXX (Python's json does by default); a 1 MiB limit refused such valid calls with 413.
+  MCP_MAX_BODY_BYTES: wholeNumber('MCP_MAX_BODY_BYTES', 1024, 100 * 1024 * 1024, 2 * 1024 * 1024),
   // Unset: trust no proxy (run bare, X-Forwarded-* from anyone who reaches the port would be forgeable).
   MCP_TRUST_PROXY: text.transform((v): string | boolean | number => {
     if (v === undefined || v === 'false' || v === '0') return false;
@@ -199,6 +207,7 @@ export function loadConfig(env: Env = process.env): Config {
       stateless: c.MCP_STATELESS,
       sessionIdleSeconds: c.MCP_SESSION_IDLE_SECONDS,
       maxSessions: c.MCP_MAX_SESSIONS,
+      gcAfterReapSessions: c.MCP_GC_AFTER_REAP_SESSIONS,
       keepaliveSeconds: c.MCP_KEEPALIVE_SECONDS,
       resumability: c.MCP_RESUMABILITY,
       eventStoreMaxEvents: c.MCP_EVENT_STORE_MAX_EVENTS,

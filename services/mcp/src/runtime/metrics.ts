@@ -11,6 +11,7 @@ export interface Metrics {
   sessionsOpen: Gauge<'transport'>;
   sessionsRejected: Counter<'reason'>;
   sessionsReaped: Counter<'transport'>;
+  reaperGcSeconds: Histogram;
   /** Computed when scraped, from countOpenStreams. */
   streamsOpen: Gauge<'transport'>;
   /** Set by Lifecycle: the open SSE streams by transport. */
@@ -57,6 +58,12 @@ export function createMetrics(): Metrics {
       name: 'mcp_sessions_reaped_total',
       help: 'Sessions closed by the idle reaper, by transport.',
       labelNames: ['transport'],
+      registers: [registry],
+    }),
+    reaperGcSeconds: new Histogram({
+      name: 'mcp_reaper_gc_duration_seconds',
+      help: 'Memory-reducing GCs the idle reaper asked for (after MCP_GC_AFTER_REAP_SESSIONS reaped sessions), by pause.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
     streamsOpen: new Gauge({

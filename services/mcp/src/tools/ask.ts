@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LLM_PROVIDER_IDS } from '../llm/types.ts';
 import { forwardTokens } from './stream-progress.ts';
+import { requiredText } from './text-input.ts';
 import { defineTool } from './types.ts';
 
 export const ask = defineTool({
@@ -11,12 +12,7 @@ export const ask = defineTool({
     'Sends a question to the configured LLM (Ollama, an OpenAI-compatible API or Anthropic) and returns its answer. ' +
     'The answer streams as progress notifications while the model writes it.',
   inputSchema: z.object({
-    question: z
-      .string()
-      .trim()
-      .min(1, 'question must not be empty')
-      .max(8_000)
-      .describe('The question or instruction for the model.'),
+    question: requiredText(8_000, 'question').describe('The question or instruction for the model.'),
     system: z.string().max(4_000).optional().describe('Optional system prompt that sets tone or role.'),
   }),
   outputSchema: z.object({

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { type ChatMessage, LLM_PROVIDER_IDS } from '../llm/types.ts';
 import { forwardTokens } from './stream-progress.ts';
+import { requiredText } from './text-input.ts';
 import { defineTool } from './types.ts';
 
 export const SUMMARY_LENGTHS = ['short', 'medium', 'long'] as const;
@@ -30,7 +31,7 @@ export const summarize = defineTool({
   description:
     'Summarizes a text with the configured LLM. length: short (one sentence), medium (3-5 sentences) or long.',
   inputSchema: z.object({
-    text: z.string().trim().min(1, 'text must not be empty').max(100_000).describe('The text to summarize.'),
+    text: requiredText(100_000, 'text').describe('The text to summarize.'),
     length: z.enum(SUMMARY_LENGTHS).default('medium').describe('How long the summary should be.'),
   }),
   outputSchema: z.object({

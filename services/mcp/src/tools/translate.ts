@@ -3,6 +3,7 @@
 // under a new name as the start of your own tool.
 import { z } from 'zod';
 import { forwardTokens } from './stream-progress.ts';
+import { requiredText } from './text-input.ts';
 import { defineTool } from './types.ts';
 
 export const translate = defineTool({
@@ -10,7 +11,7 @@ export const translate = defineTool({
   title: 'Translate text',
   description: 'Translates a text into another language with the configured LLM. The translation streams as progress.',
   inputSchema: z.object({
-    text: z.string().trim().min(1, 'text must not be empty').max(20_000).describe('The text to translate.'),
+    text: requiredText(20_000, 'text').describe('The text to translate.'),
     to: z.string().trim().min(2).max(40).describe('Target language, e.g. "German".'),
   }),
   outputSchema: z.object({ translation: z.string(), to: z.string() }),
