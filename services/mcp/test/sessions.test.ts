@@ -158,6 +158,44 @@ describe('memory of reaped sessions', () => {
   });
 });
 
+describe('the reaper GC waits for the crowd to leave', () => {
+  // A full GC pauses the process for as long as marking what is alive takes (~4 s with 32,000 open sessions on one
+  // replica in the soak): it is only asked for once the reaped sessions outnumber the open ones.
+  it('asks for no GC while most sessions are still open, and one once they are gone', async (t) => {
+    const svc = await startService({
+      NODE_OPTIONS: '--expose-gc',
+      MCP_SESSION_IDLE_SECONDS: '2',
+      MCP_MAX_SESSIONS: '1000',
+      MCP_GC_AFTER_REAP_SESSIONS: '50',
+      MCP_RATE_LIMIT_PER_MINUTE: '0',
+      MCP_KEEPALIVE_SECONDS: '0',
+    });
+    t.after(() => svc.stop());
+    const gcs = () => metric(svc, /^mcp_reaper_gc_duration_seconds_count (\d+)/m);
+    const open = () => metric(svc, /^mcp_sessions_open\{transport="streamable-session"\} (\d+)/m);
+    const sessions = async (count: number) => {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i += 25)
+        ids.push(...(await Promise.all(Array.from({ length: 25 }, () => openSession(svc)))));
+      return ids;
+    };
+    // 300 sessions kept alive by an open stream (never idle), then 100 abandoned ones: reaped, but outnumbered.
+    const kept = await Promise.all((await sessions(300)).map((id) => openStream(svc, id)));
+    t.after(() => Promise.all(kept.map((res) => res.body?.cancel().catch(() => undefined))));
+    assert.ok(kept.every((res) => res.status === 200));
+    await sessions(100);
+    for (let waited = 0; waited < 30 && (await open()) > 300; waited++) await sleep(500);
+    assert.equal(await open(), 300, 'the abandoned sessions were reaped');
+    await sleep(3000); // several reaper passes
+    assert.equal(await gcs(), 0, 'a GC was asked for while 300 sessions were open and 100 reaped');
+    // The crowd leaves: its streams end, its sessions go idle and are reaped; now the GC comes.
+    await Promise.all(kept.map((res) => res.body?.cancel()));
+    for (let waited = 0; waited < 60 && ((await open()) > 0 || (await gcs()) === 0); waited++) await sleep(500);
+    assert.equal(await open(), 0);
+    assert.ok((await gcs()) >= 1, 'no GC after every session was reaped');
+  });
+});
+
 describe('keepalives and resumption', () => {
   let svc: RunningService;
   before(async () => {
