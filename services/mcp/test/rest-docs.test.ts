@@ -74,8 +74,9 @@ describe('/docs in headless Chromium', () => {
 
     const ask = page.locator('#operations-tools-ask');
     await ask.locator('.opblock-summary').click();
-    const tryOut = ask.locator('.try-out__btn');
-    if ((await tryOut.count()) > 0 && /try it out/i.test(await tryOut.innerText())) await tryOut.click();
+    // The page opens operations in try-out mode (tryItOutEnabled); click "Try it out" only where it is still shown.
+    const tryOut = ask.getByRole('button', { name: /try it out/i });
+    if ((await tryOut.count()) > 0) await tryOut.click();
     await ask.locator('textarea.body-param__text').fill(JSON.stringify({ question: 'Hello from the docs page' }));
     await ask.locator('button.execute').click();
     const status = ask.locator('.live-responses-table tr.response .response-col_status').first();
