@@ -310,12 +310,13 @@ async function main() {
       req.end();
     });
 
-  const openMany = async (count: number) => {
+  /** Opens `count` streams 100 at a time; tallies their statuses and keeps the ones answered 200. */
+  const openInBatches = async (count: number, open: (index: number) => ReturnType<typeof openStream>) => {
     const streams: Awaited<ReturnType<typeof openStream>>[] = [];
     let failed = 0;
     const statuses: Record<number, number> = {};
     for (let i = 0; i < count; i += 100) {
-      const batch = await Promise.allSettled(Array.from({ length: Math.min(100, count - i) }, () => openStream()));
+      const batch = await Promise.allSettled(Array.from({ length: Math.min(100, count - i) }, (_, j) => open(i + j)));
       for (const r of batch) {
         if (r.status === 'fulfilled') {
           statuses[r.value.status] = (statuses[r.value.status] ?? 0) + 1;
@@ -326,12 +327,10 @@ async function main() {
     }
     return { streams, failed, statuses };
   };
+  const openMany = (count: number) => openInBatches(count, () => openStream());
 
   /** HTTP/2 streams: --h2-connections TLS connections, the streams spread over them (Traefik multiplexes them). */
   const openH2Streams = async (count: number, connections: number) => {
-    const streams: Awaited<ReturnType<typeof openStream>>[] = [];
-    const statuses: Record<number, number> = {};
-    let failed = 0;
     const sessions = Array.from({ length: Math.max(1, connections) }, () =>
       http2Connect(`https://127.0.0.1:${edgePort}`, { ca, servername: 'mcp.localhost' }),
     );
@@ -359,22 +358,8 @@ async function main() {
         });
         stream.end();
       });
-    for (let i = 0; i < count; i += 100) {
-      const batch = await Promise.allSettled(
-        Array.from({ length: Math.min(100, count - i) }, (_, j) => openOne(i + j)),
-      );
-      for (const r of batch) {
-        if (r.status === 'fulfilled') {
-          statuses[r.value.status] = (statuses[r.value.status] ?? 0) + 1;
-          if (r.value.status === 200) streams.push(r.value);
-          else failed++;
-        } else failed++;
-      }
-    }
     return {
-      streams,
-      failed,
-      statuses,
+      ...(await openInBatches(count, openOne)),
       closeConnections: () => {
         for (const s of sessions) s.destroy();
       },

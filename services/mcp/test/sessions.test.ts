@@ -106,17 +106,18 @@ describe('idle sessions', () => {
   });
 });
 
+/** A service that may ask V8 for the reaper's GC (node --expose-gc, as the image runs it), unthrottled, quiet streams. */
+const startWithReaperGc = (env: Record<string, string>) =>
+  startService({ NODE_OPTIONS: '--expose-gc', MCP_RATE_LIMIT_PER_MINUTE: '0', MCP_KEEPALIVE_SECONDS: '0', ...env });
+
 describe('memory of reaped sessions', () => {
   // An idle process gives V8 no reason to collect: without the reaper's GC the heap stayed at its peak after
   // every abandoned session was reaped (issue #13: 10,000 sessions, heap total 64 -> 478 MiB, still 478 after).
   it('comes back once the reaper closed them (node --expose-gc, as the image runs it)', async (t) => {
-    const svc = await startService({
-      NODE_OPTIONS: '--expose-gc',
+    const svc = await startWithReaperGc({
       MCP_SESSION_IDLE_SECONDS: '3',
       MCP_MAX_SESSIONS: '10000',
       MCP_GC_AFTER_REAP_SESSIONS: '100',
-      MCP_RATE_LIMIT_PER_MINUTE: '0',
-      MCP_KEEPALIVE_SECONDS: '0',
       LOG_LEVEL: 'info',
     });
     t.after(() => svc.stop());
@@ -162,13 +163,10 @@ describe('the reaper GC waits for the crowd to leave', () => {
   // A full GC pauses the process for as long as marking what is alive takes (~4 s with 32,000 open sessions on one
   // replica in the soak): it is only asked for once the open sessions fell to half their peak.
   it('asks for no GC while most sessions are still open, and one once they are gone', async (t) => {
-    const svc = await startService({
-      NODE_OPTIONS: '--expose-gc',
+    const svc = await startWithReaperGc({
       MCP_SESSION_IDLE_SECONDS: '2',
       MCP_MAX_SESSIONS: '1000',
       MCP_GC_AFTER_REAP_SESSIONS: '50',
-      MCP_RATE_LIMIT_PER_MINUTE: '0',
-      MCP_KEEPALIVE_SECONDS: '0',
     });
     t.after(() => svc.stop());
     const gcs = () => metric(svc, /^mcp_reaper_gc_duration_seconds_count (\d+)/m);
