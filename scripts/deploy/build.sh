@@ -47,8 +47,10 @@ echo "build: $ref from commit ${revision} (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH,
 # unpack") where it supports it at all. A builder that cannot export a tarball gets the plain path, where the files
 # in the new layers keep the build's times: not reproducible.
 rewritten=false
+# not_reproducible SUBJECT REASON: "build: <ref> is NOT reproducible: ..." before a build, "build: <ref> is <id>, NOT
+# reproducible: ..." after one (the image line has the same start whether or not the build is reproducible).
 not_reproducible() {
-  local msg="build: $ref is NOT reproducible: $1"
+  local msg="build: $1 NOT reproducible: $2"
   msg+=" (needs BuildKit >= 0.13 that exports an image tarball: an engine with the containerd image store, or a"
   msg+=" docker-container Buildx builder; docs/deployment.md)"
   echo "$msg" >&2
@@ -73,7 +75,7 @@ if docker buildx version >/dev/null 2>&1 && tarball_export; then
 elif docker buildx version >/dev/null 2>&1; then
   why="this builder (the engine's classic image store) cannot export an image tarball, so it cannot rewrite the files' times"
   if [ "${BUILD_REPRODUCIBLE:-}" = require ]; then
-    not_reproducible "$why; BUILD_REPRODUCIBLE=require: not building"
+    not_reproducible "$ref is" "$why; BUILD_REPRODUCIBLE=require: not building"
     exit 1
   fi
   echo "build: $why; building straight into the engine" >&2
@@ -94,9 +96,9 @@ if [ "$image_created" = "$SOURCE_DATE_EPOCH" ] && [ "$rewritten" = true ]; then
 else
   builder=$(docker buildx inspect 2>/dev/null | sed -n 's/^[[:space:]]*BuildKit[^:]*:[[:space:]]*//Ip' | head -n 1)
   if [ "$image_created" != "$SOURCE_DATE_EPOCH" ]; then
-    not_reproducible "$id; the builder (BuildKit ${builder:-unknown}) ignored SOURCE_DATE_EPOCH"
+    not_reproducible "$ref is $id," "the builder (BuildKit ${builder:-unknown}) ignored SOURCE_DATE_EPOCH"
   else
-    not_reproducible "$id; the builder (BuildKit ${builder:-unknown}) left the build's times on the files in its layers"
+    not_reproducible "$ref is $id," "the builder (BuildKit ${builder:-unknown}) left the build's times on the files in its layers"
   fi
   [ "${BUILD_REPRODUCIBLE:-}" = require ] && exit 1
 fi
