@@ -2,7 +2,8 @@
  * The production stack: compose.prod.yaml alone, the service image built from the real Dockerfile, and a test
  * env file with only what CI cannot have (test/env/prod.env): a local certificate instead of ACME, loopback
  * ephemeral ports, an internal network, and an OpenAI-compatible server container on that network (a real
- * engine: Ollama's /v1 API with the test bed's tiny model).
+ * engine: Ollama's /v1 API with the real SmolLM2-135M; the random-weight tiny model sometimes ends its answer
+ * before its first token, which left nothing to stream).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,7 @@ import { createPlainClient, type LocalTlsClient } from './helpers/tls.ts';
 
 const token = randomBytes(24).toString('hex');
 const apiKey = `sk-test-${randomBytes(16).toString('hex')}`;
-const model = 'mcp-stack-tiny';
+const model = 'smollm2-135m';
 let stack: ComposeStack;
 let llm: OpenAiCompatibleServer;
 let tls: LocalTlsClient;
@@ -124,7 +125,7 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
   test('`ask` works through Traefik with the token, served by the OpenAI-compatible engine', async () => {
     const asked = await askOverBothTransports(
       { baseUrl: mcpUrl, fetch: tls.fetch, token },
-      { modern: 'What is MCP?', legacy: 'Say something short.' },
+      { modern: 'What is the capital of France?', legacy: 'What is the capital of Italy?' },
       { provider: 'openai', model },
     );
     for (const { outcome } of asked) assert.ok(outcome.answer.length > 0);
