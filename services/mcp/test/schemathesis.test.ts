@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
@@ -23,6 +23,18 @@ async function schemathesisBin(): Promise<string> {
   // Installs into /var/cache/mcp-stack on first use; fails loudly (with pip's reason) when it cannot.
   const { stdout } = await run('bash', [PYVENV, 'schemathesis', SCHEMATHESIS_VERSION], { maxBuffer: 1 << 24 });
   return join(stdout.trim(), 'st');
+}
+
+/** The run's summary lines as the test's diagnostic; the whole output (its start) when it failed. */
+function expectNoFailures(t: TestContext, result: { code: number; output: string }): void {
+  t.diagnostic(
+    result.output
+      .split('\n')
+      .filter((l) => /passed|failed|error|Summary|cases/i.test(l))
+      .slice(-8)
+      .join('\n'),
+  );
+  assert.equal(result.code, 0, result.output.slice(0, 12000));
 }
 
 async function schemathesis(bin: string, args: string[]): Promise<{ code: number; output: string }> {
@@ -99,27 +111,13 @@ describe(`schemathesis ${SCHEMATHESIS_VERSION} against /openapi.json (--checks a
       '--max-examples',
       '40',
     ]);
-    t.diagnostic(
-      result.output
-        .split('\n')
-        .filter((l) => /passed|failed|error|Summary|cases/i.test(l))
-        .slice(-8)
-        .join('\n'),
-    );
-    assert.equal(result.code, 0, result.output.slice(0, 12000));
+    expectNoFailures(t, result);
   });
 
   it('without a token: every operation answers the documented 401 problem, 0 failures', {
     timeout: 600_000,
   }, async (t) => {
     const result = await schemathesis(bin, [schemaFile, '--url', svc.baseUrl, '--max-examples', '10']);
-    t.diagnostic(
-      result.output
-        .split('\n')
-        .filter((l) => /passed|failed|error|Summary|cases/i.test(l))
-        .slice(-8)
-        .join('\n'),
-    );
-    assert.equal(result.code, 0, result.output.slice(0, 12000));
+    expectNoFailures(t, result);
   });
 });

@@ -41,6 +41,22 @@ function closeIfBodyPending(res: Response): void {
   if (req && !req.complete) res.set('Connection', 'close');
 }
 
+/** Writes an error answer, or only ends the response when it already started (a stream): there is no other way. */
+function sendErrorBody(
+  res: Response,
+  status: number,
+  type: string,
+  body: () => unknown,
+  headers: Record<string, string>,
+): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (status >= 400) closeIfBodyPending(res);
+  res.status(status).set(headers).type(type).send(JSON.stringify(body()));
+}
+
 export function sendJsonRpcError(
   res: Response,
   status: number,
@@ -48,16 +64,13 @@ export function sendJsonRpcError(
   message: string,
   headers: Record<string, string> = {},
 ): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  if (status >= 400) closeIfBodyPending(res);
-  res
-    .status(status)
-    .set(headers)
-    .type('application/json')
-    .send(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
+  sendErrorBody(
+    res,
+    status,
+    'application/json',
+    () => ({ jsonrpc: '2.0', error: { code, message }, id: null }),
+    headers,
+  );
 }
 
 export function sendProblemJson(
@@ -67,17 +80,14 @@ export function sendProblemJson(
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  if (status >= 400) closeIfBodyPending(res);
   const title = typeof extra.title === 'string' ? extra.title : (TITLES[status] ?? 'Error');
-  res
-    .status(status)
-    .set(headers)
-    .type('application/problem+json')
-    .send(JSON.stringify({ type: 'about:blank', title, status, detail, ...extra }));
+  sendErrorBody(
+    res,
+    status,
+    'application/problem+json',
+    () => ({ type: 'about:blank', title, status, detail, ...extra }),
+    headers,
+  );
 }
 
 /** An error from middleware shared by every route: problem+json on REST paths, a JSON-RPC error elsewhere. */
