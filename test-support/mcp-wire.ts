@@ -95,3 +95,29 @@ export async function openRawSession(
   }
   return { sessionId, headers, initializeResponse };
 }
+
+/** A 2026-07-28 request: the protocol version, client capabilities and info travel in every request's _meta. */
+export function modernMessage(
+  method: string,
+  params: Record<string, unknown>,
+  options: { id?: number | string; progressToken?: string } = {},
+): JsonRpcRequest {
+  const meta: Record<string, unknown> = {
+    'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': RAW_CLIENT_INFO,
+  };
+  if (options.progressToken !== undefined) meta.progressToken = options.progressToken;
+  return { jsonrpc: '2.0', id: options.id ?? 1, method, params: { ...params, _meta: meta } };
+}
+
+/** The headers a 2026-07-28 client sends with a request (Mcp-Name for tools/call, prompts/get, resources/read). */
+export function modernHeaders(method: string, name?: string): Record<string, string> {
+  return {
+    'Content-Type': 'application/json',
+    Accept: MCP_ACCEPT,
+    'MCP-Protocol-Version': MODERN_VERSION,
+    'Mcp-Method': method,
+    ...(name !== undefined && { 'Mcp-Name': name }),
+  };
+}

@@ -1,8 +1,13 @@
 // The HTTP edge: auth, DNS-rebinding protection, CORS, request hygiene (415/413/-32700/429), sessions by id,
 // health/readiness/metrics and security headers. Raw fetch, because these are about the exact HTTP answers.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import helmet from 'helmet';
+import { API_HELMET_OPTIONS, DOCS_HELMET_OPTIONS, securityHeaders } from '../src/http/middleware/security.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { startFakeOllama } from './helpers/fake-ollama.ts';
 import {
@@ -330,5 +335,43 @@ describe('auth disabled explicitly', () => {
     const res = await fetch(svc.mcpUrl, { method: 'POST', headers: json, body: JSON.stringify(initializeBody()) });
     assert.equal(res.status, 200);
     await svc.waitForLog((line) => String(line.msg).includes('bearer auth is OFF'));
+  });
+});
+
+describe('security headers', () => {
+  // securityHeaders() records what helmet sets once and replays it: it must set exactly what helmet itself sets
+  // on a real response, on the API and on /docs.
+  const serve = async (middleware: express.RequestHandler) => {
+    const app = express();
+    app.use(middleware);
+    app.use((_req, res) => {
+      res.json({ ok: true });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  };
+  const securityOf = (res: Response) =>
+    [...res.headers].filter(
+      ([name]) => !['date', 'etag', 'content-length', 'content-type', 'connection', 'keep-alive'].includes(name),
+    );
+
+  it('are the headers helmet sets, on the API and on /docs', async () => {
+    const ours = await serve(securityHeaders());
+    const apiHelmet = await serve(helmet(API_HELMET_OPTIONS));
+    const docsHelmet = await serve(helmet(DOCS_HELMET_OPTIONS));
+    try {
+      for (const [path, reference] of [
+        ['/mcp', apiHelmet],
+        ['/api/tools/ask', apiHelmet],
+        ['/docs/', docsHelmet],
+      ] as const) {
+        const expected = securityOf(await fetch(`${reference.url}${path}`));
+        assert.ok(expected.length >= 10, `helmet set ${expected.length} headers`);
+        assert.deepEqual(securityOf(await fetch(`${ours.url}${path}`)), expected, path);
+      }
+    } finally {
+      for (const { server } of [ours, apiHelmet, docsHelmet]) server.close();
+    }
   });
 });

@@ -4,7 +4,6 @@
 //                                                               MCP_STATELESS=true (GET/DELETE then answer 405)
 //   GET /sse + POST /messages (2024-11-05 HTTP+SSE)          -> a legacy session
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { toNodeHandler } from '@modelcontextprotocol/node';
 import {
   classifyInboundRequest,
   createMcpHandler,
@@ -15,6 +14,7 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import type { AppDeps } from '../deps.ts';
 import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
 import type { Lifecycle } from '../runtime/lifecycle.ts';
+import { nodeFaceOf } from './node-face.ts';
 import { createServerBuilder } from './server-factory.ts';
 import { bodyCarriesClientInfo, createServerPool } from './server-pool.ts';
 import { SessionManager } from './sessions/index.ts';
@@ -64,7 +64,7 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     onerror,
     legacy: config.mcp.stateless ? 'stateless' : 'reject',
   });
-  const nodeHandler = toNodeHandler(handler, { onerror, maxRequestBodySize: config.security.maxBodyBytes });
+  const nodeHandler = nodeFaceOf(handler, onerror);
 
   const serveStateless = async (req: Request, res: Response) => {
     // The HTTP exchange is the whole call: it is in flight until the response closes. Except a 2026-07-28

@@ -12,7 +12,7 @@ export function perClientRateLimit(config: Config, metrics: Metrics): RequestHan
   return rateLimit({
     windowMs: 60_000,
     limit,
-    standardHeaders: 'draft-8',
+    standardHeaders: 'draft-7',
     legacyHeaders: false,
     // Run bare, X-Forwarded-For is ignored on purpose (nothing is trusted): no warning for clients that send it.
     validate: { xForwardedForHeader: false },

@@ -32,6 +32,26 @@ declare module 'express-serve-static-core' {
 
 type Level = 'debug' | 'info';
 
+const PARENT_LOGGER = Symbol('parent logger');
+const CHILD_LOGGER = Symbol('request logger');
+type LoggedRequest = Request & { [PARENT_LOGGER]: Logger; [CHILD_LOGGER]?: Logger };
+
+/**
+ * `req.log`, the request's child logger, made on first use (most requests log nothing but the access line). The
+ * getter sits on the requests' prototype (Express's app.request), defined once: a getter defined on each request
+ * would give every request object a shape of its own, which slows every later property access on it.
+ */
+function lazyLogOn(prototype: object): void {
+  if (Object.hasOwn(prototype, 'log')) return;
+  Object.defineProperty(prototype, 'log', {
+    configurable: true,
+    get(this: LoggedRequest) {
+      this[CHILD_LOGGER] ??= this[PARENT_LOGGER].child({ reqId: this.id });
+      return this[CHILD_LOGGER];
+    },
+  });
+}
+
 export function requestContext(logger: Logger, metrics: Metrics) {
   // prom-client hashes the label object on every call; each label combination's child is looked up once.
   const counted = new Map<string, { inc(): void }>();
@@ -60,9 +80,8 @@ export function requestContext(logger: Logger, metrics: Metrics) {
     const id = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     req.id = id;
     res.setHeader('X-Request-Id', id);
-    // The request's child logger is made on first use: most requests log nothing but the access line.
-    let log: Logger | undefined;
-    Object.defineProperty(req, 'log', { get: () => (log ??= logger.child({ reqId: id })), configurable: true });
+    (req as LoggedRequest)[PARENT_LOGGER] = logger;
+    lazyLogOn(Object.getPrototypeOf(req));
     const started = process.hrtime.bigint();
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -4,7 +4,7 @@ import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/ex
 import { validateOriginHeader } from '@modelcontextprotocol/server';
 import cors from 'cors';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import helmet from 'helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { Config } from '../../config/index.ts';
 import { isRestPath, sendProblemJson } from '../../runtime/jsonrpc-error.ts';
 
@@ -71,37 +71,65 @@ export function corsPolicy(config: Config): RequestHandler {
   });
 }
 
+// No HSTS from here: TLS ends at the proxy, which sets HSTS in production; sent from the app it would pin
+// *.localhost to https in developers' browsers.
+/** The API answers JSON and event streams only: the strict CSP applies everywhere but /docs. */
+export const API_HELMET_OPTIONS = {
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+  crossOriginResourcePolicy: { policy: 'same-site' },
+  strictTransportSecurity: false,
+} satisfies HelmetOptions;
 /**
- * Security headers. The API answers JSON and event streams only, so the strict CSP applies everywhere except
- * the interactive /docs page, which gets one that lets Swagger UI run from this origin only.
+ * The interactive /docs page (Swagger UI): our own scripts and styles only (it sets inline styles on elements,
+ * and shows data: images), fetches only from this origin.
  */
-export function securityHeaders(): RequestHandler {
-  // No HSTS from here: TLS ends at the proxy, which sets HSTS in production; sent from the app it would pin
-  // *.localhost to https in developers' browsers.
-  const strict = helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-    crossOriginResourcePolicy: { policy: 'same-site' },
-    strictTransportSecurity: false,
-  });
-  // Swagger UI: our own scripts and styles only (it sets inline styles on elements, and shows data: images),
-  // fetches only from this origin.
-  const docs = helmet({
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'none'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        fontSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        baseUri: ["'none'"],
-        formAction: ["'none'"],
-        frameAncestors: ["'none'"],
-      },
+export const DOCS_HELMET_OPTIONS = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
     },
-    strictTransportSecurity: false,
+  },
+  strictTransportSecurity: false,
+} satisfies HelmetOptions;
+
+/** Security headers: helmet's, with the options above. */
+export function securityHeaders(): RequestHandler {
+  const strict = helmet(API_HELMET_OPTIONS);
+  const docs = helmet(DOCS_HELMET_OPTIONS);
+  const strictHeaders = headersSetBy(strict);
+  const docsHeaders = headersSetBy(docs);
+  return (req: Request, res: Response, next: NextFunction) => {
+    for (const [name, value] of req.path.startsWith('/docs') ? docsHeaders : strictHeaders) res.setHeader(name, value);
+    // helmet removes it too (Express adds it unless x-powered-by is disabled, which app.ts does).
+    res.removeHeader('X-Powered-By');
+    next();
+  };
+}
+
+/**
+ * The headers a helmet instance sets, recorded once: with these options (no nonces, nothing taken from the
+ * request) they are the same on every response, so each response gets them in one loop rather than through
+ * helmet's chain of eleven middleware. security.test.ts compares them with what helmet sets on a response.
+ */
+export function headersSetBy(middleware: RequestHandler): ReadonlyArray<readonly [string, string]> {
+  const headers: [string, string][] = [];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => headers.push([name, String(value)]),
+    removeHeader: () => undefined,
+  };
+  let passedOn = false;
+  middleware({} as Request, recorder as unknown as Response, (error?: unknown) => {
+    if (error === undefined) passedOn = true;
   });
-  return (req: Request, res: Response, next: NextFunction) =>
-    (req.path.startsWith('/docs') ? docs : strict)(req, res, next);
+  if (!passedOn || headers.length === 0) throw new Error('helmet did not set its headers synchronously');
+  return headers;
 }
