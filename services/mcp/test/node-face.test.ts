@@ -1,6 +1,7 @@
-// The Node face of the SDK's 2026-07-28 handler (src/mcp/node-face.ts), on a real node:http server: a JSON answer
-// leaves in one piece with its Content-Length, a streamed answer as an event stream, a client that goes away
-// cancels its call, and a handler that throws becomes a JSON-RPC internal error with the request's id.
+// The Node face of the SDK's web-standard handlers (src/mcp/node-face.ts), with the 2026-07-28 handler on a real
+// node:http server: a JSON answer leaves in one piece with its Content-Length, a streamed answer as an event
+// stream, a client that goes away cancels its call, and a handler that throws becomes a JSON-RPC internal error
+// with the request's id. (2025 sessions go through the same face: sessions.test.ts, resumability.test.ts.)
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
@@ -9,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { modernHeaders, modernMessage } from '@mcp-stack/test-support/mcp-wire';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { nodeFaceOf } from '../src/mcp/node-face.ts';
+import { serveWithWebHandler, type WebHandler } from '../src/mcp/node-face.ts';
 
 let slowCancelled: (aborted: boolean) => void;
 const slowEnded = new Promise<boolean>((resolve) => (slowCancelled = resolve));
@@ -63,21 +64,14 @@ describe('the Node face of the 2026-07-28 handler', () => {
   let port: number;
   const errors: Error[] = [];
   before(async () => {
-    const face = nodeFaceOf(
-      createMcpHandler(() => buildServer(), { legacy: 'reject' }),
-      (error) => void errors.push(error),
-    );
-    const failing = nodeFaceOf(
-      {
-        fetch: async () => {
-          throw new Error('handler broke');
-        },
-      },
-      (error) => void errors.push(error),
-    );
+    const onerror = (error: Error) => void errors.push(error);
+    const handler = createMcpHandler(() => buildServer(), { legacy: 'reject' });
+    const failing: WebHandler = async () => {
+      throw new Error('handler broke');
+    };
     server = createServer(async (req, res) => {
       const body = await bodyOf(req);
-      await (req.headers['x-test-fail'] ? failing : face)(req, res, body);
+      await serveWithWebHandler(req.headers['x-test-fail'] ? failing : handler.fetch, req, res, body, onerror);
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');

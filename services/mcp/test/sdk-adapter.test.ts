@@ -1,10 +1,16 @@
 // The SDK seam (src/mcp/sdk-adapter.ts) relies on how the SDK drives a Transport. These tests fail when an SDK
 // upgrade changes that, so the upgrade is noticed here rather than as miscounted in-flight calls in production.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { InMemoryTransport, type JSONRPCMessage, McpServer } from '@modelcontextprotocol/server';
+import {
+  InMemoryTransport,
+  type JSONRPCMessage,
+  McpServer,
+  WebStandardStreamableHTTPServerTransport,
+} from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import { FORWARDED_OPTIONAL_MEMBERS, tapTransport } from '../src/mcp/sdk-adapter.ts';
 
@@ -12,24 +18,38 @@ import { FORWARDED_OPTIONAL_MEMBERS, tapTransport } from '../src/mcp/sdk-adapter
 const TRANSPORT_MEMBERS = ['start', 'send', 'close', 'onclose', 'onerror', 'onmessage', 'sessionId'];
 /** Members the session code calls on the SDK transport directly, never through the server. */
 const CALLED_DIRECTLY: Record<string, string[]> = {
-  NodeStreamableHTTPServerTransport: ['handleRequest', 'closeSSEStream', 'closeStandaloneSSEStream'],
+  WebStandardStreamableHTTPServerTransport: ['handleRequest', 'closeSSEStream', 'closeStandaloneSSEStream'],
   SSEServerTransport: ['handlePostMessage', 'handleMessage', 'validateRequestHeaders'],
 };
 
-const publicMembers = (cls: { prototype: object }) =>
-  Object.getOwnPropertyNames(cls.prototype)
-    .filter((name) => name !== 'constructor' && !name.startsWith('_'))
+/** Names a class declares `private` in its package's typings (not every SDK class marks them with a leading _). */
+function privateInTypings(cls: { name: string }, specifier: string): Set<string> {
+  const typings = readFileSync(fileURLToPath(import.meta.resolve(specifier)).replace(/\.mjs$/, '.d.mts'), 'utf8');
+  const start = typings.indexOf(`declare class ${cls.name} `);
+  if (start === -1) return new Set();
+  const body = typings.slice(start, typings.indexOf('\n}', start));
+  return new Set([...body.matchAll(/^\s*private (?:readonly )?(\w+)/gm)].map((match) => match[1] as string));
+}
+
+const publicMembers = (cls: { name: string; prototype: object }, specifier: string) => {
+  const hidden = privateInTypings(cls, specifier);
+  return Object.getOwnPropertyNames(cls.prototype)
+    .filter((name) => name !== 'constructor' && !name.startsWith('_') && !hidden.has(name))
     .sort();
+};
 
 describe('SDK seam: tapped transports', () => {
-  for (const cls of [NodeStreamableHTTPServerTransport, SSEServerTransport]) {
+  for (const [cls, specifier] of [
+    [WebStandardStreamableHTTPServerTransport, '@modelcontextprotocol/server'],
+    [SSEServerTransport, '@modelcontextprotocol/server-legacy/sse'],
+  ] as const) {
     it(`covers every public member of ${cls.name}`, () => {
       const known = new Set([
         ...TRANSPORT_MEMBERS,
         ...FORWARDED_OPTIONAL_MEMBERS,
         ...(CALLED_DIRECTLY[cls.name] ?? []),
       ]);
-      const unknown = publicMembers(cls).filter((name) => !known.has(name));
+      const unknown = publicMembers(cls, specifier).filter((name) => !known.has(name));
       assert.deepEqual(
         unknown,
         [],

@@ -1,58 +1,72 @@
-// The Node face of the SDK's web-standard handler (createMcpHandler), for requests whose JSON body express has
-// already parsed. It replaces toNodeHandler() from @modelcontextprotocol/node, which for such a request
-// serializes the parsed body back to JSON and wraps it in a web Request body that handler.fetch never reads (it is
-// handed `parsedBody`), then copies a JSON answer through the body stream's async iterator in chunked encoding.
-// Here the web Request carries what the handler does read (method, URL, headers, the abort signal), a JSON answer
-// is written in one piece with its Content-Length, and an event stream is copied as it comes, with backpressure.
-// Only the handler's public face is used: `fetch(request, { parsedBody })`.
+// The Node face of the SDK's web-standard handlers (createMcpHandler's `fetch`, a session transport's
+// `handleRequest`), for requests whose JSON body express has already parsed. It replaces the SDK's Node adapters
+// (toNodeHandler() and NodeStreamableHTTPServerTransport from @modelcontextprotocol/node). For such a request
+// toNodeHandler serializes the parsed body back to JSON and wraps it in a web Request body the handler never
+// reads (it is handed `parsedBody`), then copies a JSON answer through the body stream's async iterator in
+// chunked encoding; the session transport's Node wrapper, when an event stream has its first event but not yet
+// its second, waits a timer tick (≥ 1 ms) before sending anything, which a 2025 session with resumability on
+// paid on every call. Here the web Request carries what the handlers read (method, URL, headers, the abort
+// signal), a JSON answer is written in one piece with its Content-Length, and an event stream is copied as it
+// comes, with backpressure. Only the SDK's public faces are used.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { McpHttpHandler } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
 
-export type NodeFace = (req: IncomingMessage, res: ServerResponse, parsedBody: unknown) => Promise<void>;
+/** A web-standard MCP handler: createMcpHandler's `fetch`, or a session transport's `handleRequest`. */
+export type WebHandler = (request: Request, options: { parsedBody?: unknown }) => Promise<Response>;
+
+/** What a handler reports out of band (a refused message, a failed write): logged, never answered twice. */
+export function transportErrorLog(logger: Logger): (error: Error) => void {
+  return (error) => logger.warn({ err: { message: error.message, name: error.name } }, 'MCP transport error');
+}
 
 /** Headers of the body express consumed: they describe bytes the web Request does not carry. */
 const BODY_FRAMING = new Set(['content-length', 'content-encoding', 'transfer-encoding']);
 
-export function nodeFaceOf(handler: Pick<McpHttpHandler, 'fetch'>, onerror: (error: Error) => void): NodeFace {
-  return async (req, res, parsedBody) => {
-    const abort = new AbortController();
-    let answered = false;
-    // The client going away cancels the exchange (the SDK closes its per-request transport on this signal).
-    res.once('close', () => {
-      if (!answered) abort.abort();
-    });
-    let response: Response;
-    try {
-      response = await handler.fetch(webRequestOf(req, abort.signal), { parsedBody });
-    } catch (error) {
-      onerror(error instanceof Error ? error : new Error(String(error)));
-      response = Response.json(
-        { jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: echoableId(parsedBody) },
-        { status: 500 },
-      );
-    }
-    if (res.destroyed) {
-      answered = true;
-      await response.body?.cancel().catch(() => undefined);
-      return;
-    }
-    for (const [name, value] of response.headers) res.setHeader(name, value);
-    res.statusCode = response.status;
-    if (response.body === null) {
-      answered = true;
-      res.end();
-    } else if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
-      res.flushHeaders();
-      await copyStream(response.body, res);
-      answered = true;
-      res.end();
-    } else {
-      const body = Buffer.from(await response.arrayBuffer());
-      answered = true;
-      res.setHeader('Content-Length', body.length);
-      res.end(body);
-    }
-  };
+/** Serves one Node request with `handler`; `parsedBody` is what express parsed (undefined without a body). */
+export async function serveWithWebHandler(
+  handler: WebHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  parsedBody: unknown,
+  onerror: (error: Error) => void,
+): Promise<void> {
+  const abort = new AbortController();
+  let answered = false;
+  // The client going away cancels the exchange (the SDK closes its per-request transport on this signal).
+  res.once('close', () => {
+    if (!answered) abort.abort();
+  });
+  let response: Response;
+  try {
+    response = await handler(webRequestOf(req, abort.signal), { parsedBody });
+  } catch (error) {
+    onerror(error instanceof Error ? error : new Error(String(error)));
+    response = Response.json(
+      { jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: echoableId(parsedBody) },
+      { status: 500 },
+    );
+  }
+  if (res.destroyed) {
+    answered = true;
+    await response.body?.cancel().catch(() => undefined);
+    return;
+  }
+  for (const [name, value] of response.headers) res.setHeader(name, value);
+  res.statusCode = response.status;
+  if (response.body === null) {
+    answered = true;
+    res.end();
+  } else if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    res.flushHeaders();
+    await copyStream(response.body, res);
+    answered = true;
+    res.end();
+  } else {
+    const body = Buffer.from(await response.arrayBuffer());
+    answered = true;
+    res.setHeader('Content-Length', body.length);
+    res.end(body);
+  }
 }
 
 function webRequestOf(req: IncomingMessage, signal: AbortSignal): Request {

@@ -14,7 +14,7 @@ import { type Request, type RequestHandler, type Response, Router } from 'expres
 import type { AppDeps } from '../deps.ts';
 import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
 import type { Lifecycle } from '../runtime/lifecycle.ts';
-import { nodeFaceOf } from './node-face.ts';
+import { serveWithWebHandler, transportErrorLog } from './node-face.ts';
 import { createServerBuilder } from './server-factory.ts';
 import { bodyCarriesClientInfo, createServerPool } from './server-pool.ts';
 import { SessionManager } from './sessions/index.ts';
@@ -54,8 +54,7 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     : createServerPool(buildServer, { maxIdle: POOL_MAX_IDLE, carriesClientInfo: () => clientInfo.getStore() === true })
         .factory;
 
-  const onerror = (error: Error) =>
-    logger.warn({ err: { message: error.message, name: error.name } }, 'MCP transport error');
+  const onerror = transportErrorLog(logger);
   // MCP_STATELESS=true (multi-replica): the SDK serves 2025 requests statelessly too (no session to pin to a
   // replica). Otherwise 2025 traffic is routed to sessions in front of it and the handler serves 2026-07-28 only.
   const handler = createMcpHandler(factory, {
@@ -64,7 +63,6 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     onerror,
     legacy: config.mcp.stateless ? 'stateless' : 'reject',
   });
-  const nodeHandler = nodeFaceOf(handler, onerror);
 
   const serveStateless = async (req: Request, res: Response) => {
     // The HTTP exchange is the whole call: it is in flight until the response closes. Except a 2026-07-28
@@ -75,7 +73,9 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
       res.once('close', done);
     }
     lifecycle.trackStream(res, 'streamable-stateless');
-    await clientInfo.run(bodyCarriesClientInfo(req.body), () => nodeHandler(req, res, req.body));
+    await clientInfo.run(bodyCarriesClientInfo(req.body), () =>
+      serveWithWebHandler(handler.fetch, req, res, req.body, onerror),
+    );
   };
 
   // Checks every JSON-RPC body before a transport sees it: the SDK re-serializes and walks bodies recursively,

@@ -1,7 +1,7 @@
 // Static bearer-token auth. The token is compared in constant time (SHA-256 digests, so lengths never leak
 // either); a failure answers 401 with a WWW-Authenticate challenge that points at our RFC 9728 document, and a
 // body in the route's error format whose message says what was wrong with the token.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../../config/index.ts';
 import { JsonRpcCode, sendError } from '../../runtime/jsonrpc-error.ts';
@@ -9,7 +9,7 @@ import { JsonRpcCode, sendError } from '../../runtime/jsonrpc-error.ts';
 export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource';
 const MCP_RESOURCE_PATH = '/mcp';
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+const digest = (value: string) => hash('sha256', value, 'buffer');
 
 /**
  * The origin this request reached, as the client sees it. Behind a trusted proxy Express reads

@@ -1,7 +1,7 @@
 // Stateful MCP sessions: 2025 Streamable HTTP clients (Mcp-Session-Id) and 2024-11-05 HTTP+SSE clients. Each
 // session owns one McpServer and one transport. The jobs live apart: registry.ts (open sessions, cap, close),
 // streamable.ts and legacy-sse.ts (the two transports), in-flight.ts (calls shutdown waits for), reaper.ts (idle).
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import { openLegacySse, postLegacyMessage } from './legacy-sse.ts';
 import { reapIdle, startReaper } from './reaper.ts';
@@ -45,7 +45,8 @@ export class SessionManager {
    */
   endIdleStreams(): void {
     for (const session of this.#registry.values()) {
-      if (session.transport instanceof NodeStreamableHTTPServerTransport) session.transport.closeStandaloneSSEStream();
+      if (session.transport instanceof WebStandardStreamableHTTPServerTransport)
+        session.transport.closeStandaloneSSEStream();
     }
   }
 

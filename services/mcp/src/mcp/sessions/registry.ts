@@ -1,8 +1,7 @@
 // The open sessions: capped (503 past MCP_MAX_SESSIONS), counted in metrics and logs, closed exactly once.
 
 import type { ServerResponse } from 'node:http';
-import type { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import type { McpServer } from '@modelcontextprotocol/server';
+import type { McpServer, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import type { Response } from 'express';
 import type { Logger } from 'pino';
@@ -20,7 +19,7 @@ export interface Session {
   id: string;
   kind: SessionKind;
   server: McpServer;
-  transport: NodeStreamableHTTPServerTransport | SSEServerTransport;
+  transport: WebStandardStreamableHTTPServerTransport | SSEServerTransport;
   inFlight: InFlight;
   lastActivity: number;
   /** HTTP requests (including open GET streams) currently attached to the session. */

@@ -1,10 +1,10 @@
 // 2025 Streamable HTTP sessions (Mcp-Session-Id): initialize opens one, every later request carries its id.
 import { randomUUID } from 'node:crypto';
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import { isInitializeRequest } from '@modelcontextprotocol/server';
+import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import { JsonRpcCode } from '../../runtime/jsonrpc-error.ts';
 import { BoundedEventStore } from '../event-store.ts';
+import { serveWithWebHandler, transportErrorLog } from '../node-face.ts';
 import { trackInFlight } from './in-flight.ts';
 import type { SessionDeps, SessionRegistry } from './registry.ts';
 
@@ -29,7 +29,7 @@ export async function handleStreamable(
     if (!session) return;
     registry.attach(session, res);
     deps.lifecycle.trackStream(res, KIND);
-    await (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, req.body);
+    await serve(session.transport as WebStandardStreamableHTTPServerTransport, req, res, deps);
     return;
   }
 
@@ -60,7 +60,7 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
   const eventStore = config.mcp.resumability
     ? new BoundedEventStore({ maxEvents: config.mcp.eventStoreMaxEvents, budget: registry.eventBudget })
     : undefined;
-  const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+  const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: () => randomUUID(),
     eventStore,
     retryInterval: SSE_RETRY_MS,
@@ -94,7 +94,7 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
   await server.connect(inFlight.transport);
   lifecycle.trackStream(res, KIND);
   try {
-    await transport.handleRequest(req, res, req.body);
+    await serve(transport, req, res, deps);
   } finally {
     if (!registered) {
       // The initialize was refused (bad params, bad headers): nothing to keep.
@@ -103,4 +103,19 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
       metrics.sessionsRejected.inc({ reason: 'initialize_failed' });
     }
   }
+}
+
+function serve(
+  transport: WebStandardStreamableHTTPServerTransport,
+  req: Request,
+  res: Response,
+  deps: SessionDeps,
+): Promise<void> {
+  return serveWithWebHandler(
+    (request, options) => transport.handleRequest(request, options),
+    req,
+    res,
+    req.body,
+    transportErrorLog(deps.logger),
+  );
 }
