@@ -9,6 +9,7 @@
 // signal), a JSON answer is written in one piece with its Content-Length, and an event stream is copied as it
 // comes, with backpressure. Only the SDK's public faces are used.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 
 /** A web-standard MCP handler: createMcpHandler's `fetch`, or a session transport's `handleRequest`. */
@@ -57,7 +58,6 @@ export async function serveWithWebHandler(
     answered = true;
     res.end();
   } else if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
-    res.flushHeaders();
     await copyStream(response.body, res);
     answered = true;
     res.end();
@@ -81,16 +81,24 @@ function webRequestOf(req: IncomingMessage, signal: AbortSignal): Request {
   return new Request(`http://${host}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, signal });
 }
 
-/** Copies a web stream into the response until it ends or the client goes away, waiting whenever the socket is full. */
+/**
+ * Copies a web stream into the response until it ends or the client goes away, waiting whenever the socket is
+ * full. The headers leave with the first event when it is already there (an answer's priming event), else at
+ * once, so that a client waiting on a quiet stream sees it open.
+ */
 async function copyStream(body: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
   const reader = body.getReader();
   const cancel = () => void reader.cancel().catch(() => undefined);
   res.once('close', cancel);
   try {
+    let next = reader.read();
+    // A chunk already in the stream is read within microtasks, before the next turn of the event loop.
+    if ((await Promise.race([next, nextTurn(NOT_YET)])) === NOT_YET) res.flushHeaders();
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await next;
       if (done || res.destroyed) return;
       if (!res.write(value)) await drainedOrClosed(res);
+      next = reader.read();
     }
   } catch {
     // The stream failed or was cancelled: the response ends here either way.
@@ -98,6 +106,8 @@ async function copyStream(body: ReadableStream<Uint8Array>, res: ServerResponse)
     res.off('close', cancel);
   }
 }
+
+const NOT_YET = Symbol('no chunk yet');
 
 function drainedOrClosed(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
