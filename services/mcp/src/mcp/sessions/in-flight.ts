@@ -1,14 +1,6 @@
 // Counts each JSON-RPC request a session's transport receives as in-flight work until its response is sent, so
 // shutdown waits for calls that answer on a stream (legacy SSE answers after POST /messages returned 202).
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCNotification,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-  type JSONRPCMessage,
-  type RequestId,
-  type Transport,
-} from '@modelcontextprotocol/server';
+import type { RequestId, Transport } from '@modelcontextprotocol/server';
 import type { Lifecycle } from '../../runtime/lifecycle.ts';
 import { tapTransport } from '../sdk-adapter.ts';
 
@@ -35,24 +27,26 @@ export function trackInFlight(
     for (const end of pending.values()) end();
     pending.clear();
   };
+  // Every message seen here was validated by the SDK transport that received it, or built by the SDK to send:
+  // it is told apart by its members (the SDK's type guards would validate it with zod again, on every message).
   const tapped = tapTransport(transport, {
     received(message) {
-      const cancelled = cancelledRequestId(message);
-      if (cancelled !== undefined && pending.has(cancelled)) {
+      if (!('method' in message)) return;
+      if (!('id' in message) || message.id === undefined) {
+        const cancelled = cancelledRequestId(message);
+        if (cancelled === undefined || !pending.has(cancelled)) return;
         pending.get(cancelled)?.();
         pending.delete(cancelled);
         onCancelled?.(cancelled);
         return;
       }
-      if (!isJSONRPCRequest(message)) return;
       pending.get(message.id)?.();
       pending.set(message.id, lifecycle.begin());
     },
     sent(message) {
-      if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id !== undefined) {
-        pending.get(message.id)?.();
-        pending.delete(message.id);
-      }
+      if ('method' in message || message.id === undefined) return;
+      pending.get(message.id)?.();
+      pending.delete(message.id);
     },
     closed() {
       abandon();
@@ -63,8 +57,8 @@ export function trackInFlight(
 }
 
 /** The request a notifications/cancelled message cancels, if it is one. */
-function cancelledRequestId(message: JSONRPCMessage): RequestId | undefined {
-  if (!isJSONRPCNotification(message) || message.method !== 'notifications/cancelled') return undefined;
-  const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
+function cancelledRequestId(notification: { method: string; params?: unknown }): RequestId | undefined {
+  if (notification.method !== 'notifications/cancelled') return undefined;
+  const requestId = (notification.params as { requestId?: unknown } | undefined)?.requestId;
   return typeof requestId === 'string' || typeof requestId === 'number' ? requestId : undefined;
 }
