@@ -51,7 +51,8 @@ const modePrefixes = process.env.BENCH_MODES?.split(',')
   .filter(Boolean);
 const timing = {
   warmupS: Number(process.env.BENCH_WARMUP_S ?? (quick ? 1 : 2)),
-  durationS: Number(process.env.BENCH_DURATION_S ?? (quick ? 3 : 6)),
+  durationS: Number(process.env.BENCH_DURATION_S ?? (quick ? 3 : 4)),
+  rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
   leakRequests: Number(process.env.BENCH_LEAK_REQUESTS ?? (quick ? 20_000 : 100_000)),
   leakMaxS: Number(process.env.BENCH_LEAK_MAX_S ?? (quick ? 30 : 90)),
 };

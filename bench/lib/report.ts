@@ -201,9 +201,7 @@ export function markdown(results: Results): string {
   for (const v of results.targets) lines.push(`| ${v.target} | ${v.measured} | ${yes(v.met)} |`);
   lines.push('');
 
-  lines.push(
-    `#### 1. tools/call throughput and latency (${results.settings.durationS} s per point after ${results.settings.warmupS} s warm-up)`,
-  );
+  lines.push(`#### 1. tools/call throughput and latency (${throughputTiming(results.settings)})`);
   lines.push('');
   lines.push(
     '| mode | server | c | req/s | × bare | × ceiling | p50 ms | p99 ms | p99 × bare | server CPU | CPU µs/req | × bare | errors |',
@@ -357,4 +355,11 @@ export function markdown(results: Results): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+function throughputTiming(settings: Record<string, unknown>): string {
+  const rounds = Number(settings.rounds ?? 1);
+  const each = `${settings.durationS} s after ${settings.warmupS} s warm-up`;
+  if (rounds <= 1) return each;
+  return `${rounds} rounds per point, the servers interleaved in alternating order, each ${settings.durationS} s after a warm-up (${settings.warmupS} s in the first round, 1 s later); each row is its median round`;
 }

@@ -8,6 +8,8 @@ import type { Target } from '../targets.ts';
 export const CONCURRENCIES = [1, 16, 64];
 
 export interface ThroughputPoint extends MeasuredLoad {
+  /** Requests per second of every round, in the order run (the point's figures are the median round's). */
+  roundsRps: number[];
   mode: string;
   target: string;
   label: string;
@@ -40,6 +42,8 @@ export interface ModeSpec {
 export interface Timing {
   warmupS: number;
   durationS: number;
+  /** Rounds per point (the servers interleaved); the point is the round with the median rate. */
+  rounds: number;
   leakRequests: number;
   /** Upper bound on one leak check's load time, so a starved machine cannot stretch the run without limit. */
   leakMaxS: number;
@@ -68,13 +72,23 @@ export async function measureMode(
     for (const target of spec.targets) prepared.push(await prepare(target, servers.get(target)!, spec.protocol));
     const points: ThroughputPoint[] = [];
     for (const connections of CONCURRENCIES) {
+      // Rounds interleave the servers (the order reverses every round), so a change in the machine's speed during
+      // the run falls on all of them alike; each point is the round with the median rate.
+      const rounds = new Map<PreparedTarget, MeasuredLoad[]>(prepared.map((p) => [p, []]));
+      for (let round = 0; round < timing.rounds; round++) {
+        for (const p of round % 2 === 0 ? prepared : [...prepared].reverse()) {
+          const tag = `${spec.mode}-${p.target.id}-c${connections}-r${round + 1}`;
+          await applyLoad(p, connections, round === 0 ? timing.warmupS : 1, `${tag}-warmup`);
+          rounds.get(p)?.push(await applyLoad(p, connections, timing.durationS, tag));
+        }
+      }
       for (const p of prepared) {
-        const tag = `${spec.mode}-${p.target.id}-c${connections}`;
-        await applyLoad(p, connections, timing.warmupS, `${tag}-warmup`);
-        const result = await applyLoad(p, connections, timing.durationS, tag);
+        const all = rounds.get(p) ?? [];
+        const result = medianByRate(all);
         log(
           `  ${p.target.id.padEnd(18)} c=${String(connections).padEnd(3)} ${result.rps.toFixed(0).padStart(6)} req/s  ` +
             `p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  cpu ${result.serverCpu.toFixed(2)}` +
+            (all.length > 1 ? `  (rounds: ${all.map((r) => r.rps.toFixed(0)).join(', ')} req/s)` : '') +
             (result.failures ? `  FAILURES ${result.failures}: ${result.firstFailure}` : ''),
         );
         points.push({
@@ -85,6 +99,7 @@ export async function measureMode(
           kind: p.target.kind,
           connections,
           toolCalled: p.target.call.name,
+          roundsRps: all.map((r) => r.rps),
         });
       }
     }
@@ -148,4 +163,12 @@ async function leakCheck(
     rssAfterBytes: after,
     growth,
   };
+}
+
+/** The round with the median rate (the lower middle one of an even count): its latencies and CPU belong to it. */
+function medianByRate(results: MeasuredLoad[]): MeasuredLoad {
+  const sorted = [...results].sort((a, b) => a.rps - b.rps);
+  const middle = sorted[Math.floor((sorted.length - 1) / 2)];
+  if (!middle) throw new Error('a throughput point has no rounds');
+  return middle;
 }
