@@ -38,6 +38,15 @@ describe('BoundedEventStore', () => {
     assert.deepEqual(await replay(store, first), { stream: 'a', seen: [4, 5, 6] });
   });
 
+  it('keeps what was sent, not the live message object', async () => {
+    const store = new BoundedEventStore({ maxEvents: 10, budget: roomy() });
+    const first = await store.storeEvent('a', note(1));
+    const params = { n: 2 };
+    await store.storeEvent('a', { jsonrpc: '2.0', method: 'notifications/message', params });
+    params.n = 99;
+    assert.deepEqual(await replay(store, first), { stream: 'a', seen: [2] });
+  });
+
   it('refuses an event id it never issued', async () => {
     const store = new BoundedEventStore({ maxEvents: 3, budget: roomy() });
     await assert.rejects(replay(store, 'made-up'), /Unknown Last-Event-ID/);

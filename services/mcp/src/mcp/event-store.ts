@@ -8,8 +8,11 @@ import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontex
 
 interface StoredEvent {
   streamId: StreamId;
-  message: JSONRPCMessage;
-  bytes: number;
+  /**
+   * The message as JSON text: its length is what the budgets count, and it is what the event costs to keep (the
+   * message object itself takes several times its JSON length on the heap). Replays are rare; they parse it.
+   */
+  json: string;
   /** Position in the shared budget's age order. */
   ledgerKey: number;
 }
@@ -85,11 +88,12 @@ export class BoundedEventStore implements EventStore {
     // The id encodes the stream so a replay knows where the event belongs even after eviction.
     const eventId = `${this.#prefix}-${(++this.#counter).toString(36)}_${streamId}`;
     if (this.#maxEvents === 0) return eventId;
-    // Measured as serialized JSON: what the message costs to keep and to replay. A message alone over the
-    // session's share is not kept at all (a replay would resend the rest without it).
-    const bytes = JSON.stringify(message).length;
+    // Kept and measured as JSON text. A message alone over the session's share is not kept at all (a replay
+    // would resend the rest without it).
+    const json = JSON.stringify(message);
+    const bytes = json.length;
     if (bytes > this.#budget.limits.maxBytesPerSession) return eventId;
-    const event: StoredEvent = { streamId, message, bytes, ledgerKey: -1 };
+    const event: StoredEvent = { streamId, json, ledgerKey: -1 };
     this.#events.set(eventId, event);
     this.#bytes += bytes;
     event.ledgerKey = this.#budget.added(this, eventId, bytes);
@@ -104,8 +108,8 @@ export class BoundedEventStore implements EventStore {
     const event = this.#events.get(eventId);
     if (!event) return;
     this.#events.delete(eventId);
-    this.#bytes -= event.bytes;
-    this.#budget.removed(event.ledgerKey, event.bytes);
+    this.#bytes -= event.json.length;
+    this.#budget.removed(event.ledgerKey, event.json.length);
   }
 
   /** Gives every byte back to the shared budget (the session is gone). */
@@ -130,7 +134,8 @@ export class BoundedEventStore implements EventStore {
     // held for that stream is replayed instead of nothing.
     const lastSeq = sequenceOf(lastEventId);
     for (const [eventId, event] of this.#events) {
-      if (event.streamId === streamId && sequenceOf(eventId) > lastSeq) await send(eventId, event.message);
+      if (event.streamId === streamId && sequenceOf(eventId) > lastSeq)
+        await send(eventId, JSON.parse(event.json) as JSONRPCMessage);
     }
     return streamId;
   }
