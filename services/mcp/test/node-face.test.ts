@@ -71,7 +71,9 @@ describe('the Node face of the 2026-07-28 handler', () => {
     };
     server = createServer(async (req, res) => {
       const body = await bodyOf(req);
-      await serveWithWebHandler(req.headers['x-test-fail'] ? failing : handler.fetch, req, res, body, onerror);
+      await serveWithWebHandler(req.headers['x-test-fail'] ? failing : handler.fetch, req, res, body, onerror, {
+        abortOnClose: true,
+      });
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');

@@ -23,23 +23,33 @@ export function transportErrorLog(logger: Logger): (error: Error) => void {
 /** Headers of the body express consumed: they describe bytes the web Request does not carry. */
 const BODY_FRAMING = new Set(['content-length', 'content-encoding', 'transfer-encoding']);
 
-/** Serves one Node request with `handler`; `parsedBody` is what express parsed (undefined without a body). */
+/**
+ * Serves one Node request with `handler`; `parsedBody` is what express parsed (undefined without a body).
+ * `abortOnClose`: give the web Request a signal that aborts when the client goes away, for a handler that reads
+ * it (createMcpHandler closes the exchange on it). A session transport never reads it, and a signal is not free:
+ * undici registers every Request that follows one for finalization, which keeps it alive into the old generation.
+ * Its event streams end when the client goes away regardless (the copy cancels them).
+ */
 export async function serveWithWebHandler(
   handler: WebHandler,
   req: IncomingMessage,
   res: ServerResponse,
   parsedBody: unknown,
   onerror: (error: Error) => void,
+  { abortOnClose }: { abortOnClose: boolean },
 ): Promise<void> {
-  const abort = new AbortController();
   let answered = false;
-  // The client going away cancels the exchange (the SDK closes its per-request transport on this signal).
-  res.once('close', () => {
-    if (!answered) abort.abort();
-  });
+  let signal: AbortSignal | undefined;
+  if (abortOnClose) {
+    const abort = new AbortController();
+    signal = abort.signal;
+    res.once('close', () => {
+      if (!answered) abort.abort();
+    });
+  }
   let response: Response;
   try {
-    response = await handler(webRequestOf(req, abort.signal), { parsedBody });
+    response = await handler(webRequestOf(req, signal), { parsedBody });
   } catch (error) {
     onerror(error instanceof Error ? error : new Error(String(error)));
     response = Response.json(
@@ -69,7 +79,7 @@ export async function serveWithWebHandler(
   }
 }
 
-function webRequestOf(req: IncomingMessage, signal: AbortSignal): Request {
+function webRequestOf(req: IncomingMessage, signal: AbortSignal | undefined): Request {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
@@ -78,7 +88,9 @@ function webRequestOf(req: IncomingMessage, signal: AbortSignal): Request {
     headers.append(name, raw[i + 1] as string);
   }
   const host = req.headers.host ?? req.headers[':authority'] ?? 'localhost';
-  return new Request(`http://${host}${req.url ?? '/'}`, { method: req.method ?? 'GET', headers, signal });
+  const init: RequestInit = { method: req.method ?? 'GET', headers };
+  if (signal !== undefined) init.signal = signal;
+  return new Request(`http://${host}${req.url ?? '/'}`, init);
 }
 
 /**

@@ -74,7 +74,7 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     }
     lifecycle.trackStream(res, 'streamable-stateless');
     await clientInfo.run(bodyCarriesClientInfo(req.body), () =>
-      serveWithWebHandler(handler.fetch, req, res, req.body, onerror),
+      serveWithWebHandler(handler.fetch, req, res, req.body, onerror, { abortOnClose: true }),
     );
   };
 

@@ -117,5 +117,6 @@ function serve(
     res,
     req.body,
     transportErrorLog(deps.logger),
+    { abortOnClose: false },
   );
 }
