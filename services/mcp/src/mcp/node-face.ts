@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { JsonRpcCode } from '../runtime/jsonrpc-error.ts';
 
 /** A web-standard MCP handler: createMcpHandler's `fetch`, or a session transport's `handleRequest`. */
 export type WebHandler = (request: Request, options: { parsedBody?: unknown }) => Promise<Response>;
@@ -53,7 +54,11 @@ export async function serveWithWebHandler(
   } catch (error) {
     onerror(error instanceof Error ? error : new Error(String(error)));
     response = Response.json(
-      { jsonrpc: '2.0', error: { code: -32603, message: 'Internal server error' }, id: echoableId(parsedBody) },
+      {
+        jsonrpc: '2.0',
+        error: { code: JsonRpcCode.InternalError, message: 'Internal server error' },
+        id: echoableId(parsedBody),
+      },
       { status: 500 },
     );
   }
