@@ -7,7 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import helmet from 'helmet';
-import { API_HELMET_OPTIONS, DOCS_HELMET_OPTIONS, securityHeaders } from '../src/http/middleware/security.ts';
+import {
+  API_HELMET_OPTIONS,
+  API_SECURITY_HEADERS,
+  DOCS_HELMET_OPTIONS,
+  securityHeaders,
+} from '../src/http/middleware/security.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { startFakeOllama } from './helpers/fake-ollama.ts';
 import {
@@ -233,6 +238,31 @@ describe('HTTP edge', () => {
       assert.equal(res.headers.get('x-powered-by'), null);
       assert.equal(res.headers.get('strict-transport-security'), null, 'HSTS is the TLS-terminating proxy’s job');
     });
+
+    it('sends an API response (JSON, event stream) only the headers that protect it; /docs gets the document set', async () => {
+      const documentOnly = ['cross-origin-opener-policy', 'origin-agent-cluster', 'x-dns-prefetch-control'];
+      const posted = await fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...json, ...authHeaders() },
+        body: JSON.stringify(initializeBody()),
+      });
+      const stream = await fetch(`${svc.baseUrl}/sse`, {
+        headers: { Accept: 'text/event-stream', ...authHeaders() },
+      });
+      for (const [what, res] of [
+        ['POST /mcp', posted],
+        ['GET /sse', stream],
+      ] as const) {
+        assert.equal(res.status, 200, what);
+        for (const name of API_SECURITY_HEADERS) assert.ok(res.headers.has(name), `${what}: ${name}`);
+        assert.equal(res.headers.get('x-frame-options'), 'DENY', what);
+        for (const name of documentOnly) assert.equal(res.headers.get(name), null, `${what}: no ${name}`);
+        await res.body?.cancel();
+      }
+      const docs = await fetch(`${svc.baseUrl}/docs/`);
+      for (const name of documentOnly) assert.ok(docs.headers.has(name), `/docs: ${name}`);
+      await docs.body?.cancel();
+    });
   });
 
   describe('health', () => {
@@ -367,7 +397,7 @@ describe('security headers', () => {
         ['/docs/', docsHelmet],
       ] as const) {
         const expected = securityOf(await fetch(`${reference.url}${path}`));
-        assert.ok(expected.length >= 10, `helmet set ${expected.length} headers`);
+        assert.ok(expected.length >= (reference === apiHelmet ? 5 : 10), `helmet set ${expected.length} headers`);
         assert.deepEqual(securityOf(await fetch(`${ours.url}${path}`)), expected, path);
       }
     } finally {

@@ -73,12 +73,34 @@ export function corsPolicy(config: Config): RequestHandler {
 
 // No HSTS from here: TLS ends at the proxy, which sets HSTS in production; sent from the app it would pin
 // *.localhost to https in developers' browsers.
-/** The API answers JSON and event streams only: the strict CSP applies everywhere but /docs. */
+/**
+ * The API answers JSON and event streams only: the headers that protect such a response (nothing rendered, framed,
+ * sniffed or embedded cross-site; no referrer), everywhere but /docs. helmet's document-only headers (COOP,
+ * Origin-Agent-Cluster, X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies,
+ * X-XSS-Protection) mean nothing on them, and a long-lived stream would keep them in memory for its whole life.
+ */
 export const API_HELMET_OPTIONS = {
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   crossOriginResourcePolicy: { policy: 'same-site' },
+  referrerPolicy: { policy: 'no-referrer' },
+  xContentTypeOptions: true,
+  xFrameOptions: { action: 'deny' },
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
   strictTransportSecurity: false,
 } satisfies HelmetOptions;
+/** What API_HELMET_OPTIONS sets, by name (security.test.ts holds the API's responses to it). */
+export const API_SECURITY_HEADERS = [
+  'Content-Security-Policy',
+  'Cross-Origin-Resource-Policy',
+  'Referrer-Policy',
+  'X-Content-Type-Options',
+  'X-Frame-Options',
+] as const;
 /**
  * The interactive /docs page (Swagger UI): our own scripts and styles only (it sets inline styles on elements,
  * and shows data: images), fetches only from this origin.
