@@ -1,5 +1,5 @@
-// The node:http fast path (src/http/fast-path.ts) serves /mcp and POST /messages without Express's router. It must
-// answer exactly as the Express app alone does: every case below is sent to two servers built from the same
+// The node:http fast path (src/http/fast-path.ts) serves /mcp, POST /messages and GET /sse without Express's router.
+// It must answer exactly as the Express app alone does: every case below is sent to two servers built from the same
 // configuration, one running the service's listener and one running only its Express app, and the answers
 // (status, headers, body) must match once the values that differ on every request (ids, dates) are masked.
 import assert from 'node:assert/strict';
@@ -126,6 +126,9 @@ const CASES: Case[] = [
   ],
   ['a legacy message without a session', 'POST', '/messages', json, '{"jsonrpc":"2.0","id":1,"method":"ping"}'],
   ['GET /messages (not an MCP route)', 'GET', '/messages', { ...auth, Host: 'localhost' }],
+  ['a legacy SSE stream', 'GET', '/sse', { ...auth, Host: 'localhost', Accept: 'text/event-stream' }],
+  ['a legacy SSE stream without a token', 'GET', '/sse', { Host: 'localhost', Accept: 'text/event-stream' }],
+  ['POST /sse (not an MCP route)', 'POST', '/sse', json, '{}'],
   ['/MCP (case folded by Express)', 'POST', '/MCP', modernHeaders, modernCall],
   ['/mcp/ (trailing slash)', 'POST', '/mcp/', modernHeaders, modernCall],
 ];
@@ -186,6 +189,9 @@ describe('the MCP fast path answers as the Express app does', () => {
       (await servers.compare('OPTIONS', '/mcp', { Host: 'localhost', Origin: 'http://localhost' })).status,
       204,
     );
+    const stream = await servers.compare('GET', '/sse', { ...auth, Host: 'localhost', Accept: 'text/event-stream' });
+    assert.equal(stream.status, 200);
+    assert.match(stream.body, /^event: endpoint\ndata: \/messages\?sessionId=/);
   });
 
   it('while draining: 503 with Retry-After on both', async () => {
@@ -209,14 +215,12 @@ describe('the MCP fast path with other settings', () => {
     }
   });
 
-  it('MCP_LEGACY_SSE=false: /messages answers that the transport is off, on every method', async () => {
+  it('MCP_LEGACY_SSE=false: /sse and /messages answer that the transport is off, on every method', async () => {
     const servers = await pair({ MCP_LEGACY_SSE: 'false' });
     try {
-      for (const method of ['POST', 'GET', 'DELETE'])
-        assert.equal(
-          (await servers.compare(method, '/messages', json, method === 'POST' ? '{}' : undefined)).status,
-          404,
-        );
+      for (const path of ['/sse', '/messages'])
+        for (const method of ['POST', 'GET', 'DELETE'])
+          assert.equal((await servers.compare(method, path, json, method === 'POST' ? '{}' : undefined)).status, 404);
     } finally {
       await servers.close();
     }

@@ -10,8 +10,8 @@
 //   /docs page shell                        no auth (static; it asks the user for the token)
 //   bearer auth                             everything below (/metrics too, unless MCP_METRICS_PUBLIC=true)
 //   JSON body (415/413/-32700)              MCP routes and the REST façade
-// The MCP routes themselves (/mcp, POST /messages) are served by the same middleware without Express's router:
-// the node:http listener (fast-path.ts) runs the chain below for them, built from the same instances.
+// The MCP routes themselves (/mcp, POST /messages, GET /sse) are served by the same middleware without Express's
+// router: the node:http listener (fast-path.ts) runs the chain below for them, built from the same instances.
 import type { RequestListener } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import type { AppDeps } from '../deps.ts';

@@ -141,6 +141,9 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
   const postLegacyMessage = async (req: Request, res: Response) => {
     await sessions.postLegacyMessage(req, res);
   };
+  const openLegacySse = async (_req: Request, res: Response) => {
+    await sessions.openLegacySse(res, LEGACY_MESSAGES_PATH);
+  };
   // Switched off (MCP_LEGACY_SSE=false): say so in the route's contract, so a 2024-11-05 client learns why.
   const legacySseOff: RequestHandler = (_req, res) => {
     sendJsonRpcError(
@@ -155,9 +158,7 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
   router.post([MCP_PATH, LEGACY_MESSAGES_PATH], checkMessage);
   router.all(MCP_PATH, serveMcp);
   if (config.mcp.legacySse) {
-    router.get(LEGACY_SSE_PATH, async (_req, res) => {
-      await sessions.openLegacySse(res, LEGACY_MESSAGES_PATH);
-    });
+    router.get(LEGACY_SSE_PATH, openLegacySse);
     router.post(LEGACY_MESSAGES_PATH, postLegacyMessage);
   } else {
     router.all([LEGACY_SSE_PATH, LEGACY_MESSAGES_PATH], legacySseOff);
@@ -168,9 +169,14 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
   const mcpOther = [serveMcp];
   const messagesPost = [checkMessage, config.mcp.legacySse ? postLegacyMessage : legacySseOff];
   const messagesOther = config.mcp.legacySse ? undefined : [legacySseOff];
+  // GET (and HEAD, which Express's router.get answers too) opens a stream that may stay for hours: served here, it
+  // keeps none of the router's per-request closures alive for that long.
+  const sseGet = config.mcp.legacySse ? [openLegacySse] : [legacySseOff];
+  const sseOther = config.mcp.legacySse ? undefined : [legacySseOff];
   const handlersFor = (method: string, path: string) => {
     if (path === MCP_PATH) return method === 'POST' ? mcpPost : mcpOther;
     if (path === LEGACY_MESSAGES_PATH) return method === 'POST' ? messagesPost : messagesOther;
+    if (path === LEGACY_SSE_PATH) return method === 'GET' || method === 'HEAD' ? sseGet : sseOther;
     return undefined;
   };
 
