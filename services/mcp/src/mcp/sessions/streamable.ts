@@ -55,6 +55,12 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
   const { config, buildServer, lifecycle, logger, metrics } = deps;
   const release = registry.reserve();
   let registered = false;
+  // The callbacks below live as long as the session, and closures share their scope's variables: none of them may
+  // name req or res, or every idle session would keep its initialize request and response (headers, body, socket
+  // objects) alive. The one that needs the response takes it from here, emptied once the initialize was answered.
+  const requestedVersion = (req.body as { params?: { protocolVersion?: unknown } } | undefined)?.params
+    ?.protocolVersion;
+  const initializing: { res?: Response } = { res };
   const server = buildServer();
   // MCP_RESUMABILITY=false: no event store, so no replay after a lost stream and nothing stored per message.
   const eventStore = config.mcp.resumability
@@ -69,12 +75,8 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
     onsessioninitialized: (id) => {
       release();
       registered = true;
-      const requested = (req.body as { params?: { protocolVersion?: unknown } } | undefined)?.params?.protocolVersion;
-      const session = registry.register(
-        { id, kind: KIND, server, transport, inFlight },
-        { requestedVersion: requested },
-      );
-      registry.attach(session, res);
+      const session = registry.register({ id, kind: KIND, server, transport, inFlight }, { requestedVersion });
+      if (initializing.res) registry.attach(session, initializing.res);
     },
     onsessionclosed: (id) => {
       logger.info({ sessionId: id }, 'session closed by client (DELETE)');
@@ -96,6 +98,7 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
   try {
     await serve(transport, req, res, deps);
   } finally {
+    initializing.res = undefined;
     if (!registered) {
       // The initialize was refused (bad params, bad headers): nothing to keep.
       release();
