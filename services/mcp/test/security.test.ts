@@ -7,12 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import helmet from 'helmet';
-import {
-  API_HELMET_OPTIONS,
-  API_SECURITY_HEADERS,
-  DOCS_HELMET_OPTIONS,
-  securityHeaders,
-} from '../src/http/middleware/security.ts';
+import { API_HELMET_OPTIONS, DOCS_HELMET_OPTIONS, securityHeaders } from '../src/http/middleware/security.ts';
 import type { FakeServer } from './helpers/fake-llm-common.ts';
 import { startFakeOllama } from './helpers/fake-ollama.ts';
 import {
@@ -240,7 +235,21 @@ describe('HTTP edge', () => {
     });
 
     it('sends an API response (JSON, event stream) only the headers that protect it; /docs gets the document set', async () => {
-      const documentOnly = ['cross-origin-opener-policy', 'origin-agent-cluster', 'x-dns-prefetch-control'];
+      const apiHeaders = [
+        'content-security-policy',
+        'cross-origin-resource-policy',
+        'referrer-policy',
+        'x-content-type-options',
+        'x-frame-options',
+      ];
+      const documentOnly = [
+        'cross-origin-opener-policy',
+        'origin-agent-cluster',
+        'x-dns-prefetch-control',
+        'x-download-options',
+        'x-permitted-cross-domain-policies',
+        'x-xss-protection',
+      ];
       const posted = await fetch(svc.mcpUrl, {
         method: 'POST',
         headers: { ...json, ...authHeaders() },
@@ -254,7 +263,7 @@ describe('HTTP edge', () => {
         ['GET /sse', stream],
       ] as const) {
         assert.equal(res.status, 200, what);
-        for (const name of API_SECURITY_HEADERS) assert.ok(res.headers.has(name), `${what}: ${name}`);
+        for (const name of apiHeaders) assert.ok(res.headers.has(name), `${what}: ${name}`);
         assert.equal(res.headers.get('x-frame-options'), 'DENY', what);
         for (const name of documentOnly) assert.equal(res.headers.get(name), null, `${what}: no ${name}`);
         await res.body?.cancel();

@@ -93,14 +93,6 @@ export const API_HELMET_OPTIONS = {
   xXssProtection: false,
   strictTransportSecurity: false,
 } satisfies HelmetOptions;
-/** What API_HELMET_OPTIONS sets, by name (security.test.ts holds the API's responses to it). */
-export const API_SECURITY_HEADERS = [
-  'Content-Security-Policy',
-  'Cross-Origin-Resource-Policy',
-  'Referrer-Policy',
-  'X-Content-Type-Options',
-  'X-Frame-Options',
-] as const;
 /**
  * The interactive /docs page (Swagger UI): our own scripts and styles only (it sets inline styles on elements,
  * and shows data: images), fetches only from this origin.
