@@ -3,9 +3,6 @@
 // socket objects) would be paid for by every idle session. Run in-process with V8's gc(), so "collectable" is
 // checked directly.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
@@ -13,42 +10,40 @@ import { runInNewContext } from 'node:vm';
 import { authHeaders } from '@mcp-stack/test-support/credentials';
 import { MCP_ACCEPT, openRawSession, toolCallMessage } from '@mcp-stack/test-support/mcp-wire';
 import { readSse } from '@mcp-stack/test-support/sse';
-import { type App, createApp } from '../src/http/app.ts';
+import { type ListeningApp, listenApp } from './helpers/in-process-app.ts';
 import { buildDeps } from './helpers/llm-deps.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 describe('a session between requests', () => {
-  let app: App;
-  let server: ReturnType<typeof createServer>;
+  let served: ListeningApp;
   let baseUrl: string;
   /** Every request and response the server saw, weakly, by method and path. */
   let exchanges: { what: string; ref: WeakRef<object> }[] = [];
   before(async () => {
-    app = createApp(
+    served = await listenApp(
       buildDeps({ LLM_PROVIDER: 'ollama', OLLAMA_BASE_URL: 'http://127.0.0.1:9', MCP_KEEPALIVE_SECONDS: '0' }),
+      {
+        onRequest: (req, res) => {
+          const what = `${req.method} ${req.url?.split('?')[0]}`;
+          exchanges.push(
+            { what: `${what} request`, ref: new WeakRef(req) },
+            { what: `${what} response`, ref: new WeakRef(res) },
+          );
+        },
+      },
     );
-    server = createServer((req, res) => {
-      const what = `${req.method} ${req.url?.split('?')[0]}`;
-      exchanges.push(
-        { what: `${what} request`, ref: new WeakRef(req) },
-        { what: `${what} response`, ref: new WeakRef(res) },
-      );
-      app.listener(req, res);
-    }).listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    baseUrl = served.baseUrl;
   });
   after(async () => {
-    await app.mcp.close();
-    server.closeAllConnections();
-    server.close();
+    await served.app.mcp.close();
+    await served.close();
   });
 
   /** What is still reachable after a few collections (idle keep-alive sockets closed first: they hold their last request). */
   async function stillAlive(): Promise<string[]> {
-    server.closeIdleConnections();
+    served.closeIdleConnections();
     let alive = exchanges;
     for (let i = 0; i < 10 && alive.length > 0; i++) {
       await sleep(20);
@@ -71,7 +66,7 @@ describe('a session between requests', () => {
     await call.text();
     assert.equal(exchanges.length, 6, 'initialize, initialized and one call');
     assert.deepEqual(await stillAlive(), [], 'the idle session keeps these alive');
-    assert.equal(app.mcp.sessions.size, 1, 'the session is still open');
+    assert.equal(served.app.mcp.sessions.size, 1, 'the session is still open');
   });
 
   it('legacy SSE: keeps its stream, and none of the messages posted to it', async () => {
