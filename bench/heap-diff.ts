@@ -1,10 +1,12 @@
 // What one idle session or open stream holds on the JS heap: `node bench/heap-diff.ts <target> <streams|sessions> [count]`
 // Starts the target with --heapsnapshot-signal, opens 50 (warm-up), snapshots, opens `count` more, snapshots
-// again, and prints the per-item difference by constructor (count and bytes of self size) — where the RSS of
-// measure 3 goes, for whoever has to make it smaller.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// again, and prints what the objects new in the second snapshot are per item, by constructor and by the named object
+// that holds them (count and bytes of self size) — where the RSS of measure 3 goes, for whoever has to make it
+// smaller.
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { diffSnapshots, type Row } from './lib/heap-snapshot.ts';
 import { openSessions } from './lib/mcp-wire.ts';
 import { RAW_DIR } from './lib/paths.ts';
 import { openSseStreams } from './measures/memory.ts';
@@ -19,33 +21,6 @@ const targets: Record<string, Target> = {
 };
 const target = targets[targetId];
 if (!target) throw new Error(`unknown target ${targetId}`);
-
-interface Snapshot {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-  nodes: number[];
-  strings: string[];
-}
-
-function aggregate(file: string): Map<string, { count: number; bytes: number }> {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
-  const fields = snap.snapshot.meta.node_fields;
-  const types = snap.snapshot.meta.node_types[0];
-  const [typeAt, nameAt, sizeAt] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size')];
-  const out = new Map<string, { count: number; bytes: number }>();
-  for (let i = 0; i < snap.nodes.length; i += fields.length) {
-    const type = types[snap.nodes[i + typeAt]!]!;
-    const name =
-      type === 'object' || type === 'closure' || type === 'native'
-        ? snap.strings[snap.nodes[i + nameAt]!]!
-        : `(${type})`;
-    const key = `${type === 'closure' ? 'closure ' : ''}${name}`.slice(0, 80);
-    const entry = out.get(key) ?? { count: 0, bytes: 0 };
-    entry.count++;
-    entry.bytes += snap.nodes[i + sizeAt]!;
-    out.set(key, entry);
-  }
-  return out;
-}
 
 async function snapshot(pid: number, dir: string, before: Set<string>): Promise<string> {
   process.kill(pid, 'SIGUSR2');
@@ -77,22 +52,19 @@ try {
   seen.add(a.split('/').pop()!);
   await open(count);
   const b = await snapshot(server.pid, dir, seen);
-  const before = aggregate(a);
-  const after = aggregate(b);
-  const rows = [...after.entries()]
-    .map(([key, v]) => ({
-      key,
-      count: (v.count - (before.get(key)?.count ?? 0)) / count,
-      bytes: (v.bytes - (before.get(key)?.bytes ?? 0)) / count,
-    }))
-    .sort((x, y) => y.bytes - x.bytes);
-  const total = rows.reduce((sum, r) => sum + r.bytes, 0);
+  const diff = diffSnapshots(a, b);
   console.log(
-    `${targetId}: JS heap per ${what === 'streams' ? 'open /sse stream' : 'idle session'}: ${(total / 1024).toFixed(1)} KB (self sizes, ${count} items)\n`,
+    `${targetId}: JS heap per ${what === 'streams' ? 'open /sse stream' : 'idle session'}: ${(diff.totalBytes / count / 1024).toFixed(1)} KB (self sizes of the objects new in the second snapshot, ${count} items)`,
   );
-  console.log('   bytes/item  objects/item  constructor');
-  for (const r of rows.slice(0, 30))
-    console.log(`${r.bytes.toFixed(0).padStart(12)}  ${r.count.toFixed(1).padStart(12)}  ${r.key}`);
+  const table = (title: string, rows: Row[]) => {
+    console.log(`\n   bytes/item  objects/item  ${title}`);
+    for (const r of rows.slice(0, 30))
+      console.log(
+        `${(r.bytes / count).toFixed(0).padStart(12)}  ${(r.count / count).toFixed(1).padStart(12)}  ${r.key}`,
+      );
+  };
+  table('constructor', diff.byConstructor);
+  table('held by (nearest named object . property)', diff.byOwner);
 } finally {
   for (const s of sockets) s.destroy();
   await server.stop();
