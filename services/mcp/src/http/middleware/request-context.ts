@@ -75,6 +75,10 @@ export function requestContext(logger: Logger, metrics: Metrics) {
     return child;
   };
 
+  // The access line's keys are fixed and none names a credential, so the key-based redaction (the second line of
+  // defence for objects logged elsewhere) can find nothing in it; without it the line costs half as much.
+  const accessLog = logger.child({}, { redact: [] });
+
   return (req: Request, res: Response, next: NextFunction): void => {
     const incoming = req.get('x-request-id');
     const id = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -90,9 +94,10 @@ export function requestContext(logger: Logger, metrics: Metrics) {
       timerFor(req.method, route).observe(seconds);
       // Health probes every few seconds would drown the log: they go to debug.
       const level: Level = route === '/healthz' || route === '/readyz' || route === '/metrics' ? 'debug' : 'info';
-      if (!logger.isLevelEnabled(level)) return;
-      req.log[level](
+      if (!accessLog.isLevelEnabled(level)) return;
+      accessLog[level](
         {
+          reqId: req.id,
           method: req.method,
           path: req.path,
           status: res.statusCode,
