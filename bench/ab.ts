@@ -3,12 +3,13 @@
 // node_modules). Both run with the bench's settings for ours, pinned to the server core, and are loaded at the
 // same time, c connections each, so that other load on the machine hits both alike; prints CPU time per request
 // (from /proc) of each and B ÷ A per round. Points run one after the other move with the machine's load far more
-// than a few percent.
+// than a few percent. AB_ENV_A / AB_ENV_B add settings to one side only (space-separated KEY=VALUE), so one build
+// against itself measures what a setting costs: AB_ENV_A='LOG_LEVEL=warn'.
 import { resolve } from 'node:path';
 import { authHeaders } from '@mcp-stack/test-support/credentials';
 import { applyLoad, type Protocol, prepare } from './lib/load.ts';
 import { SERVICE_DIR } from './lib/paths.ts';
-import { startPinned } from './lib/proc.ts';
+import { envFromPairs, startPinned } from './lib/proc.ts';
 import { discoverOurs } from './measures/discover.ts';
 import { oursDefault, oursEnv, setBenchCall, type Target } from './targets.ts';
 
@@ -33,7 +34,10 @@ const build = (id: string, entry: string, port: number): Target => ({
       // The service runs in its own directory: an entry given relative to where this was started is resolved first.
       args: [resolve(entry)],
       cwd: SERVICE_DIR,
-      env: oursEnv(port, false),
+      env: {
+        ...oursEnv(port, false),
+        ...envFromPairs((process.env[`AB_ENV_${id}`] ?? '').split(/\s+/).filter(Boolean), `AB_ENV_${id}`),
+      },
       readyPath: '/healthz',
       timeoutMs: 30_000,
     }),

@@ -3,12 +3,12 @@
 // Distinguishes a leak (grows without bound) from a bounded cache (grows, then flattens) — the question the
 // 100,000-request check of measure 1 raises when it misses.
 import { applyLoad, type Protocol, prepare } from './lib/load.ts';
-import { settledRss } from './lib/proc.ts';
+import { envFromPairs, settledRss } from './lib/proc.ts';
 import { discoveredTarget } from './targets.ts';
 
 const [targetId = 'ours', protocol = 'session', totalArg = '200000', stepArg = '25000', ...envPairs] =
   process.argv.slice(2);
-const env = Object.fromEntries(envPairs.map((pair) => pair.split('=') as [string, string]));
+const env = envFromPairs(envPairs, 'rss-curve');
 const target = await discoveredTarget(targetId);
 const server = await target.start(env);
 try {

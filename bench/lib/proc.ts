@@ -6,6 +6,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RAW_DIR } from './paths.ts';
 
+/** Settings given on a command line as KEY=VALUE words, for a server's environment. */
+export function envFromPairs(pairs: string[], source: string): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`${source}: "${pair}" is not KEY=VALUE`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
 /** The core servers run on; the runner and load generators stay on LOAD_CORE. */
 export const SERVER_CORE = process.env.BENCH_SERVER_CORE ?? '0';
 export const LOAD_CORE = process.env.BENCH_LOAD_CORE ?? '1';
