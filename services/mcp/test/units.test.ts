@@ -47,6 +47,41 @@ describe('BoundedEventStore', () => {
     assert.deepEqual(await replay(store, first), { stream: 'a', seen: [2] });
   });
 
+  it('keeps nothing for a priming event (an empty message), yet resumes after its id', async () => {
+    const store = new BoundedEventStore({ maxEvents: 100, budget: roomy() });
+    const priming = await store.storeEvent('a', {} as JSONRPCMessage);
+    assert.equal(store.size, 0);
+    assert.equal(store.bytes, 0);
+    await store.storeEvent('a', note(1));
+    await store.storeEvent('b', note(2));
+    assert.deepEqual(await replay(store, priming), { stream: 'a', seen: [1] });
+  });
+
+  it('over the total budget, evicts the oldest event still held, past those a session already dropped', async () => {
+    const size = JSON.stringify(note(1)).length;
+    const budget = new EventStoreBudget({ maxBytesPerSession: 1 << 20, maxBytesTotal: size * 2.5 });
+    const a = new BoundedEventStore({ maxEvents: 1, budget });
+    const b = new BoundedEventStore({ maxEvents: 10, budget });
+    await a.storeEvent('a', note(1));
+    await a.storeEvent('a', note(2)); // a drops its first event itself
+    await b.storeEvent('b', note(3));
+    await b.storeEvent('b', note(4)); // over the total: a's second event is now the oldest held
+    assert.deepEqual([a.size, b.size, budget.totalBytes], [0, 2, size * 2]);
+  });
+
+  it("keeps the shared budget's bookkeeping bounded while sessions drop their own old events", async () => {
+    const budget = roomy();
+    const stores = [0, 1, 2].map(() => new BoundedEventStore({ maxEvents: 10, budget }));
+    for (let n = 0; n < 5000; n++) for (const store of stores) await store.storeEvent('s', note(n));
+    assert.equal(
+      stores.reduce((sum, s) => sum + s.size, 0),
+      30,
+    );
+    assert.ok(budget.queued <= 2 * 30 + 1024, `the budget tracks ${budget.queued} entries for 30 held events`);
+    for (const store of stores) store.dispose();
+    assert.equal(budget.totalBytes, 0);
+  });
+
   it('refuses an event id it never issued', async () => {
     const store = new BoundedEventStore({ maxEvents: 3, budget: roomy() });
     await assert.rejects(replay(store, 'made-up'), /Unknown Last-Event-ID/);

@@ -75,7 +75,7 @@ export interface Config {
     keepaliveSeconds: number;
     /** 2025 sessions keep an event store for Last-Event-ID replay (MCP_RESUMABILITY=false turns it off). */
     resumability: boolean;
-    /** Events kept per session for Last-Event-ID replay. */
+    /** Messages kept per session for Last-Event-ID replay (priming events are not kept). */
     eventStoreMaxEvents: number;
     /** Bytes (serialized JSON) those events may take per session, and over all sessions together. */
     eventStoreMaxBytesPerSession: number;

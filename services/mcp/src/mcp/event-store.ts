@@ -3,32 +3,33 @@
 // session cannot grow memory without limit: events per session, bytes per session, and bytes over all sessions
 // (one EventStoreBudget shared by every store). The oldest events fall off first: the session's own when it is
 // over its share, the oldest of any session when all of them together are over the total.
+//
+// Every event leaves oldest first, so a store is a queue in three parallel arrays (sequence number, stream, JSON
+// text) and the budget one queue of (store, sequence number): a few machine words per event besides its JSON,
+// where a Map entry, an object and an id string per event cost ~0.5 KB more. An event's id is rebuilt from its
+// sequence number and stream when it is replayed.
 import { randomUUID } from 'node:crypto';
 import type { EventId, EventStore, JSONRPCMessage, StreamId } from '@modelcontextprotocol/server';
-
-interface StoredEvent {
-  streamId: StreamId;
-  /**
-   * The message as JSON text: its length is what the budgets count, and it is what the event costs to keep (the
-   * message object itself takes several times its JSON length on the heap). Replays are rare; they parse it.
-   */
-  json: string;
-  /** Position in the shared budget's age order. */
-  ledgerKey: number;
-}
+import { compactString } from '../runtime/compact-string.ts';
 
 export interface EventStoreLimits {
   maxBytesPerSession: number;
   maxBytesTotal: number;
 }
 
-/** The byte ledger all sessions' stores share: a global FIFO of who stored what, to evict the oldest first. */
+/** Stale entries (their event already left its store) the budget's queue may carry before it is compacted. */
+const STALE_SLACK = 1024;
+
+/** The byte ledger all sessions' stores share: a global queue of who stored what, to evict the oldest first. */
 export class EventStoreBudget {
   readonly limits: EventStoreLimits;
   #totalBytes = 0;
-  // Insertion order is age: the first entry is the oldest event held by any store.
-  readonly #order = new Map<number, { store: BoundedEventStore; eventId: EventId }>();
-  #sequence = 0;
+  #held = 0;
+  // In age order from #head: the first entry is the oldest event still held by any store, or a stale one (its
+  // store already dropped it, by its own bounds or because the session ended).
+  #stores: BoundedEventStore[] = [];
+  #seqs: number[] = [];
+  #head = 0;
   #onChange: ((totalBytes: number) => void) | undefined;
 
   constructor(limits: EventStoreLimits, onChange?: (totalBytes: number) => void) {
@@ -40,35 +41,65 @@ export class EventStoreBudget {
     return this.#totalBytes;
   }
 
+  /** Entries in the age queue, stale ones included (bounded: they are compacted away). */
+  get queued(): number {
+    return this.#seqs.length - this.#head;
+  }
+
   /** @internal bookkeeping for BoundedEventStore */
-  added(store: BoundedEventStore, eventId: EventId, bytes: number): number {
-    const key = this.#sequence++;
-    this.#order.set(key, { store, eventId });
+  added(store: BoundedEventStore, seq: number, bytes: number): void {
+    this.#stores.push(store);
+    this.#seqs.push(seq);
     this.#totalBytes += bytes;
-    while (this.#totalBytes > this.limits.maxBytesTotal && this.#order.size > 0) {
-      const oldest = this.#order.values().next().value as { store: BoundedEventStore; eventId: EventId };
-      oldest.store.evict(oldest.eventId);
+    this.#held++;
+    while (this.#totalBytes > this.limits.maxBytesTotal && this.#head < this.#seqs.length) {
+      const oldest = this.#stores[this.#head] as BoundedEventStore;
+      const oldestSeq = this.#seqs[this.#head] as number;
+      this.#stores[this.#head] = undefined as unknown as BoundedEventStore;
+      this.#head++;
+      // Each store's entries come in its own order, so a live entry is its store's oldest event.
+      if (oldest.oldestSeq === oldestSeq) oldest.evictOldest();
     }
     this.#onChange?.(this.#totalBytes);
-    return key;
   }
 
   /** @internal */
-  removed(key: number, bytes: number): void {
-    if (!this.#order.delete(key)) return;
+  removed(bytes: number): void {
     this.#totalBytes -= bytes;
+    this.#held--;
+    if (this.queued > 2 * this.#held + STALE_SLACK) this.#compact();
     this.#onChange?.(this.#totalBytes);
+  }
+
+  /** Drops the stale entries: an entry is live while its store still holds its sequence number. */
+  #compact(): void {
+    const stores: BoundedEventStore[] = [];
+    const seqs: number[] = [];
+    for (let i = this.#head; i < this.#seqs.length; i++) {
+      const store = this.#stores[i] as BoundedEventStore;
+      const seq = this.#seqs[i] as number;
+      if (seq >= store.oldestSeq) {
+        stores.push(store);
+        seqs.push(seq);
+      }
+    }
+    this.#stores = stores;
+    this.#seqs = seqs;
+    this.#head = 0;
   }
 }
 
 export class BoundedEventStore implements EventStore {
   readonly #maxEvents: number;
   readonly #budget: EventStoreBudget;
-  // Map keeps insertion order, which is event order: the first key is the oldest event.
-  readonly #events = new Map<EventId, StoredEvent>();
   readonly #prefix = randomUUID().slice(0, 8);
   #counter = 0;
   #bytes = 0;
+  // The held events, oldest at #head, in sequence order.
+  #seqs: number[] = [];
+  #streams: StreamId[] = [];
+  #jsons: string[] = [];
+  #head = 0;
 
   constructor(options: { maxEvents: number; budget: EventStoreBudget }) {
     this.#maxEvents = options.maxEvents;
@@ -76,7 +107,7 @@ export class BoundedEventStore implements EventStore {
   }
 
   get size(): number {
-    return this.#events.size;
+    return this.#seqs.length - this.#head;
   }
 
   /** Bytes of serialized messages this session holds. */
@@ -84,42 +115,60 @@ export class BoundedEventStore implements EventStore {
     return this.#bytes;
   }
 
+  /** @internal the sequence number of the oldest event held (Infinity when none is). */
+  get oldestSeq(): number {
+    return this.#head < this.#seqs.length ? (this.#seqs[this.#head] as number) : Number.POSITIVE_INFINITY;
+  }
+
   async storeEvent(streamId: StreamId, message: JSONRPCMessage): Promise<EventId> {
-    // The id encodes the stream so a replay knows where the event belongs even after eviction.
-    const eventId = `${this.#prefix}-${(++this.#counter).toString(36)}_${streamId}`;
+    const seq = ++this.#counter;
+    const eventId = this.#idOf(seq, streamId);
     if (this.#maxEvents === 0) return eventId;
-    // Kept and measured as JSON text. A message alone over the session's share is not kept at all (a replay
-    // would resend the rest without it).
+    // The SDK stores a stream's priming event as an empty object: it only gives the client an id to resume from,
+    // and a replay sends what came after it, never the event itself. Its id still orders it; nothing is kept.
+    if ((message as { jsonrpc?: unknown }).jsonrpc === undefined) return eventId;
+    // Kept and measured as JSON text (the message object would take several times its JSON length on the heap).
+    // A message alone over the session's share is not kept at all (a replay would resend the rest without it).
     const json = JSON.stringify(message);
     const bytes = json.length;
     if (bytes > this.#budget.limits.maxBytesPerSession) return eventId;
-    const event: StoredEvent = { streamId, json, ledgerKey: -1 };
-    this.#events.set(eventId, event);
+    // The SDK names each stream with a randomUUID(), and most streams carry one message (a call's answer): each
+    // stream's name is kept once per run of its events, flat.
+    const newest = this.#streams.at(-1);
+    this.#seqs.push(seq);
+    this.#streams.push(newest === streamId ? newest : compactString(streamId));
+    this.#jsons.push(json);
     this.#bytes += bytes;
-    event.ledgerKey = this.#budget.added(this, eventId, bytes);
-    while (this.#events.size > this.#maxEvents || this.#bytes > this.#budget.limits.maxBytesPerSession) {
-      this.evict(this.#events.keys().next().value as EventId);
-    }
+    this.#budget.added(this, seq, bytes);
+    while (this.size > this.#maxEvents || this.#bytes > this.#budget.limits.maxBytesPerSession) this.evictOldest();
     return eventId;
   }
 
-  /** Drops one event (the budget calls this for the globally oldest). */
-  evict(eventId: EventId): void {
-    const event = this.#events.get(eventId);
-    if (!event) return;
-    this.#events.delete(eventId);
-    this.#bytes -= event.json.length;
-    this.#budget.removed(event.ledgerKey, event.json.length);
+  /** @internal drops the oldest event held (the budget calls this when it is the oldest of all sessions). */
+  evictOldest(): void {
+    if (this.size === 0) return;
+    const bytes = (this.#jsons[this.#head] as string).length;
+    // Let go of the strings now; the slots themselves go when the arrays are compacted.
+    this.#streams[this.#head] = '';
+    this.#jsons[this.#head] = '';
+    this.#head++;
+    if (this.#head >= 64 && this.#head * 2 >= this.#seqs.length) {
+      this.#seqs.splice(0, this.#head);
+      this.#streams.splice(0, this.#head);
+      this.#jsons.splice(0, this.#head);
+      this.#head = 0;
+    }
+    this.#bytes -= bytes;
+    this.#budget.removed(bytes);
   }
 
   /** Gives every byte back to the shared budget (the session is gone). */
   dispose(): void {
-    for (const eventId of [...this.#events.keys()]) this.evict(eventId);
+    while (this.size > 0) this.evictOldest();
   }
 
   async getStreamIdForEventId(eventId: EventId): Promise<StreamId | undefined> {
-    const known = this.#events.get(eventId);
-    if (known) return known.streamId;
+    // The id encodes the stream, so this holds even once the event itself was evicted.
     const separator = eventId.indexOf('_');
     return separator > 0 ? eventId.slice(separator + 1) : undefined;
   }
@@ -131,13 +180,19 @@ export class BoundedEventStore implements EventStore {
     const streamId = await this.getStreamIdForEventId(lastEventId);
     if (streamId === undefined) throw new Error(`Unknown Last-Event-ID ${lastEventId}`);
     // Compare sequence numbers rather than looking for the id itself: if it was evicted, whatever is still
-    // held for that stream is replayed instead of nothing.
+    // held for that stream is replayed instead of nothing. Collected first: sending may store and evict events.
     const lastSeq = sequenceOf(lastEventId);
-    for (const [eventId, event] of this.#events) {
-      if (event.streamId === streamId && sequenceOf(eventId) > lastSeq)
-        await send(eventId, JSON.parse(event.json) as JSONRPCMessage);
+    const missed: [number, string][] = [];
+    for (let i = this.#head; i < this.#seqs.length; i++) {
+      const seq = this.#seqs[i] as number;
+      if (this.#streams[i] === streamId && seq > lastSeq) missed.push([seq, this.#jsons[i] as string]);
     }
+    for (const [seq, json] of missed) await send(this.#idOf(seq, streamId), JSON.parse(json) as JSONRPCMessage);
     return streamId;
+  }
+
+  #idOf(seq: number, streamId: StreamId): EventId {
+    return `${this.#prefix}-${seq.toString(36)}_${streamId}`;
   }
 }
 

@@ -1,7 +1,7 @@
 // 2025 Streamable HTTP sessions (Mcp-Session-Id): initialize opens one, every later request carries its id.
-import { randomUUID } from 'node:crypto';
 import { isInitializeRequest, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
+import { compactUuid } from '../../runtime/compact-string.ts';
 import { JsonRpcCode } from '../../runtime/jsonrpc-error.ts';
 import { BoundedEventStore } from '../event-store.ts';
 import { serveWithWebHandler, transportErrorLog } from '../node-face.ts';
@@ -67,7 +67,7 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
     ? new BoundedEventStore({ maxEvents: config.mcp.eventStoreMaxEvents, budget: registry.eventBudget })
     : undefined;
   const transport = new WebStandardStreamableHTTPServerTransport({
-    sessionIdGenerator: () => randomUUID(),
+    sessionIdGenerator: compactUuid,
     eventStore,
     retryInterval: SSE_RETRY_MS,
     keepAliveMs: config.mcp.keepaliveSeconds * 1000,
