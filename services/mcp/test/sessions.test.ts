@@ -288,3 +288,34 @@ describe('refused session requests', () => {
     assert.equal(await rejected('missing'), 2);
   });
 });
+
+describe('legacy messages', () => {
+  let svc: RunningService;
+  before(async () => {
+    svc = await startService({});
+  });
+  after(() => svc.stop());
+
+  it('answer what is not one JSON-RPC message with -32600, accept a message with 202, and answer it on the stream', async () => {
+    const stream = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
+    const events = readSse(stream.body!);
+    const endpoint = await events.nextEvent();
+    assert.equal(endpoint?.event, 'endpoint');
+    const post = (body: string) =>
+      fetch(new URL(endpoint!.data, svc.baseUrl), { method: 'POST', headers: { ...json, ...authHeaders() }, body });
+    for (const body of [
+      '{"jsonrpc":"2.0","id":1}',
+      '{"jsonrpc":"1.0","id":1,"method":"ping"}',
+      '[{"jsonrpc":"2.0","id":1,"method":"ping"}]',
+    ]) {
+      const res = await post(body);
+      const answer = (await res.json()) as { error?: { code?: number } };
+      assert.deepEqual([res.status, answer.error?.code], [400, -32600], body);
+    }
+    const accepted = await post('{"jsonrpc":"2.0","id":"after","method":"ping"}');
+    assert.deepEqual([accepted.status, await accepted.text()], [202, 'Accepted']);
+    const answer = await events.nextEvent();
+    assert.deepEqual(JSON.parse(answer?.data ?? '{}'), { jsonrpc: '2.0', id: 'after', result: {} });
+    await events.cancel();
+  });
+});

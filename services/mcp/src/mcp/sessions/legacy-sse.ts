@@ -1,10 +1,4 @@
 // 2024-11-05 HTTP+SSE sessions: GET /sse opens the stream (and the session), POST /messages?sessionId= feeds it.
-import {
-  isJSONRPCErrorResponse,
-  isJSONRPCNotification,
-  isJSONRPCRequest,
-  isJSONRPCResultResponse,
-} from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import type { Request, Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
@@ -40,7 +34,9 @@ export async function openLegacySse(
 }
 
 export async function postLegacyMessage(req: Request, res: Response, registry: SessionRegistry): Promise<void> {
-  const sessionId = typeof req.query.sessionId === 'string' ? req.query.sessionId : undefined;
+  // Express parses the query string on every read of req.query: read it once.
+  const { sessionId: named } = req.query;
+  const sessionId = typeof named === 'string' ? named : undefined;
   if (!sessionId) {
     registry.refuse(
       res,
@@ -59,9 +55,13 @@ export async function postLegacyMessage(req: Request, res: Response, registry: S
   );
   if (!session) return;
   session.lastActivity = Date.now();
-  // The frozen legacy transport answers an invalid message in plain text ("Invalid message: [object Object]"):
-  // check it here and answer in the contract's format. 2024-11-05 has no batches on this endpoint.
-  if (!isJsonRpcMessage(req.body)) {
+  // The message, parsed by the JSON body middleware, goes to the transport's public handleMessage: its
+  // handlePostMessage would rebuild it as a web Request (URL, headers) that nothing here reads, check the media type
+  // again, and answer an invalid message in plain text ("Invalid message: [object Object]"). handleMessage validates
+  // it as a JSON-RPC message (2024-11-05 has no batches on this endpoint) and rejects what is not one.
+  try {
+    await (session.transport as SSEServerTransport).handleMessage(req.body);
+  } catch {
     sendJsonRpcError(
       res,
       400,
@@ -70,14 +70,6 @@ export async function postLegacyMessage(req: Request, res: Response, registry: S
     );
     return;
   }
-  await (session.transport as SSEServerTransport).handlePostMessage(req, res, req.body);
-}
-
-function isJsonRpcMessage(body: unknown): boolean {
-  return (
-    isJSONRPCRequest(body) ||
-    isJSONRPCNotification(body) ||
-    isJSONRPCResultResponse(body) ||
-    isJSONRPCErrorResponse(body)
-  );
+  // What handlePostMessage answers: the result goes down the SSE stream.
+  res.writeHead(202).end('Accepted');
 }
