@@ -1,6 +1,7 @@
 // Regression tests for the defects a hostile client found (issue #13), one `describe` per defect. Each starts the
 // real service (src/main.ts) with the configuration it needs and attacks it over raw HTTP or with real SDK clients.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -630,5 +631,23 @@ describe('defect 9: an unhandled error is logged with its name, message and stac
     assert.match(logged, /TypeError/, 'the error name is logged');
     assert.match(logged, /metrics registry broke/, 'the error message is logged');
     assert.match(logged, /collectBrokenMetrics/, 'the stack is logged (it names the throwing function)');
+  });
+});
+
+describe('defect 10: log lines are written before the process can die', () => {
+  it('every line logged before a SIGKILL (an OOM kill, say) is on stdout', () => {
+    // pino's default stdout destination queued lines in memory behind one write in flight: a killed process lost
+    // all but the first of these.
+    const logger = new URL('../src/runtime/logger.ts', import.meta.url).href;
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(logger)});
+      const logger = createLogger({ logLevel: 'info', appEnv: 'production', logFormat: 'json' });
+      for (let n = 1; n <= 200; n++) logger.info({ n }, 'a line');
+      process.kill(process.pid, 'SIGKILL');`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.signal, 'SIGKILL', child.stderr);
+    const lines = child.stdout.split('\n').filter(Boolean);
+    assert.equal(lines.length, 200, `${lines.length} of 200 lines were written`);
+    assert.equal((JSON.parse(lines.at(-1)!) as { n: number }).n, 200);
   });
 });
