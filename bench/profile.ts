@@ -1,8 +1,10 @@
 // Profile one target under load: `node bench/profile.ts <target> <protocol> [seconds] [frame ...]`
 //   target:   ours | ours-stateless | bare-v2-stateless | bare-v2-session | bare-legacy-sse | ceiling
 //   protocol: modern | session | stateless2025 | sse | plain
-// Starts it with `node --cpu-prof`, applies c=16 for the given seconds (after a 2 s warm-up), stops it, and
-// prints where its busy CPU time went (self time by package and function, inclusive time of named frames).
+// Starts it with `node --cpu-prof`, applies c=16 (PROFILE_CONCURRENCY=1 for a single client, whose costs are not
+// shared by a turn of the event loop) for the given seconds after a 2 s warm-up, stops it, and prints where its
+// busy CPU time went (self time by package and function, inclusive time of named frames). The call paths into one
+// function: node bench/lib/cpuprofile.ts <file> --callers <function>.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { summarizeProfile } from './lib/cpuprofile.ts';
@@ -12,16 +14,17 @@ import { discoveredTarget } from './targets.ts';
 
 const [targetId = 'ours', protocol = 'modern', seconds = '10', ...frames] = process.argv.slice(2);
 const target = await discoveredTarget(targetId);
+const concurrency = Number(process.env.PROFILE_CONCURRENCY ?? 16);
 
 const dir = join(RAW_DIR, `profile-${targetId}-${protocol}-${Date.now()}`);
 mkdirSync(dir, { recursive: true });
 const server = await target.start({}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 try {
   const p = await prepare(target, server, protocol as Protocol);
-  await applyLoad(p, 16, 2, `profile-${targetId}-warmup`);
-  const r = await applyLoad(p, 16, Number(seconds), `profile-${targetId}`);
+  await applyLoad(p, concurrency, 2, `profile-${targetId}-warmup`);
+  const r = await applyLoad(p, concurrency, Number(seconds), `profile-${targetId}`);
   console.log(
-    `${targetId} ${protocol} c=16: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, server CPU ${(r.serverCpu * 100).toFixed(0)}%`,
+    `${targetId} ${protocol} c=${concurrency}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms, server CPU ${(r.serverCpu * 100).toFixed(0)}%`,
   );
 } finally {
   await server.stop();
