@@ -1,7 +1,7 @@
 // Profile one target under load: `node bench/profile.ts <target> <protocol> [seconds] [frame ...]`
 //   target:   ours | ours-stateless | bare-v2-stateless | bare-v2-session | bare-legacy-sse | ceiling
 //   protocol: modern | session | stateless2025 | sse | plain
-// Starts it with `node --cpu-prof`, applies c=16 (PROFILE_CONCURRENCY=1 for a single client, whose costs are not
+// Starts it with `node --cpu-prof` (PROFILE_ENV='KEY=VALUE ...' adds settings, e.g. to see what one costs), applies c=16 (PROFILE_CONCURRENCY=1 for a single client, whose costs are not
 // shared by a turn of the event loop) for the given seconds after a 2 s warm-up, stops it, and prints where its
 // busy CPU time went (self time by package and function, inclusive time of named frames). The call paths into one
 // function: node bench/lib/cpuprofile.ts <file> --callers <function>.
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { summarizeProfile } from './lib/cpuprofile.ts';
 import { applyLoad, type Protocol, prepare } from './lib/load.ts';
 import { RAW_DIR } from './lib/paths.ts';
+import { envFromPairs } from './lib/proc.ts';
 import { discoveredTarget } from './targets.ts';
 
 const [targetId = 'ours', protocol = 'modern', seconds = '10', ...frames] = process.argv.slice(2);
@@ -18,7 +19,8 @@ const concurrency = Number(process.env.PROFILE_CONCURRENCY ?? 16);
 
 const dir = join(RAW_DIR, `profile-${targetId}-${protocol}-${Date.now()}`);
 mkdirSync(dir, { recursive: true });
-const server = await target.start({}, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
+const extraEnv = envFromPairs((process.env.PROFILE_ENV ?? '').split(/\s+/).filter(Boolean), 'PROFILE_ENV');
+const server = await target.start(extraEnv, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 try {
   const p = await prepare(target, server, protocol as Protocol);
   await applyLoad(p, concurrency, 2, `profile-${targetId}-warmup`);

@@ -17,7 +17,7 @@ import { applyLoad, prepare } from './lib/load.ts';
 import { machineInfo } from './lib/machine.ts';
 import { RAW_DIR, RESULTS_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { run } from './lib/proc.ts';
-import { markdown, verdicts } from './lib/report.ts';
+import { markdown, verdictOf, verdicts } from './lib/report.ts';
 import type { Results } from './lib/results.ts';
 import { measureContainer } from './measures/container.ts';
 import { discoverOurs } from './measures/discover.ts';
@@ -34,6 +34,7 @@ import {
   fastmcpMissing,
   fastmcpPeer,
   oursDefault,
+  oursLean,
   oursStateless,
   setBenchCall,
   type Target,
@@ -111,7 +112,7 @@ if (!oursAvailable) {
     log(`ours unavailable: ${(error as Error).message}`);
   }
 }
-const withOurs = (targets: Target[], ours: Target) => (oursAvailable ? [...targets, ours] : targets);
+const withOurs = (targets: Target[], ...ours: Target[]) => (oursAvailable ? [...targets, ...ours] : targets);
 const peerMissing = fastmcpMissing();
 if (peerMissing) results.notMeasured.push({ measure: 'the FastMCP peer rows', reason: peerMissing });
 const peer = peerMissing ? [] : [fastmcpPeer];
@@ -123,19 +124,19 @@ if (only.has('throughput')) {
     {
       mode: '2026-07-28 stateless',
       protocol: 'modern',
-      targets: withOurs([bareStateless, ...peer], oursDefault),
+      targets: withOurs([bareStateless, ...peer], oursDefault, oursLean),
       leakCheck: oursAvailable ? [oursDefault] : [],
     },
     {
       mode: '2025 session',
       protocol: 'session',
-      targets: withOurs([bareSession(sessionReplies)], oursDefault),
+      targets: withOurs([bareSession(sessionReplies)], oursDefault, oursLean),
       leakCheck: oursAvailable ? [oursDefault] : [],
     },
     {
       mode: 'legacy SSE',
       protocol: 'sse',
-      targets: withOurs([bareLegacySse], oursDefault),
+      targets: withOurs([bareLegacySse], oursDefault, oursLean),
       leakCheck: oursAvailable ? [oursDefault] : [],
     },
     {
@@ -253,6 +254,5 @@ const table = markdown(results);
 // The table lives in its own file; the README links to it rather than carrying a copy.
 writeFileSync(join(RESULTS_DIR, 'latest.md'), `## Benchmarks\n\n${table}`);
 log('');
-for (const v of results.targets)
-  log(`${v.met === null ? 'NOT MEASURED' : v.met ? 'MET   ' : 'MISSED'}  ${v.target}: ${v.measured}`);
+for (const v of results.targets) log(`${verdictOf(v).toUpperCase().padEnd(6)}  ${v.target}: ${v.measured}`);
 log(`\nbench: done in ${Math.round(results.wallSeconds)} s; wrote bench/results/latest.md and latest.json`);

@@ -8,7 +8,8 @@ import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { type ServerProcess, startPinned } from './lib/proc.ts';
 import { discoverOurs } from './measures/discover.ts';
 
-export type Kind = 'ours' | 'bare' | 'peer' | 'ceiling';
+/** ours-lean: our service with the production features the targets keep on switched off (reported, no verdict). */
+export type Kind = 'ours' | 'ours-lean' | 'bare' | 'peer' | 'ceiling';
 
 export interface Target {
   id: string;
@@ -139,11 +140,17 @@ export function oursEnv(port: number, stateless: boolean): Record<string, string
   };
 }
 
-function ours(id: string, label: string, port: number, stateless: boolean): Target {
+function ours(
+  id: string,
+  label: string,
+  port: number,
+  stateless: boolean,
+  settings: Record<string, string> = {},
+): Target {
   return {
     id,
     label,
-    kind: 'ours',
+    kind: Object.keys(settings).length === 0 ? 'ours' : 'ours-lean',
     port,
     auth: AUTH,
     get call() {
@@ -156,7 +163,7 @@ function ours(id: string, label: string, port: number, stateless: boolean): Targ
         command: node,
         args: [...nodeArgs, serviceEntry()],
         cwd: SERVICE_DIR,
-        env: { ...oursEnv(port, stateless), ...extraEnv },
+        env: { ...oursEnv(port, stateless), ...settings, ...extraEnv },
         readyPath: '/healthz',
         timeoutMs: 30_000,
       }),
@@ -165,6 +172,19 @@ function ours(id: string, label: string, port: number, stateless: boolean): Targ
 
 /** Default config: 2026-07-28 per request, 2025 clients in sessions, legacy SSE — all on one port. */
 export const oursDefault = ours('ours', 'ours (default config)', 8202, false);
+/**
+ * The default config with what the bare SDK has no equivalent of switched off: no bearer auth, no access line, no
+ * rate limiter, no event store. What is left is the service's own layer (Host/Origin checks, security headers, CORS,
+ * request ids, metrics, body limits, the session registry), so its row against the bare SDK's shows what that
+ * layer costs, and its row against ours (default config) what the features cost. Reported, never a target.
+ */
+export const oursLean = ours(
+  'ours-lean',
+  'ours, features off (no auth, access log, rate limit or resumability)',
+  8203,
+  false,
+  { MCP_AUTH_DISABLED: 'true', LOG_LEVEL: 'warn', MCP_RATE_LIMIT_PER_MINUTE: '0', MCP_RESUMABILITY: 'false' },
+);
 /** MCP_STATELESS=true: no sessions; 2025 clients are served per request too. */
 export const oursStateless = ours('ours-stateless', 'ours (MCP_STATELESS=true)', 8201, true);
 
@@ -178,6 +198,7 @@ export async function discoveredTarget(id: string): Promise<Target> {
   const targets: Record<string, Target> = {
     ours: oursDefault,
     'ours-stateless': oursStateless,
+    'ours-lean': oursLean,
     'bare-v2-stateless': bareStateless,
     'bare-v2-session': bareSession(found.sessionReplies),
     'bare-legacy-sse': bareLegacySse,

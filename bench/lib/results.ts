@@ -63,6 +63,7 @@ export interface ProfileResult {
 export interface TargetVerdict {
   target: string;
   measured: string;
+  /** null: not measured, or (for a figure reported without a target, its name ends in "(reported)") no verdict. */
   met: boolean | null;
 }
 
