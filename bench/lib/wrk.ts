@@ -58,6 +58,7 @@ export async function runWrk(options: WrkOptions): Promise<LoadResult> {
         BENCH_HEADERS_FILE: `${stem}.headers`,
         BENCH_SESSIONS_FILE: options.sessions ? `${stem}.sessions` : '',
         BENCH_EXPECT: options.expect,
+        BENCH_CONNECTIONS: String(options.connections),
       },
       timeoutMs: (options.durationS + 30) * 1000,
     },
