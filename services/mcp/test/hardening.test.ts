@@ -1,13 +1,16 @@
 // Regression tests for the defects a hostile client found (issue #13), one `describe` per defect. Each starts the
 // real service (src/main.ts) with the configuration it needs and attacks it over raw HTTP or with real SDK clients.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { readSse, readUntil, type SseEvent } from '@mcp-stack/test-support/sse';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
+import { stdoutLines } from '../src/runtime/stdout-lines.ts';
 import { startFakeOpenAi } from './helpers/fake-openai.ts';
 import { jsonHeaders, openRawSession, rawConnection, scrapeMetric, within } from './helpers/hostile.ts';
 import { listenApp } from './helpers/in-process-app.ts';
@@ -649,5 +652,71 @@ describe('defect 10: log lines are written before the process can die', () => {
     const lines = child.stdout.split('\n').filter(Boolean);
     assert.equal(lines.length, 200, `${lines.length} of 200 lines were written`);
     assert.equal((JSON.parse(lines.at(-1)!) as { n: number }).n, 200);
+  });
+});
+
+describe('defect 11: a log reader that falls behind does not stop the service', () => {
+  it('while nothing reads stdout the event loop goes on, and every line arrives, in order, once it is read', async () => {
+    // pino's synchronous destination met a full pipe by sleeping 100 ms and trying again, the event loop stopped
+    // all along: the child below never reached its next turn while its stdout was not read.
+    const logger = new URL('../src/runtime/logger.ts', import.meta.url).href;
+    const lines = 4000; // ~1 MB: more than the pipe and the reader's buffer hold
+    const script = `
+      const { createLogger } = await import(${JSON.stringify(logger)});
+      const logger = createLogger({ logLevel: 'info', appEnv: 'production', logFormat: 'json' });
+      const padding = 'x'.repeat(200);
+      for (let n = 1; n <= ${lines}; n++) logger.info({ n, padding }, 'a line');
+      setImmediate(() => process.stderr.write('next turn\\n'));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pause();
+    let stderr = '';
+    const turned = new Promise<boolean>((resolve) => {
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        if (stderr.includes('next turn')) resolve(true);
+      });
+      child.once('exit', () => resolve(false));
+    });
+    const outcome = await within(turned, 15_000);
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stdout.resume();
+    await once(child, 'close');
+    assert.equal(outcome, true, `the child's event loop did not turn while its stdout was not read: ${stderr}`);
+    const numbers = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { n: number }).n);
+    assert.equal(numbers.length, lines, `${numbers.length} of ${lines} lines arrived`);
+    assert.ok(
+      numbers.every((n, i) => n === i + 1),
+      'the lines arrived in order',
+    );
+  });
+
+  it('what waits for the reader is bounded: lines past the bound are dropped and their count reported', async () => {
+    const out = new PassThrough({ highWaterMark: 64 });
+    const sink = stdoutLines(out, 1024);
+    const reported = new Promise<number>((resolve) => {
+      sink.onDropped = resolve;
+    });
+    const line = `${'y'.repeat(99)}\n`;
+    let mostWaiting = 0;
+    for (let n = 0; n < 100; n++) {
+      sink.write(line);
+      mostWaiting = Math.max(mostWaiting, out.writableLength);
+    }
+    assert.ok(mostWaiting <= 1024 + line.length, `${mostWaiting} bytes waited for the reader`);
+    let received = '';
+    out.setEncoding('utf8').on('data', (chunk: string) => {
+      received += chunk;
+    });
+    const dropped = await within(reported, 5_000);
+    assert.notEqual(dropped, 'timeout', 'the dropped lines were never reported');
+    const arrived = received.split('\n').filter(Boolean).length;
+    assert.ok((dropped as number) > 0, 'lines past the bound were dropped');
+    assert.equal(arrived + (dropped as number), 100, `${arrived} arrived, ${dropped} reported dropped`);
   });
 });

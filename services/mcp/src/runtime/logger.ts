@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { type Logger, pino } from 'pino';
 import type { Config } from '../config/index.ts';
+import { stdoutLines } from './stdout-lines.ts';
 
 // Loaded only when asked for, so production processes never load it.
 const require = createRequire(import.meta.url);
@@ -40,11 +41,9 @@ export function createLogger(
       ignore: 'pid,hostname,service,env',
     });
   }
-  // stdout written synchronously: pino's default writes it through libuv's thread pool, one hand-off to another
-  // thread per line (~5% of a request's CPU for a single client, measured on one core), and queues the lines logged
-  // meanwhile in memory, lost if the process is killed.
-  destination ??= pino.destination({ dest: 1, sync: true });
-  return pino(
+  // JSON lines to stdout, each written at once, never stopping the service when the reader lags (stdout-lines.ts).
+  const sink = destination ? undefined : stdoutLines();
+  const logger = pino(
     {
       level: config.logLevel,
       base: { service: 'mcp', env: config.appEnv },
@@ -52,6 +51,11 @@ export function createLogger(
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    destination ?? sink,
   );
+  if (sink) {
+    sink.onDropped = (count) =>
+      logger.warn({ droppedLines: count }, 'stdout was not read fast enough: log lines were dropped');
+  }
+  return logger;
 }
