@@ -55,7 +55,7 @@ const timing = {
   durationS: Number(process.env.BENCH_DURATION_S ?? (quick ? 3 : 4)),
   rounds: Number(process.env.BENCH_ROUNDS ?? (quick ? 1 : 3)),
   leakRequests: Number(process.env.BENCH_LEAK_REQUESTS ?? (quick ? 20_000 : 100_000)),
-  leakMaxS: Number(process.env.BENCH_LEAK_MAX_S ?? (quick ? 30 : 90)),
+  leakMaxS: Number(process.env.BENCH_LEAK_MAX_S ?? (quick ? 30 : 120)),
 };
 if (quick) COUNTS.splice(0, COUNTS.length, 1_000);
 
