@@ -10,8 +10,9 @@
 -- Why the wait: libuv accepts one connection per turn of the event loop, so a Node server already busy with the
 -- first connections of a run admits the others one per turn, each turn longer than the last; at c=64 the last
 -- ones waited up to ~2 s, and their first requests (1% of a point's requests) were its p99. With every first
--- request held back ADMIT_MS, all connections are accepted by the still idle server before any load arrives, so
--- the percentiles describe the load itself. The wait is not counted in the run's duration (nothing is in flight),
+-- request held back ADMIT_MS, all connections are accepted by the server before any load arrives, so the
+-- percentiles describe the load itself. 100 ms was not always enough: a run that follows another (its warm-up)
+-- finds the server still answering the last one's requests. The wait is not counted in the run's duration (nothing is in flight),
 -- and not in any latency (wrk starts a request's clock when it writes it).
 
 local function read_file(path)
@@ -37,7 +38,7 @@ if sessions_file and sessions_file ~= "" then
   end
 end
 
-local ADMIT_MS = 100
+local ADMIT_MS = 300
 local unadmitted = tonumber(os.getenv("BENCH_CONNECTIONS") or "0")
 local admit_us = unadmitted > 0 and ADMIT_MS * 1000 or 0
 
