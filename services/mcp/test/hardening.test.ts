@@ -656,45 +656,46 @@ describe('defect 10: log lines are written before the process can die', () => {
 });
 
 describe('defect 11: a log reader that falls behind does not stop the service', () => {
-  it('while nothing reads stdout the event loop goes on, and every line arrives, in order, once it is read', async () => {
-    // pino's synchronous destination met a full pipe by sleeping 100 ms and trying again, the event loop stopped
-    // all along: the child below never reached its next turn while its stdout was not read.
-    const logger = new URL('../src/runtime/logger.ts', import.meta.url).href;
-    const lines = 4000; // ~1 MB: more than the pipe and the reader's buffer hold
-    const script = `
-      const { createLogger } = await import(${JSON.stringify(logger)});
-      const logger = createLogger({ logLevel: 'info', appEnv: 'production', logFormat: 'json' });
-      const padding = 'x'.repeat(200);
-      for (let n = 1; n <= ${lines}; n++) logger.info({ n, padding }, 'a line');
-      setImmediate(() => process.stderr.write('next turn\\n'));`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pause();
-    let stderr = '';
-    const turned = new Promise<boolean>((resolve) => {
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        if (stderr.includes('next turn')) resolve(true);
+  for (const logFormat of ['json', 'pretty'] as const) {
+    it(`${logFormat}: while nothing reads stdout the event loop goes on, and every line arrives, in order, once it is read`, async () => {
+      // pino's synchronous destinations (its own, and pino-pretty's) met a full pipe by sleeping 100 ms and trying
+      // again, the event loop stopped all along: the child below never reached its next turn while stdout was not read.
+      const logger = new URL('../src/runtime/logger.ts', import.meta.url).href;
+      const lines = 4000; // ~1 MB: more than the pipe and the reader's buffer hold
+      const script = `
+        const { createLogger } = await import(${JSON.stringify(logger)});
+        const logger = createLogger({ logLevel: 'info', appEnv: 'production', logFormat: '${logFormat}' });
+        const padding = 'x'.repeat(200);
+        for (let n = 1; n <= ${lines}; n++) logger.info({ n, padding }, 'a line');
+        setImmediate(() => process.stderr.write('next turn\\n'));`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.once('exit', () => resolve(false));
+      child.stdout.pause();
+      let stderr = '';
+      const turned = new Promise<boolean>((resolve) => {
+        child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+          stderr += chunk;
+          if (stderr.includes('next turn')) resolve(true);
+        });
+        child.once('exit', () => resolve(false));
+      });
+      const outcome = await within(turned, 15_000);
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stdout.resume();
+      await once(child, 'close');
+      assert.equal(outcome, true, `the child's event loop did not turn while its stdout was not read: ${stderr}`);
+      const numbers = [...stdout.matchAll(/"n":(\d+)/g)].map((match) => Number(match[1]));
+      assert.equal(numbers.length, lines, `${numbers.length} of ${lines} lines arrived`);
+      assert.ok(
+        numbers.every((n, i) => n === i + 1),
+        'the lines arrived in order',
+      );
     });
-    const outcome = await within(turned, 15_000);
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stdout.resume();
-    await once(child, 'close');
-    assert.equal(outcome, true, `the child's event loop did not turn while its stdout was not read: ${stderr}`);
-    const numbers = stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => (JSON.parse(line) as { n: number }).n);
-    assert.equal(numbers.length, lines, `${numbers.length} of ${lines} lines arrived`);
-    assert.ok(
-      numbers.every((n, i) => n === i + 1),
-      'the lines arrived in order',
-    );
-  });
+  }
 
   it('what waits for the reader is bounded: lines past the bound are dropped and their count reported', async () => {
     const out = new PassThrough({ highWaterMark: 64 });

@@ -32,10 +32,11 @@ export function createLogger(
 ): Logger {
   if (!destination && config.logFormat === 'pretty') {
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
-    // Synchronous in-process stream (no worker thread): lines appear in order with the process's other output.
+    // In-process (no worker thread), written to process.stdout like the JSON lines (stdout-lines.ts): in order with
+    // the process's other output, and never stopping the service when the reader lags (unbounded: development only).
     destination = pretty({
       colorize: true,
-      sync: true,
+      destination: process.stdout,
       singleLine: true,
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname,service,env',
