@@ -1,9 +1,10 @@
 // Profile one target under load: `node bench/profile.ts <target> <protocol> [seconds] [frame ...]`
 //   target:   ours | ours-stateless | bare-v2-stateless | bare-v2-session | bare-legacy-sse | ceiling
 //   protocol: modern | session | stateless2025 | sse | plain
-// Starts it with `node --cpu-prof` (PROFILE_ENV='KEY=VALUE ...' adds settings, e.g. to see what one costs), applies c=16 (PROFILE_CONCURRENCY=1 for a single client, whose costs are not
-// shared by a turn of the event loop) for the given seconds after a 2 s warm-up, stops it, and prints where its
-// busy CPU time went (self time by package and function, inclusive time of named frames). The call paths into one
+// Starts it with `node --cpu-prof` (PROFILE_ENV='KEY=VALUE ...' adds settings, e.g. to see what one costs),
+// applies c=16 (PROFILE_CONCURRENCY=1 for a single client, whose costs are not shared by a turn of the event loop)
+// for the given seconds after a 2 s warm-up, stops it, and prints where its busy CPU time went (self time by
+// package and function, inclusive time of named frames). The call paths into one
 // function: node bench/lib/cpuprofile.ts <file> --callers <function>.
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -12,8 +12,8 @@
 -- ones waited up to ~2 s, and their first requests (1% of a point's requests) were its p99. With every first
 -- request held back ADMIT_MS, all connections are accepted by the server before any load arrives, so the
 -- percentiles describe the load itself. 100 ms was not always enough: a run that follows another (its warm-up)
--- finds the server still answering the last one's requests. The wait is not counted in the run's duration (nothing is in flight),
--- and not in any latency (wrk starts a request's clock when it writes it).
+-- finds the server still answering the last one's requests. The wait is not counted in the run's duration
+-- (nothing is in flight), nor in any latency (wrk starts a request's clock when it writes it).
 
 local function read_file(path)
   local file = assert(io.open(path, "rb"))
