@@ -109,8 +109,9 @@ export function fastmcpMissing(): string | undefined {
 const AUTH = authHeaders();
 
 /**
- * The TypeScript source, run directly (Node strips the types once at load; the running code is the same as dist/).
- * Not dist/ by default: a dist/ left from an earlier build may be older than the source being measured.
+ * The TypeScript source, run directly (Node strips the types once at load). The image runs the same code bundled
+ * (dist/, a few percent less CPU per request: docs/performance.md), but not dist/ by default: a dist/ left from an
+ * earlier build may be older than the source, and in a bundle the CPU profile cannot tell packages apart.
  * BENCH_SERVICE_ENTRY=services/mcp/dist/main.js measures a build instead.
  */
 export function serviceEntry(): string {

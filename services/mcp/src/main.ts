@@ -36,7 +36,7 @@ function loadConfigOrExit(): Config {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = createLogger(config);
+  const logger = await createLogger(config);
   const metrics = createMetrics();
   const deps: AppDeps = { config, logger, metrics, llm: createLlmProvider(config.llm, logger), version: readVersion() };
   const built = createApp(deps);

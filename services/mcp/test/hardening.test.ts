@@ -612,7 +612,7 @@ describe('defect 9: an unhandled error is logged with its name, message and stac
   it('logs the error itself (not {"type":"Object","stack":""}) and answers 500 with only the request id', async (t) => {
     const lines: Record<string, unknown>[] = [];
     const { createLogger } = await import('../src/runtime/logger.ts');
-    const logger = createLogger(
+    const logger = await createLogger(
       { logLevel: 'info', appEnv: 'production', logFormat: 'json' },
       { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
     );
@@ -644,7 +644,7 @@ describe('defect 10: log lines are written before the process can die', () => {
     const logger = new URL('../src/runtime/logger.ts', import.meta.url).href;
     const script = `
       const { createLogger } = await import(${JSON.stringify(logger)});
-      const logger = createLogger({ logLevel: 'info', appEnv: 'production', logFormat: 'json' });
+      const logger = await createLogger({ logLevel: 'info', appEnv: 'production', logFormat: 'json' });
       for (let n = 1; n <= 200; n++) logger.info({ n }, 'a line');
       process.kill(process.pid, 'SIGKILL');`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
@@ -664,7 +664,7 @@ describe('defect 11: a log reader that falls behind does not stop the service', 
       const lines = 4000; // ~1 MB: more than the pipe and the reader's buffer hold
       const script = `
         const { createLogger } = await import(${JSON.stringify(logger)});
-        const logger = createLogger({ logLevel: 'info', appEnv: 'production', logFormat: '${logFormat}' });
+        const logger = await createLogger({ logLevel: 'info', appEnv: 'production', logFormat: '${logFormat}' });
         const padding = 'x'.repeat(200);
         for (let n = 1; n <= ${lines}; n++) logger.info({ n, padding }, 'a line');
         setImmediate(() => process.stderr.write('next turn\\n'));`;

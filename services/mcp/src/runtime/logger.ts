@@ -1,13 +1,9 @@
 // pino logs: JSON lines for log pipelines, or (LOG_FORMAT=pretty, the default in development) pino-pretty's
 // readable lines, the same events and the same redaction. Headers are never logged wholesale; the redact list is a
 // second line of defence for any object that carries a credential by a well-known name.
-import { createRequire } from 'node:module';
 import { type Logger, pino } from 'pino';
 import type { Config } from '../config/index.ts';
 import { stdoutLines } from './stdout-lines.ts';
-
-// Loaded only when asked for, so production processes never load it.
-const require = createRequire(import.meta.url);
 
 export const REDACT_PATHS = [
   'authorization',
@@ -25,16 +21,16 @@ export const REDACT_PATHS = [
   '*.password',
 ];
 
-/** An explicit destination (tests) always gets JSON. */
-export function createLogger(
+/** An explicit destination (tests) always gets JSON. Async: pino-pretty is loaded only when asked for. */
+export async function createLogger(
   config: Pick<Config, 'logLevel' | 'appEnv'> & Partial<Pick<Config, 'logFormat'>>,
   destination?: pino.DestinationStream,
-): Logger {
+): Promise<Logger> {
   if (!destination && config.logFormat === 'pretty') {
-    const pretty = require('pino-pretty') as typeof import('pino-pretty');
+    const { default: pinoPretty } = await import('pino-pretty');
     // In-process (no worker thread), written to process.stdout like the JSON lines (stdout-lines.ts): in order with
     // the process's other output, and never stopping the service when the reader lags (unbounded: development only).
-    destination = pretty({
+    destination = pinoPretty({
       colorize: true,
       destination: process.stdout,
       singleLine: true,
