@@ -171,27 +171,23 @@ describe('the reaper GC waits for the crowd to leave', () => {
     t.after(() => svc.stop());
     const gcs = () => metric(svc, /^mcp_reaper_gc_duration_seconds_count (\d+)/m);
     const open = () => metric(svc, /^mcp_sessions_open\{transport="streamable-session"\} (\d+)/m);
-    const sessions = async (count: number) => {
-      const ids: string[] = [];
-      for (let i = 0; i < count; i += 25)
-        ids.push(...(await Promise.all(Array.from({ length: 25 }, () => openSession(svc)))));
-      return ids;
+    /** `count` results of `start`, 25 at a time. */
+    const inBatches = async <T>(count: number, start: () => Promise<T>) => {
+      const started: T[] = [];
+      for (let i = 0; i < count; i += 25) started.push(...(await Promise.all(Array.from({ length: 25 }, start))));
+      return started;
     };
     // 300 sessions kept alive by an open stream (never idle), then 100 abandoned ones: reaped, but 300 of 400 stay.
     // Each stream opens as soon as its session exists: opening all 300 sessions first can take longer than the
     // idle timeout on a busy machine, and the first ones were reaped before their stream came.
-    const kept: Response[] = [];
-    for (let i = 0; i < 300; i += 25)
-      kept.push(
-        ...(await Promise.all(Array.from({ length: 25 }, async () => openStream(svc, await openSession(svc))))),
-      );
+    const kept = await inBatches(300, async () => openStream(svc, await openSession(svc)));
     t.after(() => Promise.all(kept.map((res) => res.body?.cancel().catch(() => undefined))));
     assert.deepEqual(
       kept.filter((res) => res.status !== 200).map((res) => res.status),
       [],
       'every kept session opened its stream',
     );
-    await sessions(100);
+    await inBatches(100, () => openSession(svc));
     for (let waited = 0; waited < 30 && (await open()) > 300; waited++) await sleep(500);
     assert.equal(await open(), 300, 'the abandoned sessions were reaped');
     await sleep(3000); // several reaper passes
