@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, queryObjects, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { authHeaders } from '@mcp-stack/test-support/credentials';
 import {
+  initializeMessage,
   MCP_ACCEPT,
   MODERN_VERSION,
   modernMessage,
@@ -16,7 +17,7 @@ import {
   toolCallMessage,
 } from '@mcp-stack/test-support/mcp-wire';
 import { readSse } from '@mcp-stack/test-support/sse';
-import { classifyInboundRequest } from '@modelcontextprotocol/server';
+import { classifyInboundRequest, McpServer } from '@modelcontextprotocol/server';
 import { type ListeningApp, listenApp } from './helpers/in-process-app.ts';
 import { buildDeps } from './helpers/llm-deps.ts';
 
@@ -92,6 +93,62 @@ describe('a session between requests', () => {
     assert.match((await events.nextEvent())?.data ?? '', /"id":1/);
     assert.deepEqual(await stillAlive(), ['GET /sse request', 'GET /sse response'], 'only the open stream');
     await events.cancel();
+  });
+});
+
+describe('an open legacy SSE stream', () => {
+  // A stream costs its McpServer (every tool, resource and prompt registered: about half of its heap) only from its
+  // first message on: one that never sends any (a client still starting, or one only holding connections) has none.
+  let served: ListeningApp;
+  before(async () => {
+    served = await listenApp(
+      buildDeps({ LLM_PROVIDER: 'ollama', OLLAMA_BASE_URL: 'http://127.0.0.1:9', MCP_KEEPALIVE_SECONDS: '0' }),
+    );
+  });
+  after(async () => {
+    await served.app.mcp.close();
+    await served.close();
+  });
+
+  /** McpServers alive once what earlier tests left is collected (the count stops changing). */
+  const liveServers = async () => {
+    let count = -1;
+    for (let last = -2; count !== last; ) {
+      last = count;
+      await sleep(20);
+      gc();
+      count = queryObjects(McpServer, { format: 'count' }) as number;
+    }
+    return count;
+  };
+
+  it('builds its McpServer on its first message, not when it opens', async () => {
+    const before = await liveServers();
+    const streams = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const stream = await fetch(`${served.baseUrl}/sse`, {
+          headers: { ...authHeaders(), Accept: 'text/event-stream' },
+        });
+        const events = readSse(stream.body as ReadableStream<Uint8Array>);
+        const endpoint = await events.nextEvent();
+        assert.equal(endpoint?.event, 'endpoint');
+        return { events, endpoint: new URL(endpoint.data, served.baseUrl) };
+      }),
+    );
+    assert.equal(served.app.mcp.sessions.size, 20);
+    assert.equal((await liveServers()) - before, 0, '20 open streams that sent nothing hold no McpServer');
+
+    const [first] = streams;
+    const posted = await fetch(first!.endpoint, {
+      method: 'POST',
+      headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+      body: JSON.stringify(initializeMessage()),
+    });
+    assert.equal(posted.status, 202);
+    await posted.text();
+    assert.match((await first!.events.nextEvent())?.data ?? '', /"serverInfo"/);
+    assert.equal((await liveServers()) - before, 1, 'the stream that sent a message has its server');
+    for (const stream of streams) await stream.events.cancel();
   });
 });
 

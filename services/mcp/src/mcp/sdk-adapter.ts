@@ -32,6 +32,7 @@ class TappedTransport implements Transport {
   onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
   readonly #inner: Inner;
   readonly #tap: TransportTap;
+  #started?: Promise<void>;
 
   constructor(inner: Inner, tap: TransportTap) {
     this.#inner = inner;
@@ -51,7 +52,16 @@ class TappedTransport implements Transport {
     return this.#inner.hasPerRequestStream;
   }
 
+  /**
+   * Starts the inner transport once: a legacy SSE stream is started when it opens, and its McpServer, built on the
+   * first message, calls start() again through connect().
+   */
   start(): Promise<void> {
+    this.#started ??= this.#start();
+    return this.#started;
+  }
+
+  #start(): Promise<void> {
     const inner = this.#inner;
     inner.onmessage = (message, extra) => {
       this.#tap.received(message);

@@ -1,5 +1,5 @@
 // Stateful MCP sessions: 2025 Streamable HTTP clients (Mcp-Session-Id) and 2024-11-05 HTTP+SSE clients. Each
-// session owns one McpServer and one transport. The jobs live apart: registry.ts (open sessions, cap, close),
+// session owns one McpServer (a legacy one from its first message) and one transport. The jobs live apart: registry.ts (open sessions, cap, close),
 // streamable.ts and legacy-sse.ts (the two transports), in-flight.ts (calls shutdown waits for), reaper.ts (idle).
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
@@ -32,7 +32,7 @@ export class SessionManager {
   }
 
   postLegacyMessage(req: Request, res: Response): Promise<void> {
-    return postLegacyMessage(req, res, this.#registry);
+    return postLegacyMessage(req, res, this.#registry, this.#deps);
   }
 
   reapIdle(now = Date.now()): number {

@@ -2,8 +2,9 @@
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
 import type { Request, Response } from 'express';
 import { JsonRpcCode, sendJsonRpcError } from '../../runtime/jsonrpc-error.ts';
+import type { ServerBuilder } from '../server-factory.ts';
 import { trackInFlight } from './in-flight.ts';
-import type { SessionDeps, SessionRegistry } from './registry.ts';
+import type { Session, SessionDeps, SessionRegistry } from './registry.ts';
 
 const KIND = 'legacy-sse';
 
@@ -14,15 +15,17 @@ export async function openLegacySse(
   deps: SessionDeps,
 ): Promise<void> {
   if (!registry.hasRoom(res)) return;
-  const { config, buildServer, lifecycle } = deps;
-  const server = buildServer();
+  const { config, lifecycle } = deps;
   const transport = new SSEServerTransport(messagesPath, res);
   const inFlight = trackInFlight(transport, lifecycle, () => registry.forget(transport.sessionId));
-  const session = registry.register({ id: transport.sessionId, kind: KIND, server, transport, inFlight });
+  const session = registry.register({ id: transport.sessionId, kind: KIND, transport, inFlight });
   lifecycle.trackStream(res, KIND);
   registry.attach(session, res);
   res.once('close', () => void registry.close(session, 'stream closed'));
-  await server.connect(inFlight.transport);
+  // The stream and its endpoint event now; the McpServer when the first message arrives (serverReady). A stream
+  // that never sends one (a client still starting, or one that only holds connections) costs no server: about
+  // half of an open stream's heap, and the endpoint event leaves sooner.
+  await inFlight.transport.start();
   // The frozen SSE transport sends no keepalives; proxies cut idle streams, so send SSE comments ourselves.
   const keepaliveMs = config.mcp.keepaliveSeconds * 1000;
   if (keepaliveMs > 0) {
@@ -33,7 +36,25 @@ export async function openLegacySse(
   }
 }
 
-export async function postLegacyMessage(req: Request, res: Response, registry: SessionRegistry): Promise<void> {
+/** Builds and connects the session's McpServer on its first message; concurrent first messages share it. */
+const serversReady = new WeakMap<Session, Promise<void>>();
+function serverReady(session: Session, buildServer: ServerBuilder): Promise<void> {
+  let ready = serversReady.get(session);
+  if (!ready) {
+    const server = buildServer();
+    session.server = server;
+    ready = server.connect(session.inFlight.transport);
+    serversReady.set(session, ready);
+  }
+  return ready;
+}
+
+export async function postLegacyMessage(
+  req: Request,
+  res: Response,
+  registry: SessionRegistry,
+  deps: SessionDeps,
+): Promise<void> {
   // The one parameter read straight from the URL: Express's req.query parses the whole query string with
   // node:querystring on every read, several times the cost of URLSearchParams for this one value.
   const query = req.url.indexOf('?');
@@ -56,6 +77,7 @@ export async function postLegacyMessage(req: Request, res: Response, registry: S
   );
   if (!session) return;
   session.lastActivity = Date.now();
+  await serverReady(session, deps.buildServer);
   // The message, parsed by the JSON body middleware, goes to the transport's public handleMessage: its
   // handlePostMessage would rebuild it as a web Request (URL, headers) that nothing here reads, check the media type
   // again, and answer an invalid message in plain text ("Invalid message: [object Object]"). handleMessage validates

@@ -18,7 +18,8 @@ export type SessionKind = Extract<McpTransportKind, 'streamable-session' | 'lega
 export interface Session {
   id: string;
   kind: SessionKind;
-  server: McpServer;
+  /** A legacy SSE session has none until its first message (legacy-sse.ts). */
+  server?: McpServer;
   transport: WebStandardStreamableHTTPServerTransport | SSEServerTransport;
   inFlight: InFlight;
   lastActivity: number;
@@ -158,7 +159,7 @@ export class SessionRegistry {
     session.closing = true;
     this.forget(session.id);
     this.#deps.logger.debug({ sessionId: session.id, reason }, 'closing session');
-    await session.server.close().catch(() => undefined);
+    await session.server?.close().catch(() => undefined);
     await session.transport.close().catch(() => undefined);
   }
 
