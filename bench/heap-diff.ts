@@ -1,4 +1,5 @@
-// What one idle session or open stream holds on the JS heap: `node bench/heap-diff.ts <target> <streams|sessions> [count]`
+// What one idle session or open stream holds on the JS heap:
+// `node bench/heap-diff.ts <target> <streams|initialized-streams|sessions> [count]`
 // Starts the target with --heapsnapshot-signal, opens 50 (warm-up), snapshots, opens `count` more, snapshots
 // again, and prints what the objects new in the second snapshot are per item, by constructor and by the named object
 // that holds them (count and bytes of self size) — where the RSS of measure 3 goes, for whoever has to make it
@@ -43,8 +44,8 @@ const server = await target.start({}, ['--heapsnapshot-signal=SIGUSR2', `--diagn
 const sockets: { destroy(): void }[] = [];
 try {
   const open = async (n: number) => {
-    if (what === 'streams') sockets.push(...(await openSseStreams(target, n)));
-    else await openSessions(`http://127.0.0.1:${target.port}`, target.auth, n);
+    if (what === 'sessions') await openSessions(`http://127.0.0.1:${target.port}`, target.auth, n);
+    else sockets.push(...(await openSseStreams(target, n, { initialized: what === 'initialized-streams' })));
   };
   await open(50);
   const seen = new Set(readdirSync(dir));
@@ -54,7 +55,7 @@ try {
   const b = await snapshot(server.pid, dir, seen);
   const diff = diffSnapshots(a, b);
   console.log(
-    `${targetId}: JS heap per ${what === 'streams' ? 'open /sse stream' : 'idle session'}: ${(diff.totalBytes / count / 1024).toFixed(1)} KB (self sizes of the objects new in the second snapshot, ${count} items)`,
+    `${targetId}: JS heap per ${what === 'sessions' ? 'idle session' : what === 'streams' ? 'open /sse stream' : 'initialized /sse stream'}: ${(diff.totalBytes / count / 1024).toFixed(1)} KB (self sizes of the objects new in the second snapshot, ${count} items)`,
   );
   const table = (title: string, rows: Row[]) => {
     console.log(`\n   bytes/item  objects/item  ${title}`);

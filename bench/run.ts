@@ -190,9 +190,11 @@ if (only.has('memory')) {
   log(`[${elapsed()}] memory: idle sessions`);
   for (const target of withOurs([bareSession(sessionReplies)], oursDefault))
     results.memory.push(...(await measureIdleSessions(target, log)));
-  log(`[${elapsed()}] memory: open streams`);
-  for (const target of withOurs([bareLegacySse], oursDefault))
-    results.memory.push(...(await measureOpenStreams(target, log)));
+  for (const initialized of [false, true]) {
+    log(`[${elapsed()}] memory: ${initialized ? 'initialized' : 'open'} streams`);
+    for (const target of withOurs([bareLegacySse], oursDefault))
+      results.memory.push(...(await measureOpenStreams(target, log, initialized)));
+  }
 }
 
 // ---------------------------------------------------------------- 4. first event

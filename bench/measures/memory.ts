@@ -1,7 +1,10 @@
 // Measure 3: what one idle 2025 session and one open legacy SSE stream cost in server RSS, at 1,000 and
-// 10,000 of them: (RSS with N open - RSS before) / N, on a fresh server warmed with a few of each first.
+// 10,000 of them: (RSS with N open - RSS before) / N, on a fresh server warmed with a few of each first. Streams
+// are measured twice: just opened (GET /sse, endpoint received, nothing sent yet) and initialized (initialize and
+// notifications/initialized posted, as every client does next): ours builds a stream's McpServer on its first
+// message, so the two differ for ours, and the target holds for both.
 import { connect, type Socket } from 'node:net';
-import { openSessions } from '../lib/mcp-wire.ts';
+import { INITIALIZED_BODY, initializeBody, openSessions } from '../lib/mcp-wire.ts';
 import { settledRss } from '../lib/proc.ts';
 import type { Target } from '../targets.ts';
 
@@ -9,7 +12,7 @@ export const COUNTS = [1_000, 10_000];
 const WARMUP = 50;
 
 export interface MemoryPoint {
-  what: 'idle session' | 'open stream';
+  what: 'idle session' | 'open stream' | 'initialized stream';
   target: string;
   label: string;
   kind: Target['kind'];
@@ -42,19 +45,24 @@ export async function measureIdleSessions(target: Target, log: (line: string) =>
   }
 }
 
-export async function measureOpenStreams(target: Target, log: (line: string) => void): Promise<MemoryPoint[]> {
+export async function measureOpenStreams(
+  target: Target,
+  log: (line: string) => void,
+  initialized = false,
+): Promise<MemoryPoint[]> {
   const server = await target.start();
   const sockets: Socket[] = [];
+  const what = initialized ? 'initialized stream' : 'open stream';
   try {
-    sockets.push(...(await openSseStreams(target, WARMUP)));
+    sockets.push(...(await openSseStreams(target, WARMUP, { initialized })));
     const before = await settledRss(server.pid, 2_000);
     const points: MemoryPoint[] = [];
     for (const count of COUNTS) {
-      sockets.push(...(await openSseStreams(target, count - (sockets.length - WARMUP))));
+      sockets.push(...(await openSseStreams(target, count - (sockets.length - WARMUP), { initialized })));
       const after = await settledRss(server.pid, 2_000);
-      points.push(point('open stream', target, count, before, after));
+      points.push(point(what, target, count, before, after));
       log(
-        `  ${target.id.padEnd(18)} ${count} open /sse streams: ${((after - before) / count / 1024).toFixed(1)} KB each, RSS ${(after / 2 ** 20).toFixed(0)} MiB`,
+        `  ${target.id.padEnd(18)} ${count} ${what}s: ${((after - before) / count / 1024).toFixed(1)} KB each, RSS ${(after / 2 ** 20).toFixed(0)} MiB`,
       );
     }
     return points;
@@ -77,14 +85,31 @@ function point(what: MemoryPoint['what'], target: Target, count: number, before:
   };
 }
 
-/** Raw sockets, so holding 10,000 streams costs the bench little: each sends GET /sse and waits for `endpoint`. */
-export async function openSseStreams(target: Target, count: number, parallel = 64): Promise<Socket[]> {
+/**
+ * Raw sockets, so holding 10,000 streams costs the bench little: each sends GET /sse and waits for `endpoint`; with
+ * `initialized`, it then posts initialize, waits for its result on the stream and posts notifications/initialized.
+ */
+export async function openSseStreams(
+  target: Target,
+  count: number,
+  { initialized = false, parallel = 64 }: { initialized?: boolean; parallel?: number } = {},
+): Promise<Socket[]> {
   const sockets: Socket[] = [];
   let started = 0;
   const headers = Object.entries(target.auth)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');
+  const base = `http://127.0.0.1:${target.port}`;
   const request = `GET /sse HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nAccept: text/event-stream\r\n${headers}\r\n`;
+  const post = async (endpoint: string, body: string) => {
+    const response = await fetch(new URL(endpoint, base), {
+      method: 'POST',
+      headers: { ...target.auth, 'Content-Type': 'application/json' },
+      body,
+    });
+    await response.text();
+    if (response.status !== 202) throw new Error(`POST ${endpoint} on ${target.id} answered ${response.status}`);
+  };
   async function worker() {
     while (started < count) {
       started++;
@@ -95,15 +120,28 @@ export async function openSseStreams(target: Target, count: number, parallel = 6
     return new Promise((resolve, reject) => {
       const socket = connect(target.port, '127.0.0.1');
       let seen = '';
+      let endpoint: string | undefined;
+      const hold = () => {
+        socket.off('data', onData);
+        socket.resume(); // keep draining keepalive comments
+      };
       const onData = (chunk: Buffer) => {
         seen += chunk.toString('latin1');
-        if (seen.includes('event: endpoint')) {
-          socket.off('data', onData);
-          socket.resume(); // keep draining keepalive comments
-          resolve(socket);
-        } else if (/^HTTP\/1\.1 (?!200)/.test(seen)) {
+        if (/^HTTP\/1\.1 (?!200)/.test(seen)) {
           socket.destroy();
           reject(new Error(`GET /sse on ${target.id} answered: ${seen.split('\r\n')[0]}`));
+        } else if (endpoint === undefined && seen.includes('event: endpoint')) {
+          endpoint = /event: endpoint\r?\ndata: (\S+)/.exec(seen)?.[1];
+          if (!initialized) {
+            hold();
+            resolve(socket);
+          } else if (endpoint) {
+            seen = '';
+            post(endpoint, initializeBody(1)).catch(reject);
+          } // else its data line is still on the way
+        } else if (endpoint !== undefined && seen.includes('"serverInfo"')) {
+          hold();
+          post(endpoint, INITIALIZED_BODY).then(() => resolve(socket), reject);
         }
       };
       socket.on('data', onData);
