@@ -77,6 +77,22 @@ describe('service image (GenericContainer from services/mcp/Dockerfile)', () => 
     assert.equal(res.status, 200);
   });
 
+  test('its health probe fails while the replica is marked as leaving (/tmp/leaving, make deploy)', async () => {
+    const id = container!.getId();
+    const test = (await inspectContainer(id)).Config.Healthcheck?.Test ?? [];
+    assert.equal(test[0], 'CMD', 'an exec-form probe');
+    const probe = test.slice(1);
+    assert.equal((await execIn(id, probe)).code, 0, 'healthy before');
+    const mark = await execIn(id, ['node', '-e', "require('fs').writeFileSync('/tmp/leaving', '')"]);
+    assert.equal(mark.code, 0, mark.stderr);
+    try {
+      assert.notEqual((await execIn(id, probe)).code, 0, 'the probe passed on a replica marked as leaving');
+    } finally {
+      await execIn(id, ['rm', '-f', '/tmp/leaving']);
+    }
+    assert.equal((await execIn(id, probe)).code, 0, 'healthy again once unmarked');
+  });
+
   test('runs as a non-root user on a read-only root filesystem with no capabilities', async () => {
     const id = container!.getId();
     const state = await inspectContainer(id);

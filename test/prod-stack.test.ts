@@ -89,6 +89,16 @@ describe('prod stack (compose.prod.yaml alone) through Traefik with TLS', { conc
     await assertSecretsAsFiles(stack, { keyVariable: 'OPENAI_API_KEY', apiKey, token });
   });
 
+  test("each replica runs the image's health probe with production's timings, probed every 0.25 s at start", async () => {
+    for (const id of await stack.containerIds('mcp')) {
+      const probe = (await inspectContainer(id)).Config.Healthcheck;
+      // The image's probe: /healthz, and unhealthy once `make deploy` marked the replica as leaving.
+      assert.match(probe?.Test?.join(' ') ?? '', /\/tmp\/leaving.*\/healthz/);
+      assert.equal(probe?.Interval, 5e9, "compose.prod.yaml's interval");
+      assert.equal(probe?.StartInterval, 25e7, "the image's start interval: healthy right after listening");
+    }
+  });
+
   test('containers are non-root where they can be, read-only, with every capability dropped', async () => {
     for (const service of ['mcp', 'traefik', 'socket-proxy']) {
       const ids = await stack.containerIds(service);

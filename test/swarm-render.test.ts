@@ -141,8 +141,10 @@ describe('Swarm rendering agrees with compose.prod.yaml', () => {
     assert.ok(d.update_config.monitor, 'update monitor period');
     assert.equal(d.rollback_config.order, 'start-first');
     assert.equal(d.restart_policy.condition, 'any');
-    // The health check gating start-first is production's own (compose.prod.yaml), not dropped or replaced here.
-    assert.ok(swarm.services.mcp.healthcheck?.test, 'mcp has a health check');
+    // The health check gating start-first is production's (compose.prod.yaml: the image's own probe, which
+    // honours /tmp/leaving, with production's timings), not dropped or replaced here.
+    assert.equal(prod.services.mcp.healthcheck?.test, undefined, "production runs the image's probe");
+    assert.ok(prod.services.mcp.healthcheck?.interval, "production's own timings");
     assert.deepEqual(swarm.services.mcp.healthcheck, prod.services.mcp.healthcheck);
   });
 

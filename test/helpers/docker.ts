@@ -111,7 +111,13 @@ export interface ContainerInspect {
   Id: string;
   Name: string;
   State: { Status: string; ExitCode: number; Health?: { Status: string } };
-  Config: { User: string; Env: string[]; Labels: Record<string, string>; Image: string };
+  Config: {
+    User: string;
+    Env: string[];
+    Labels: Record<string, string>;
+    Image: string;
+    Healthcheck?: { Test?: string[]; Interval?: number; StartInterval?: number };
+  };
   HostConfig: {
     ReadonlyRootfs: boolean;
     CapDrop: string[] | null;

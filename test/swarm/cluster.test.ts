@@ -262,8 +262,8 @@ describe('production stack on a real 3-node Docker Swarm', () => {
     await runOk('docker', serviceImageBuildArgs(`${mcpRepo}:${tags.base}`), { cwd: repoRoot, timeoutMs: 900_000 });
     const variants: Record<string, string> = {
       [tags.next]: `FROM ${mcpRepo}:${tags.base}\nLABEL org.mcp-stack.test.release=next\n`,
-      // Never healthy: its process never answers /healthz (the stack's health check, from compose.prod.yaml, probes
-      // it), so the rolling update must notice and roll back by itself.
+      // Never healthy: its process never answers /healthz (the image's health check, with compose.prod.yaml's
+      // timings, probes it), so the rolling update must notice and roll back by itself.
       [tags.broken]: `FROM ${mcpRepo}:${tags.base}\nCMD ["node", "-e", "setInterval(() => {}, 1 << 30)"]\n`,
     };
     for (const [tag, dockerfile] of Object.entries(variants))
@@ -475,6 +475,11 @@ describe('production stack on a real 3-node Docker Swarm', () => {
       );
       assert.equal(state.HostConfig.ReadonlyRootfs, true);
       assert.deepEqual(state.HostConfig.CapDrop, ['ALL']);
+      // The stack names no probe: the task runs the image's (/healthz, and the /tmp/leaving way out of the pool)
+      // with compose.prod.yaml's timings.
+      const probe = state.Config.Healthcheck;
+      assert.match(probe?.Test?.join(' ') ?? '', /\/tmp\/leaving.*\/healthz/, "the image's health probe");
+      assert.equal(probe?.Interval, 5e9, "compose.prod.yaml's interval");
       const status = await onNode(n, ['exec', id, 'sh', '-c', 'id -u; grep -E "^(NoNewPrivs|CapEff)" /proc/1/status']);
       assert.match(status.stdout, /^1000\n/, 'runs as uid 1000');
       assert.match(status.stdout, /NoNewPrivs:\s+1/, 'no-new-privileges (engine default on every node)');
