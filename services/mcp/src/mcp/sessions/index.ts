@@ -1,6 +1,7 @@
 // Stateful MCP sessions: 2025 Streamable HTTP clients (Mcp-Session-Id) and 2024-11-05 HTTP+SSE clients. Each
-// session owns one McpServer (a legacy one from its first message) and one transport. The jobs live apart: registry.ts (open sessions, cap, close),
-// streamable.ts and legacy-sse.ts (the two transports), in-flight.ts (calls shutdown waits for), reaper.ts (idle).
+// session owns one McpServer (a legacy one from its first message on) and one transport. The jobs live apart:
+// registry.ts (open sessions, cap, close), streamable.ts and legacy-sse.ts (the two transports), in-flight.ts
+// (calls shutdown waits for), reaper.ts (idle).
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import { openLegacySse, postLegacyMessage } from './legacy-sse.ts';
