@@ -1,5 +1,6 @@
 // Profile one target under load: `node bench/profile.ts <target> <protocol> [seconds] [frame ...]`
-//   target:   ours | ours-stateless | bare-v2-stateless | bare-v2-session | bare-legacy-sse | ceiling
+//   target:   ours | ours-stateless | ours-lean | bare-v2-stateless | sdk-floor | bare-v2-session | bare-legacy-sse |
+//             ceiling
 //   protocol: modern | session | stateless2025 | sse | plain
 // Starts it with `node --cpu-prof` (PROFILE_ENV='KEY=VALUE ...' adds settings, e.g. to see what one costs),
 // applies c=16 (PROFILE_CONCURRENCY=1 for a single client, whose costs are not shared by a turn of the event loop)

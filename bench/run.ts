@@ -36,6 +36,7 @@ import {
   oursDefault,
   oursLean,
   oursStateless,
+  sdkFloor,
   setBenchCall,
   type Target,
 } from './targets.ts';
@@ -124,7 +125,7 @@ if (only.has('throughput')) {
     {
       mode: '2026-07-28 stateless',
       protocol: 'modern',
-      targets: withOurs([bareStateless, ...peer], oursDefault, oursLean),
+      targets: withOurs([bareStateless, sdkFloor, ...peer], oursDefault, oursLean),
       leakCheck: oursAvailable ? [oursDefault] : [],
     },
     {

@@ -8,8 +8,11 @@ import { BENCH_DIR, SERVICE_DIR } from './lib/paths.ts';
 import { type ServerProcess, startPinned } from './lib/proc.ts';
 import { discoverOurs } from './measures/discover.ts';
 
-/** ours-lean: our service with the production features the targets keep on switched off (reported, no verdict). */
-export type Kind = 'ours' | 'ours-lean' | 'bare' | 'peer' | 'ceiling';
+/**
+ * ours-lean: our service with the production features the targets keep on switched off (reported, no verdict).
+ * floor: the least a server on the SDK's handler can cost (baselines/v2-stateless-floor.ts; reported, no verdict).
+ */
+export type Kind = 'ours' | 'ours-lean' | 'bare' | 'floor' | 'peer' | 'ceiling';
 
 export interface Target {
   id: string;
@@ -33,7 +36,7 @@ function baseline(id: string, label: string, file: string, port: number, extraAr
   return {
     id,
     label,
-    kind: id === 'ceiling' ? 'ceiling' : 'bare',
+    kind: id === 'ceiling' ? 'ceiling' : id === 'sdk-floor' ? 'floor' : 'bare',
     port,
     auth: {},
     get call() {
@@ -54,6 +57,12 @@ export const bareStateless = baseline(
   'bare SDK v2 createMcpHandler (a server per request; 2025 requests via its stateless fallback)',
   'v2-stateless.ts',
   8101,
+);
+export const sdkFloor = baseline(
+  'sdk-floor',
+  'SDK floor: createMcpHandler with pooled servers behind plain node:http, no features',
+  'v2-stateless-floor.ts',
+  8106,
 );
 export const bareSession = (replies: 'sse' | 'json') =>
   baseline(
@@ -201,6 +210,7 @@ export async function discoveredTarget(id: string): Promise<Target> {
     'ours-stateless': oursStateless,
     'ours-lean': oursLean,
     'bare-v2-stateless': bareStateless,
+    'sdk-floor': sdkFloor,
     'bare-v2-session': bareSession(found.sessionReplies),
     'bare-legacy-sse': bareLegacySse,
     ceiling,

@@ -90,6 +90,21 @@ export function verdicts(results: Results): TargetVerdict[] {
           .join(', '),
         met: null,
       });
+    // What the 1.5× target asks of ours, against what the SDK's handler allows with no features at all.
+    const floor = results.throughput.filter((p) => p.kind === 'floor');
+    if (floor.length > 0)
+      out.push({
+        target:
+          'SDK floor (createMcpHandler, pooled servers, plain node:http, no features) × bare SDK; ours × floor (reported)',
+        measured: floor
+          .map((p) => {
+            const bare = bareOf(results, p);
+            const oursHere = ours.find((x) => x.mode === p.mode && x.connections === p.connections);
+            return `c${p.connections}: floor ${ratio(p.rps, bare?.rps)} (CPU ${bare ? ratio(cpuPerRequest(p), cpuPerRequest(bare)) : '—'}), ours ${ratio(oursHere?.rps ?? Number.NaN, p.rps)}`;
+          })
+          .join(', '),
+        met: null,
+      });
     const ceil = ours
       .filter((p) => p.connections === 16)
       .map((p) => `${p.mode}: ${ratio(p.rps, ceilingAt(results, 16)?.rps)}`);
@@ -227,7 +242,7 @@ export function markdown(results: Results): string {
   );
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of results.throughput) {
-    const bare = p.kind === 'ours' || p.kind === 'ours-lean' ? bareOf(results, p) : undefined;
+    const bare = p.kind === 'ours' || p.kind === 'ours-lean' || p.kind === 'floor' ? bareOf(results, p) : undefined;
     const ceil = ceilingAt(results, p.connections);
     lines.push(
       `| ${p.mode} | ${p.kind === 'ours' ? `**${p.label}**` : p.label} | ${p.connections} | ${fmt(p.rps, 0)} | ${bare ? ratio(p.rps, bare.rps) : ''} | ${
