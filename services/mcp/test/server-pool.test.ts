@@ -7,13 +7,17 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { bodyCarriesClientInfo, type CallTracker, createServerPool } from '../src/mcp/server-pool.ts';
+import { bodyCarriesClientInfo, type CallTracker, createServerPool, type Exchange } from '../src/mcp/server-pool.ts';
 
 const VERSION = '2026-07-28';
 const META = 'io.modelcontextprotocol/';
 
 let slowSawAbort = false;
 let slowDone = Promise.resolve();
+// The instance that served the last probe, and the slow call's own instance and signal while it runs.
+let lastProbeServer: McpServer | undefined;
+let slowServer: McpServer | undefined;
+let slowSignal: AbortSignal | undefined;
 
 function buildProbe(track: CallTracker): McpServer {
   const server = new McpServer({ name: 'pool-probe', version: '1.0.0' }, { capabilities: { logging: {} } });
@@ -22,6 +26,7 @@ function buildProbe(track: CallTracker): McpServer {
     { description: 'reports what it sees', inputSchema: z.object({}) },
     async (_input, ctx) => {
       const ended = track();
+      lastProbeServer = server;
       try {
         const meta = ctx.mcpReq._meta as Record<string, unknown> | undefined;
         await ctx.mcpReq.log('info', 'probe log');
@@ -50,6 +55,8 @@ function buildProbe(track: CallTracker): McpServer {
       const ended = track();
       let finish!: () => void;
       slowDone = new Promise((resolve) => (finish = resolve));
+      slowServer = server;
+      slowSignal = ctx.mcpReq.signal;
       try {
         await new Promise<void>((resolve) => {
           if (ctx.mcpReq.signal.aborted) resolve();
@@ -80,6 +87,8 @@ interface CallOptions {
   progressToken?: string;
   logLevel?: string;
   signal?: AbortSignal;
+  /** Handed the exchange the call runs in (to cancel it, as router.ts does when the client goes away). */
+  onExchange?: (exchange: Exchange) => void;
 }
 
 function request(id: number, o: CallOptions): { request: Request; body: unknown } {
@@ -130,14 +139,14 @@ async function messages(response: Response): Promise<Record<string, unknown>[]> 
 }
 
 describe('server pool (2026-07-28 stateless)', () => {
-  const facts = new AsyncLocalStorage<boolean>();
-  const pool = createServerPool(buildProbe, { maxIdle: 8, carriesClientInfo: () => facts.getStore() === true });
+  const facts = new AsyncLocalStorage<Exchange>();
+  const pool = createServerPool(buildProbe, { maxIdle: 8, exchange: () => facts.getStore() });
   const handler = createMcpHandler(pool.factory, { legacy: 'reject' });
   const call = async (id: number, o: CallOptions) => {
     const { request: req, body } = request(id, o);
-    const all = await facts
-      .run(bodyCarriesClientInfo(body), () => handler.fetch(req, { parsedBody: body }))
-      .then(messages);
+    const exchange: Exchange = { carriesClientInfo: bodyCarriesClientInfo(body) };
+    o.onExchange?.(exchange);
+    const all = await facts.run(exchange, () => handler.fetch(req, { parsedBody: body })).then(messages);
     const result = all.find((m) => m.id === id) as { result?: { content: { text: string }[] } } | undefined;
     return { all, seen: result?.result ? JSON.parse(result.result.content[0]!.text) : undefined };
   };
@@ -202,5 +211,42 @@ describe('server pool (2026-07-28 stateless)', () => {
     assert.equal(after.seen.clientInfo.name, 'after');
     assert.ok(!JSON.stringify(after.all).includes('late-token'), 'the cancelled call’s late notification did not leak');
     assert.ok(pool.built <= builtBefore + 1);
+  });
+
+  it('cancels a call through its exchange, as when the client goes away', async () => {
+    let exchange: Exchange | undefined;
+    slowSawAbort = false;
+    const slow = call(20, {
+      tool: 'slow',
+      clientInfo: { name: 'gone', version: '1' },
+      onExchange: (e) => (exchange = e),
+    });
+    await sleep(100);
+    assert.ok(exchange?.cancel, 'the pool gave the exchange a way to end it');
+    exchange.cancel();
+    await slow.catch(() => undefined);
+    await slowDone;
+    assert.ok(slowSawAbort, 'the tool saw the cancellation');
+  });
+
+  it("a cancel after its exchange ended leaves the instance's next exchange alone", async () => {
+    let first: Exchange | undefined;
+    await call(30, { clientInfo: { name: 'first', version: '1' }, onExchange: (e) => (first = e) });
+    const reused = lastProbeServer;
+    let second: Exchange | undefined;
+    const slow = call(31, {
+      tool: 'slow',
+      clientInfo: { name: 'second', version: '1' },
+      onExchange: (e) => (second = e),
+    });
+    await sleep(100);
+    assert.equal(slowServer, reused, 'the second exchange runs on the first one’s instance');
+    first?.cancel?.();
+    await sleep(50);
+    assert.equal(slowSignal?.aborted, false, 'the late cancel did not end the exchange the instance serves now');
+    second?.cancel?.();
+    await slow.catch(() => undefined);
+    await slowDone;
+    assert.ok(slowSawAbort);
   });
 });

@@ -4,7 +4,9 @@
 // Every provider path: the Ollama, OpenAI and Anthropic wire-protocol test servers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_ANTHROPIC_KEY } from '@mcp-stack/test-support/credentials';
+import { modernHeaders, modernMessage } from '@mcp-stack/test-support/mcp-wire';
 import { readSse } from '@mcp-stack/test-support/sse';
 import { textOf } from '@mcp-stack/test-support/tool-result';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
@@ -188,6 +190,29 @@ for (const pc of providerCases) {
       await closing;
       const upstream = await fake.waitForRequest((r) => isChat(r.path));
       assert.equal(upstream.aborted, true);
+      fake.setFault({ kind: 'none' });
+    });
+
+    it('a 2026-07-28 caller that goes away before its JSON answer aborts the upstream request', async () => {
+      // No progress token: nothing is streamed, so only the service's own handling of the closed connection (not
+      // a cancelled event stream) can end the call.
+      fake.setFault({ kind: 'hang', afterTokens: 1 });
+      fake.requests.length = 0;
+      const gone = new AbortController();
+      const call = fetch(svc.mcpUrl, {
+        method: 'POST',
+        headers: { ...modernHeaders('tools/call', 'ask'), ...authHeaders() },
+        body: JSON.stringify(modernMessage('tools/call', { name: 'ask', arguments: { question: 'hello?' } })),
+        signal: gone.signal,
+      }).catch(() => undefined);
+      for (let waited = 0; !fake.requests.some((r) => isChat(r.path)); waited += 20) {
+        assert.ok(waited < 5_000, 'the call reached the provider');
+        await sleep(20);
+      }
+      gone.abort();
+      await call;
+      const upstream = await Promise.race([fake.waitForRequest((r) => isChat(r.path)), sleep(5_000)]);
+      assert.equal(upstream?.aborted, true, 'the upstream request ended when the caller went away');
       fake.setFault({ kind: 'none' });
     });
 

@@ -16,7 +16,7 @@ import { JsonRpcCode, sendJsonRpcError } from '../runtime/jsonrpc-error.ts';
 import type { Lifecycle } from '../runtime/lifecycle.ts';
 import { serveWithWebHandler, transportErrorLog } from './node-face.ts';
 import { createServerBuilder } from './server-factory.ts';
-import { bodyCarriesClientInfo, createServerPool } from './server-pool.ts';
+import { bodyCarriesClientInfo, createServerPool, type Exchange } from './server-pool.ts';
 import { SessionManager } from './sessions/index.ts';
 
 export const MCP_PATH = '/mcp';
@@ -45,14 +45,14 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
   const buildServer = createServerBuilder(deps);
   const sessions = new SessionManager({ config, logger, metrics, lifecycle, buildServer });
 
-  // Whether the request being served names its client: the pool hands a server that was told one client's
-  // info only to a request that brings its own (see server-pool.ts).
-  const clientInfo = new AsyncLocalStorage<boolean>();
+  // The exchange being served, for the pool: whether the request names its client (a server that was told one
+  // client's info goes only to a request that brings its own), and how to end it if the client goes away.
+  const exchanges = new AsyncLocalStorage<Exchange>();
   // The conformance fixtures' test tools are not call-tracked, so with them every request gets a fresh server.
-  const factory: McpServerFactory = config.mcp.conformanceFixtures
-    ? () => buildServer()
-    : createServerPool(buildServer, { maxIdle: POOL_MAX_IDLE, carriesClientInfo: () => clientInfo.getStore() === true })
-        .factory;
+  const factory: McpServerFactory = createServerPool(buildServer, {
+    maxIdle: config.mcp.conformanceFixtures ? 0 : POOL_MAX_IDLE,
+    exchange: () => exchanges.getStore(),
+  }).factory;
 
   const onerror = transportErrorLog(logger);
   // MCP_STATELESS=true (multi-replica): the SDK serves 2025 requests statelessly too (no session to pin to a
@@ -68,13 +68,18 @@ export function createMcpEndpoints(deps: AppDeps, lifecycle: Lifecycle): McpEndp
     // The HTTP exchange is the whole call: it is in flight until the response closes. Except a 2026-07-28
     // subscriptions/listen stream, the successor of the GET stream: it only waits for notifications, so
     // shutdown must not wait for it (the handler's close() ends it last).
-    if (!isListenRequest(req.body)) {
-      const done = lifecycle.begin();
-      res.once('close', done);
-    }
+    const listen = isListenRequest(req.body);
+    const done = listen ? undefined : lifecycle.begin();
+    const exchange: Exchange = { carriesClientInfo: bodyCarriesClientInfo(req.body) };
+    res.once('close', () => {
+      done?.();
+      // The client went away before its answer was complete: end the exchange (a tool call sees its signal abort).
+      if (!res.writableFinished) exchange.cancel?.();
+    });
     lifecycle.trackStream(res, 'streamable-stateless');
-    await clientInfo.run(bodyCarriesClientInfo(req.body), () =>
-      serveWithWebHandler(handler.fetch, req, res, req.body, onerror, { abortOnClose: true }),
+    // A listen stream is served by the handler itself, not by an instance: it ends on the Request's abort signal.
+    await exchanges.run(exchange, () =>
+      serveWithWebHandler(handler.fetch, req, res, req.body, onerror, { abortOnClose: listen }),
     );
   };
 
