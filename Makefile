@@ -151,7 +151,7 @@ prod-ps: ## Show the production stack's containers (the deployment in .env)
 
 # ---------------------------------------------------------------- benchmarks (not part of `make test`)
 .PHONY: bench
-bench: deps ## Benchmarks: ours vs the bare SDK per mode, FastMCP and a raw ceiling, in one run (~21 min on 2 cores); writes bench/results/latest.md
+bench: deps ## Benchmarks: ours vs the bare SDK per mode, FastMCP and a raw ceiling, in one run (~19 min on 2 cores); writes bench/results/latest.md
 	@command -v wrk >/dev/null || { echo "bench: installing wrk (Debian package)"; apt-get install -y wrk; }
 	bash bench/peers/setup.sh
 	taskset -c $${BENCH_LOAD_CORE:-1} node bench/run.ts
