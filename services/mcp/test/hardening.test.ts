@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { readSse, readUntil, type SseEvent } from '@mcp-stack/test-support/sse';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
@@ -638,20 +638,69 @@ describe('defect 9: an unhandled error is logged with its name, message and stac
 });
 
 describe('defect 10: log lines are written before the process can die', () => {
-  it('every line logged before a SIGKILL (an OOM kill, say) is on stdout', () => {
+  const logger = new URL('../src/runtime/logger.ts', import.meta.url).href;
+  const childLogging = (then: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { createLogger } = await import(${JSON.stringify(logger)});
+        const logger = await createLogger({ logLevel: 'info', appEnv: 'production', logFormat: 'json' });
+        for (let n = 1; n <= 200; n++) logger.info({ n }, 'a line');
+        ${then}`,
+      ],
+      { encoding: 'utf8' },
+    );
+  const assertAllLines = (stdout: string) => {
+    const lines = stdout.split('\n').filter(Boolean);
+    assert.equal(lines.length, 200, `${lines.length} of 200 lines were written`);
+    assert.deepEqual(
+      lines.map((line) => (JSON.parse(line) as { n: number }).n),
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+  };
+
+  it('every line logged in a turn that ended is on stdout when a SIGKILL (an OOM kill, say) comes', () => {
     // pino's default stdout destination queued lines in memory behind one write in flight: a killed process lost
     // all but the first of these.
-    const logger = new URL('../src/runtime/logger.ts', import.meta.url).href;
-    const script = `
-      const { createLogger } = await import(${JSON.stringify(logger)});
-      const logger = await createLogger({ logLevel: 'info', appEnv: 'production', logFormat: 'json' });
-      for (let n = 1; n <= 200; n++) logger.info({ n }, 'a line');
-      process.kill(process.pid, 'SIGKILL');`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const child = childLogging(`setImmediate(() => process.kill(process.pid, 'SIGKILL'));`);
     assert.equal(child.signal, 'SIGKILL', child.stderr);
-    const lines = child.stdout.split('\n').filter(Boolean);
-    assert.equal(lines.length, 200, `${lines.length} of 200 lines were written`);
-    assert.equal((JSON.parse(lines.at(-1)!) as { n: number }).n, 200);
+    assertAllLines(child.stdout);
+  });
+
+  it('lines logged right before process.exit() or an uncaught exception are on stdout', () => {
+    const exited = childLogging('process.exit(3);');
+    assert.equal(exited.status, 3, exited.stderr);
+    assertAllLines(exited.stdout);
+    const crashed = childLogging(`throw new Error('boom');`);
+    assert.equal(crashed.status, 1, crashed.stderr);
+    assert.match(crashed.stderr, /boom/);
+    assertAllLines(crashed.stdout);
+  });
+
+  it("a turn's lines leave in two writes (the first at once, the others together at the end of the turn)", async () => {
+    const writes: string[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        writes.push(chunk.toString());
+        callback();
+      },
+      writev(chunks, callback) {
+        writes.push(chunks.map(({ chunk }) => String(chunk)).join(''));
+        callback();
+      },
+    });
+    const sink = stdoutLines(out);
+    sink.write('line 1\n');
+    assert.deepEqual(writes, ['line 1\n'], 'the first line of a turn is written at once');
+    for (let n = 2; n <= 50; n++) sink.write(`line ${n}\n`);
+    assert.equal(writes.length, 1, 'the others wait for the end of the turn');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes.length, 2, `${writes.length} writes for one turn's 50 lines`);
+    assert.equal(writes[1], Array.from({ length: 49 }, (_, i) => `line ${i + 2}\n`).join(''));
+    sink.write('next turn\n');
+    assert.deepEqual(writes.slice(2), ['next turn\n'], "the next turn's first line is written at once");
   });
 });
 

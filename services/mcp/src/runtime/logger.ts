@@ -38,7 +38,8 @@ export async function createLogger(
       ignore: 'pid,hostname,service,env',
     });
   }
-  // JSON lines to stdout, each written at once, never stopping the service when the reader lags (stdout-lines.ts).
+  // JSON lines to stdout, a turn's lines in one write, never stopping the service when the reader lags
+  // (stdout-lines.ts).
   const sink = destination ? undefined : stdoutLines();
   const logger = pino(
     {
@@ -51,6 +52,8 @@ export async function createLogger(
     destination ?? sink,
   );
   if (sink) {
+    // What this turn logged leaves before the process does (process.exit(), an uncaught exception).
+    process.once('exit', sink.endTurn);
     sink.onDropped = (count) =>
       logger.warn({ droppedLines: count }, 'stdout was not read fast enough: log lines were dropped');
   }
