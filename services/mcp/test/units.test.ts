@@ -1,4 +1,5 @@
-// Small pieces with behaviour of their own: the bounded event store, the shared JSON Schema cache, config defaults.
+// Small pieces with behaviour of their own: the bounded event store, the shared JSON Schema cache, config defaults,
+// the log line's time.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
@@ -6,6 +7,7 @@ import { z } from 'zod';
 import { loadConfig } from '../src/config/index.ts';
 import { BoundedEventStore, EventStoreBudget } from '../src/mcp/event-store.ts';
 import { withCachedJsonSchema } from '../src/mcp/schema-cache.ts';
+import { createLogger, isoTimeOncePerMillisecond } from '../src/runtime/logger.ts';
 
 const roomy = () => new EventStoreBudget({ maxBytesPerSession: 1 << 20, maxBytesTotal: 1 << 26 });
 const note = (n: number): JSONRPCMessage => ({ jsonrpc: '2.0', method: 'notifications/message', params: { n } });
@@ -154,5 +156,37 @@ describe('loadConfig defaults', () => {
       );
       assert.equal(loadConfig({ APP_ENV, MCP_AUTH_DISABLED: 'true' }).auth.disabled, true);
     }
+  });
+});
+
+describe('log line time', () => {
+  it("is the millisecond's ISO time, formatted again only when the millisecond changes", () => {
+    let ms = Date.UTC(2026, 11, 1, 9, 30, 15, 123);
+    const time = isoTimeOncePerMillisecond(() => ms);
+    assert.equal(time(), ',"time":"2026-12-01T09:30:15.123Z"');
+    const first = time();
+    assert.equal(time(), first);
+    ms += 1;
+    assert.equal(time(), ',"time":"2026-12-01T09:30:15.124Z"');
+    ms += 86_400_000;
+    assert.equal(time(), ',"time":"2026-12-02T09:30:15.124Z"');
+  });
+
+  it('every line carries the time it was logged at', async () => {
+    const times: number[] = [];
+    const logger = await createLogger(
+      { logLevel: 'info', appEnv: 'production', logFormat: 'json' },
+      { write: (line: string) => void times.push(Date.parse((JSON.parse(line) as { time: string }).time)) },
+    );
+    const before = Date.now();
+    logger.info('one');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    logger.info('two');
+    const after = Date.now();
+    assert.equal(times.length, 2);
+    assert.ok(
+      times[0]! >= before && times[1]! - times[0]! >= 10 && times[1]! <= after,
+      JSON.stringify({ before, times, after }),
+    );
   });
 });

@@ -21,6 +21,23 @@ export const REDACT_PATHS = [
   '*.password',
 ];
 
+/**
+ * pino's ISO time, formatted once per millisecond: under load many lines fall in the same one, and formatting a
+ * date was ~1.5% of a request's CPU.
+ */
+export function isoTimeOncePerMillisecond(now: () => number = Date.now): () => string {
+  let formattedAt = Number.NaN;
+  let field = '';
+  return () => {
+    const ms = now();
+    if (ms !== formattedAt) {
+      formattedAt = ms;
+      field = `,"time":"${new Date(ms).toISOString()}"`;
+    }
+    return field;
+  };
+}
+
 /** An explicit destination (tests) always gets JSON. Async: pino-pretty is loaded only when asked for. */
 export async function createLogger(
   config: Pick<Config, 'logLevel' | 'appEnv'> & Partial<Pick<Config, 'logFormat'>>,
@@ -45,7 +62,7 @@ export async function createLogger(
     {
       level: config.logLevel,
       base: { service: 'mcp', env: config.appEnv },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeOncePerMillisecond(),
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
