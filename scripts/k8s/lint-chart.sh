@@ -51,7 +51,9 @@ done
 
 # The drain time the chart assumes for an empty SHUTDOWN_GRACE_SECONDS must be the service's default.
 service_grace=$(node --input-type=module -e \
-  "import { loadConfig } from './services/mcp/src/config/index.ts'; console.log(loadConfig({}).shutdownGraceSeconds)" 2>/dev/null)
+  "import { loadConfig } from './services/mcp/src/config/index.ts'; console.log(loadConfig({}).shutdownGraceSeconds)" \
+  2> "$tmp/config.err") ||
+  bad "could not read the service's config with node $(node --version) (needs $(cat .node-version)): $(grep -m1 "Error" "$tmp/config.err" || head -c 300 "$tmp/config.err")"
 rendered_grace=$("$helm" template x "$chart" --kube-version "$K8S_VERSION" -f "$chart/ci/default-values.yaml" -s templates/deployment.yaml |
   sed -n 's/^ *terminationGracePeriodSeconds: //p')
 pre_stop=$(sed -n 's/^preStopSleepSeconds: //p' "$chart/values.yaml")
