@@ -50,15 +50,15 @@ done
 "$py" "$here/check_chart.py" env "$chart/values.yaml" .env.example || bad "chart env vs .env.example"
 
 # The drain time the chart assumes for an empty SHUTDOWN_GRACE_SECONDS must be the service's default.
-service_grace=$(node --input-type=module -e \
-  "import { loadConfig } from './services/mcp/src/config/index.ts'; console.log(loadConfig({}).shutdownGraceSeconds)" \
-  2> "$tmp/config.err") ||
-  bad "could not read the service's config with node $(node --version) (needs $(cat .node-version)): $(grep -m1 "Error" "$tmp/config.err" || head -c 300 "$tmp/config.err")"
 rendered_grace=$("$helm" template x "$chart" --kube-version "$K8S_VERSION" -f "$chart/ci/default-values.yaml" -s templates/deployment.yaml |
   sed -n 's/^ *terminationGracePeriodSeconds: //p')
 pre_stop=$(sed -n 's/^preStopSleepSeconds: //p' "$chart/values.yaml")
-if [ -z "$service_grace" ] || [ "$rendered_grace" != $((pre_stop + service_grace + 10)) ]; then
-  bad "terminationGracePeriodSeconds $rendered_grace is not preStop $pre_stop + the service's SHUTDOWN_GRACE_SECONDS default '${service_grace}' + 10"
+if ! service_grace=$(node --input-type=module -e \
+  "import { loadConfig } from './services/mcp/src/config/index.ts'; console.log(loadConfig({}).shutdownGraceSeconds)" \
+  2> "$tmp/config.err") || [ -z "$service_grace" ]; then
+  bad "could not read the service's config with node $(node --version) (needs $(cat .node-version)): $(grep -m1 "Error" "$tmp/config.err" || head -c 300 "$tmp/config.err")"
+elif [ "$rendered_grace" != $((pre_stop + service_grace + 10)) ]; then
+  bad "terminationGracePeriodSeconds $rendered_grace is not preStop $pre_stop + the service's SHUTDOWN_GRACE_SECONDS default $service_grace + 10"
 else
   echo "  terminationGracePeriodSeconds $rendered_grace = preStop $pre_stop + service drain default $service_grace + 10"
 fi
