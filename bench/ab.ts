@@ -1,6 +1,6 @@
 // A/B of two builds of the service: `node bench/ab.ts <entry A> <entry B> [modern|sse] [rounds] [seconds] [c]`
 // (an entry is a main.ts or main.js, e.g. an older tree exported with `git archive` next to this one's
-// node_modules). Both run with the bench's settings for ours, pinned to the server core, and are loaded at the
+// node_modules, or a baseline from bench/baselines, e.g. the bare SDK against a patched copy of the SDK). Both run with the bench's settings for ours, pinned to the server core, and are loaded at the
 // same time, c connections each, so that other load on the machine hits both alike; prints CPU time per request
 // (from /proc) of each and B ÷ A per round. Points run one after the other move with the machine's load far more
 // than a few percent. AB_ENV_A / AB_ENV_B add settings to one side only (space-separated KEY=VALUE), so one build
@@ -32,7 +32,9 @@ const build = (id: string, entry: string, port: number): Target => ({
       port,
       command: process.execPath,
       // The service runs in its own directory: an entry given relative to where this was started is resolved first.
-      args: [resolve(entry)],
+      // The port goes as the first argument too: a baseline (bench/baselines/*.ts) reads it there, the service
+      // reads PORT and ignores arguments.
+      args: [resolve(entry), String(port)],
       cwd: SERVICE_DIR,
       env: {
         ...oursEnv(port, false),
