@@ -1,10 +1,11 @@
 // Small pieces with behaviour of their own: the bounded event store, the shared JSON Schema cache, config defaults,
-// the log line's time.
+// the log line's time, the bearer token check.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { JSONRPCMessage } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { loadConfig } from '../src/config/index.ts';
+import { tokenMatcher } from '../src/http/middleware/auth.ts';
 import { BoundedEventStore, EventStoreBudget } from '../src/mcp/event-store.ts';
 import { withCachedJsonSchema } from '../src/mcp/schema-cache.ts';
 import { createLogger, isoTimeOncePerMillisecond } from '../src/runtime/logger.ts';
@@ -188,5 +189,46 @@ describe('log line time', () => {
       times[0]! >= before && times[1]! - times[0]! >= 10 && times[1]! <= after,
       JSON.stringify({ before, times, after }),
     );
+  });
+});
+
+describe('bearer token check', () => {
+  const secret = 'a'.repeat(16) + 'b'.repeat(16) + 'c'.repeat(16);
+
+  it('accepts the token and nothing near it: another byte, a prefix, a suffix, a padding byte, empty', () => {
+    const matches = tokenMatcher(secret);
+    assert.equal(matches(secret), true);
+    assert.equal(matches(`${secret.slice(0, -1)}d`), false);
+    assert.equal(matches(`d${secret.slice(1)}`), false);
+    assert.equal(matches(secret.slice(0, -1)), false);
+    assert.equal(matches(`${secret}c`), false);
+    // The comparison pads both sides with zero bytes; a presented zero byte must not pass for padding.
+    assert.equal(matches(`${secret}\0`), false);
+    assert.equal(matches(''), false);
+    // Called again after refusals: nothing of an earlier value is left in the shared buffer.
+    assert.equal(matches(secret), true);
+  });
+
+  it('refuses values longer than the compared buffer without failing', () => {
+    const matches = tokenMatcher(secret);
+    assert.equal(matches(secret + 'x'.repeat(10_000)), false);
+    assert.equal(matches('x'.repeat(10_000)), false);
+    assert.equal(matches(secret), true);
+  });
+
+  it('compares a token longer than the buffer in full, to its last byte', () => {
+    const long = 'k'.repeat(300) + 'z';
+    const matches = tokenMatcher(long);
+    assert.equal(matches(long), true);
+    assert.equal(matches(`${long.slice(0, -1)}y`), false);
+    assert.equal(matches(long.slice(0, -1)), false);
+    assert.equal(matches(`${long}z`), false);
+  });
+
+  it('compares bytes, not characters: a non-ASCII token matches itself only', () => {
+    const matches = tokenMatcher(`${secret}é`);
+    assert.equal(matches(`${secret}é`), true);
+    assert.equal(matches(`${secret}e`), false);
+    assert.equal(matches(`${secret}\u00c3\u00a9`), false);
   });
 });
