@@ -1,8 +1,9 @@
-// A/B of two builds of the service: `node bench/ab.ts <entry A> <entry B> [modern|sse] [rounds] [seconds] [c]`
-// (an entry is a main.ts or main.js, e.g. an older tree exported with `git archive` next to this one's
-// node_modules, or a baseline from bench/baselines, e.g. the bare SDK against a patched copy of the SDK). Both run with the bench's settings for ours, pinned to the server core, and are loaded at the
-// same time, c connections each, so that other load on the machine hits both alike; prints CPU time per request
-// (from /proc) of each and B ÷ A per round. Points run one after the other move with the machine's load far more
+// A/B of two builds: `node bench/ab.ts <entry A> <entry B> [modern|sse|session] [rounds] [seconds] [c]` (an entry
+// is the service's main.ts or main.js, e.g. an older tree exported with `git archive` next to this one's
+// node_modules, or a baseline from bench/baselines, e.g. the bare SDK against an edited copy of the SDK). Both run
+// with the bench's settings for ours, pinned to the server core, and are loaded at the same time, c connections
+// each, so that other load on the machine hits both alike; prints CPU time per request (from /proc) of each and
+// B ÷ A per round. Points run one after the other move with the machine's load far more
 // than a few percent. AB_ENV_A / AB_ENV_B add settings to one side only (space-separated KEY=VALUE), so one build
 // against itself measures what a setting costs: AB_ENV_A='LOG_LEVEL=warn'.
 import { resolve } from 'node:path';
@@ -15,7 +16,7 @@ import { oursDefault, oursEnv, setBenchCall, type Target } from './targets.ts';
 
 const [entryA, entryB, protocol = 'modern', rounds = '6', seconds = '5', connections = '8'] = process.argv.slice(2);
 if (!entryA || !entryB)
-  throw new Error('usage: node bench/ab.ts <entry A> <entry B> [modern|sse] [rounds] [seconds] [c]');
+  throw new Error('usage: node bench/ab.ts <entry A> <entry B> [modern|sse|session] [rounds] [seconds] [c]');
 const found = await discoverOurs(oursDefault);
 setBenchCall(found.call);
 

@@ -16,7 +16,7 @@ const COMPARED_BYTES = 256;
  * A constant-time check of a presented token against the secret. Both are compared as zero-padded buffers of one
  * size, COMPARED_BYTES (or the secret's length, when longer), then by byte length, so the time taken depends on
  * the presented value, never on the secret's bytes, nor on its length up to that size. It replaced SHA-256
- * digests of both, which cost ~3% of the CPU of a legacy message (docs/performance.md). The scratch buffer is
+ * digests of both, which cost 3–5% of a request's CPU (docs/performance.md). The scratch buffer is
  * shared: the check is synchronous.
  */
 export function tokenMatcher(secret: string): (presented: string) => boolean {
