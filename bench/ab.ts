@@ -3,9 +3,9 @@
 // node_modules, or a baseline from bench/baselines, e.g. the bare SDK against an edited copy of the SDK). Both run
 // with the bench's settings for ours, pinned to the server core, and are loaded at the same time, c connections
 // each, so that other load on the machine hits both alike; prints CPU time per request (from /proc) of each and
-// B ÷ A per round. Points run one after the other move with the machine's load far more
-// than a few percent. AB_ENV_A / AB_ENV_B add settings to one side only (space-separated KEY=VALUE), so one build
-// against itself measures what a setting costs: AB_ENV_A='LOG_LEVEL=warn'.
+// B ÷ A per round. Points run one after the other move with the machine's load far more than a few percent.
+// AB_ENV_A / AB_ENV_B add settings to one side only (space-separated KEY=VALUE), so one build against itself
+// measures what a setting costs: AB_ENV_A='LOG_LEVEL=warn'.
 import { resolve } from 'node:path';
 import { authHeaders } from '@mcp-stack/test-support/credentials';
 import { applyLoad, type Protocol, prepare } from './lib/load.ts';
