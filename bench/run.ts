@@ -191,11 +191,15 @@ if (only.has('memory')) {
   log(`[${elapsed()}] memory: idle sessions`);
   for (const target of withOurs([bareSession(sessionReplies)], oursDefault))
     results.memory.push(...(await measureIdleSessions(target, log)));
-  for (const initialized of [false, true]) {
-    log(`[${elapsed()}] memory: ${initialized ? 'initialized' : 'open'} streams`);
+  for (const state of ['opened', 'initialized'] as const) {
+    log(`[${elapsed()}] memory: ${state} streams`);
     for (const target of withOurs([bareLegacySse], oursDefault))
-      results.memory.push(...(await measureOpenStreams(target, log, initialized)));
+      results.memory.push(...(await measureOpenStreams(target, log, state)));
   }
+  // Only ours releases an idle stream's server (the bare SDK keeps it while the stream is open).
+  log(`[${elapsed()}] memory: idle streams (initialized, then their servers released)`);
+  for (const target of withOurs([], oursDefault))
+    results.memory.push(...(await measureOpenStreams(target, log, 'idle')));
 }
 
 // ---------------------------------------------------------------- 4. first event

@@ -2,8 +2,12 @@
 // 10,000 of them: (RSS with N open - RSS before) / N, on a fresh server warmed with a few of each first. Streams
 // are measured twice: just opened (GET /sse, endpoint received, nothing sent yet) and initialized (initialize and
 // notifications/initialized posted, as every client does next): ours builds a stream's McpServer on its first
-// message, so the two differ for ours, and the target holds for both.
+// message, so the two differ for ours. Ours is measured a third time, idle: initialized, then left without messages
+// until it released every stream's McpServer (MCP_LEGACY_SSE_SERVER_IDLE_SECONDS, default 30 s) and its reaper asked
+// V8 for the memory-reducing GC that follows (node --expose-gc, as the image runs it). The target holds for a stream
+// just opened and for an idle one; the initialized figure is what a stream costs within 30 s of its last message.
 import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { INITIALIZED_BODY, initializeBody, openSessions } from '../lib/mcp-wire.ts';
 import { settledRss } from '../lib/proc.ts';
 import type { Target } from '../targets.ts';
@@ -12,7 +16,7 @@ export const COUNTS = [1_000, 10_000];
 const WARMUP = 50;
 
 export interface MemoryPoint {
-  what: 'idle session' | 'open stream' | 'initialized stream';
+  what: 'idle session' | 'open stream' | 'initialized stream' | 'idle stream';
   target: string;
   label: string;
   kind: Target['kind'];
@@ -45,21 +49,37 @@ export async function measureIdleSessions(target: Target, log: (line: string) =>
   }
 }
 
+/** Where a stream is when it is measured (see the top of this file). */
+export type StreamState = 'opened' | 'initialized' | 'idle';
+
 export async function measureOpenStreams(
   target: Target,
   log: (line: string) => void,
-  initialized = false,
+  state: StreamState = 'opened',
 ): Promise<MemoryPoint[]> {
-  const server = await target.start();
+  const idle = state === 'idle';
+  const server = await target.start({}, idle ? ['--expose-gc'] : []);
   const sockets: Socket[] = [];
-  const what = initialized ? 'initialized stream' : 'open stream';
+  const initialized = state !== 'opened';
+  const what: MemoryPoint['what'] = idle ? 'idle stream' : initialized ? 'initialized stream' : 'open stream';
+  const metrics = idle ? new ServiceMetrics(target) : undefined;
+  /** Waits until every stream opened so far has released its server, and the GC after that ran. */
+  const settled = async () => {
+    if (!metrics) return settledRss(server.pid, 2_000);
+    const gcs = await metrics.read(GC_COUNT);
+    await metrics.waitFor(RELEASED, (n) => n >= sockets.length, 120_000);
+    if (sockets.length >= GC_AFTER) await metrics.waitFor(GC_COUNT, (n) => n > gcs, 120_000);
+    return settledRss(server.pid, 2_000);
+  };
   try {
-    sockets.push(...(await openSseStreams(target, WARMUP, { initialized })));
-    const before = await settledRss(server.pid, 2_000);
+    // Idle streams: enough for the GC after their release, so that RSS before is measured after one too.
+    const warmup = idle ? GC_AFTER : WARMUP;
+    sockets.push(...(await openSseStreams(target, warmup, { initialized })));
+    const before = await settled();
     const points: MemoryPoint[] = [];
     for (const count of COUNTS) {
-      sockets.push(...(await openSseStreams(target, count - (sockets.length - WARMUP), { initialized })));
-      const after = await settledRss(server.pid, 2_000);
+      sockets.push(...(await openSseStreams(target, count - (sockets.length - warmup), { initialized })));
+      const after = await settled();
       points.push(point(what, target, count, before, after));
       log(
         `  ${target.id.padEnd(18)} ${count} ${what}s: ${((after - before) / count / 1024).toFixed(1)} KB each, RSS ${(after / 2 ** 20).toFixed(0)} MiB`,
@@ -69,6 +89,32 @@ export async function measureOpenStreams(
   } finally {
     for (const socket of sockets) socket.destroy();
     await server.stop();
+  }
+}
+
+const RELEASED = /^mcp_legacy_sse_servers_released_total (\S+)/m;
+const GC_COUNT = /^mcp_reaper_gc_duration_seconds_count (\S+)/m;
+/** The service's default MCP_GC_AFTER_REAP_SESSIONS: fewer released servers ask for no GC. */
+const GC_AFTER = 100;
+
+/** Counters read from the service's /metrics. */
+class ServiceMetrics {
+  readonly #url: string;
+  readonly #auth: Record<string, string>;
+  constructor(target: Target) {
+    this.#url = `http://127.0.0.1:${target.port}/metrics`;
+    this.#auth = target.auth;
+  }
+  async read(pattern: RegExp): Promise<number> {
+    const text = await (await fetch(this.#url, { headers: this.#auth })).text();
+    return Number(pattern.exec(text)?.[1] ?? 0);
+  }
+  async waitFor(pattern: RegExp, done: (value: number) => boolean, timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (let value = await this.read(pattern); !done(value); value = await this.read(pattern)) {
+      if (Date.now() > until) throw new Error(`${pattern.source} still ${value} after ${timeoutMs / 1000} s`);
+      await sleep(500);
+    }
   }
 }
 

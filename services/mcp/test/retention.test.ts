@@ -9,6 +9,7 @@ import { getHeapSpaceStatistics, queryObjects, setFlagsFromString } from 'node:v
 import { runInNewContext } from 'node:vm';
 import { authHeaders } from '@mcp-stack/test-support/credentials';
 import {
+  INITIALIZED_NOTIFICATION,
   initializeMessage,
   MCP_ACCEPT,
   MODERN_VERSION,
@@ -102,7 +103,14 @@ describe('an open legacy SSE stream', () => {
   let served: ListeningApp;
   before(async () => {
     served = await listenApp(
-      buildDeps({ LLM_PROVIDER: 'ollama', OLLAMA_BASE_URL: 'http://127.0.0.1:9', MCP_KEEPALIVE_SECONDS: '0' }),
+      buildDeps({
+        LLM_PROVIDER: 'ollama',
+        OLLAMA_BASE_URL: 'http://127.0.0.1:9',
+        MCP_KEEPALIVE_SECONDS: '0',
+        MCP_CONFORMANCE_FIXTURES: 'true',
+        // Released by the test's own reaper passes (releaseIdleServers with a time an hour ahead), not by the clock.
+        MCP_LEGACY_SSE_SERVER_IDLE_SECONDS: '1800',
+      }),
     );
   });
   after(async () => {
@@ -149,6 +157,51 @@ describe('an open legacy SSE stream', () => {
     assert.match((await first!.events.nextEvent())?.data ?? '', /"serverInfo"/);
     assert.equal((await liveServers()) - before, 1, 'the stream that sent a message has its server');
     for (const stream of streams) await stream.events.cancel();
+  });
+
+  it('releases its McpServer once idle with no call in flight, and builds it again for the next message', async () => {
+    const before = await liveServers();
+    const stream = await fetch(`${served.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
+    const events = readSse(stream.body as ReadableStream<Uint8Array>);
+    const endpoint = new URL((await events.nextEvent())?.data ?? '', served.baseUrl);
+    const post = async (message: object) => {
+      const posted = await fetch(endpoint, {
+        method: 'POST',
+        headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+        body: JSON.stringify(message),
+      });
+      assert.equal(posted.status, 202);
+      await posted.text();
+    };
+    const nextMessage = async () => JSON.parse((await events.nextEvent())?.data ?? '{}') as Record<string, unknown>;
+    const inAnHour = () => Date.now() + 3_600_000;
+    const initialize = initializeMessage();
+    // Form elicitation: the server refuses to elicit from a client that did not declare it in initialize.
+    await post({ ...initialize, params: { ...initialize.params, capabilities: { elicitation: { form: {} } } } });
+    assert.ok((await nextMessage()).result, 'initialized');
+    await post(INITIALIZED_NOTIFICATION);
+    /** Calls test_elicitation, which asks the client for input: the call is in flight until it is answered. */
+    const elicit = async (id: number, username: string, whileAsked = () => {}) => {
+      await post(toolCallMessage('test_elicitation', { message: 'Who?' }, { id }));
+      const asked = await nextMessage();
+      assert.equal(asked.method, 'elicitation/create', JSON.stringify(asked));
+      whileAsked();
+      await post({ jsonrpc: '2.0', id: asked.id, result: { action: 'accept', content: { username, email: 'a@b.c' } } });
+      const answer = await nextMessage();
+      assert.equal(answer.id, id, 'the stream carries the answer to what the client sent, nothing else before it');
+      assert.match(JSON.stringify(answer), new RegExp(`action=accept.*${username}`));
+    };
+    await elicit(2, 'ada', () => {
+      assert.equal(served.app.mcp.sessions.releaseIdleServers(inAnHour()), 0, 'a call in flight keeps the server');
+    });
+    assert.equal((await liveServers()) - before, 1);
+    assert.equal(served.app.mcp.sessions.releaseIdleServers(inAnHour()), 1, 'idle: released');
+    assert.equal((await liveServers()) - before, 0, 'the released server is garbage');
+    // The next message gets a new server that was told the initialize again (it knows the client can answer a form
+    // elicitation), and its answer to that initialize is not sent: the next event is the answer to the call.
+    await elicit(3, 'grace');
+    assert.equal((await liveServers()) - before, 1);
+    await events.cancel();
   });
 });
 

@@ -12,7 +12,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
 import { SSEServerTransport } from '@modelcontextprotocol/server-legacy/sse';
-import { FORWARDED_OPTIONAL_MEMBERS, tapTransport } from '../src/mcp/sdk-adapter.ts';
+import { createServerSeats, FORWARDED_OPTIONAL_MEMBERS, tapTransport } from '../src/mcp/sdk-adapter.ts';
 
 /** Members of the Transport contract the tapped transport provides itself (delegating to the inner one). */
 const TRANSPORT_MEMBERS = ['start', 'send', 'close', 'onclose', 'onerror', 'onmessage', 'sessionId'];
@@ -88,5 +88,60 @@ describe('SDK seam: tapped transports', () => {
     await client.close();
     assert.equal(closed, 1);
     await server.close();
+  });
+});
+
+describe('SDK seam: server seats', () => {
+  it('closing a seated server leaves the transport open, and a new server takes the next messages', async () => {
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    let transportClosed = false;
+    const close = serverSide.close.bind(serverSide);
+    serverSide.close = () => {
+      transportClosed = true;
+      return close();
+    };
+    const seats = createServerSeats(serverSide);
+    const build = (text: string) => {
+      const server = new McpServer({ name: 'seat', version: '1.0.0' });
+      server.registerTool('which', { description: 'which server' }, () => ({ content: [{ type: 'text', text }] }));
+      return server;
+    };
+    const first = build('first');
+    await first.connect(seats.next());
+    const client = new Client({ name: 'seat-test', version: '1.0.0' });
+    await client.connect(clientSide);
+    assert.deepEqual((await client.callTool({ name: 'which', arguments: {} })).content, [
+      { type: 'text', text: 'first' },
+    ]);
+
+    await first.close(); // Protocol.close() calls the seat's close(): the server leaves, the transport stays
+    assert.equal(transportClosed, false);
+    const second = build('second');
+    const seat = seats.next();
+    await second.connect(seat);
+    // Told the handshake again: its answer to that is not sent to the client (which would reject an unknown id).
+    const errors: Error[] = [];
+    client.onerror = (error) => errors.push(error);
+    seat.replay([
+      {
+        jsonrpc: '2.0',
+        id: 'replayed',
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'seat-test', version: '1.0.0' },
+        },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+    ]);
+    assert.deepEqual((await client.callTool({ name: 'which', arguments: {} })).content, [
+      { type: 'text', text: 'second' },
+    ]);
+    assert.equal(second.server.getClientVersion()?.name, 'seat-test', 'the replayed initialize reached the server');
+    assert.deepEqual(errors, []);
+
+    await client.close(); // the transport closes: the seated server closes with it
+    assert.equal(second.isConnected(), false);
   });
 });

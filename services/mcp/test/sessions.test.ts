@@ -1,5 +1,5 @@
-// Session lifetime: idle reaping, the session cap, keepalives on idle streams (2025 and legacy), and
-// resumption with Last-Event-ID.
+// Session lifetime: idle reaping, the session cap, keepalives on idle streams (2025 and legacy), resumption with
+// Last-Event-ID, and the server of an idle legacy stream released and rebuilt.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +9,9 @@ import {
   sessionHeaders as wireSessionHeaders,
 } from '@mcp-stack/test-support/mcp-wire';
 import { readSse, type SseReader } from '@mcp-stack/test-support/sse';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport as SseV1 } from '@modelcontextprotocol/sdk/client/sse.js';
+import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { authHeaders, initializeBody, MCP_ACCEPT, type RunningService, startService } from './helpers/start-service.ts';
 
 const json = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
@@ -323,5 +326,59 @@ describe('legacy messages', () => {
     const answer = await events.nextEvent();
     assert.deepEqual(JSON.parse(answer?.data ?? '{}'), { jsonrpc: '2.0', id: 'after', result: {} });
     await events.cancel();
+  });
+});
+
+describe('an idle legacy SSE stream', () => {
+  // Its McpServer is released after MCP_LEGACY_SSE_SERVER_IDLE_SECONDS without messages (the reaper's pass) and
+  // built again, and told the client's handshake again, for the next message: a real client notices nothing.
+  it('keeps the log level its client set across its server being released and rebuilt', async (t) => {
+    const svc = await startService({
+      MCP_CONFORMANCE_FIXTURES: 'true',
+      MCP_LEGACY_SSE_SERVER_IDLE_SECONDS: '1',
+      MCP_KEEPALIVE_SECONDS: '0',
+      MCP_RATE_LIMIT_PER_MINUTE: '0',
+    });
+    t.after(() => svc.stop());
+    const client = new ClientV1({ name: 'idle-sse', version: '1.0.0' });
+    const errors: string[] = [];
+    client.onerror = (error) => errors.push(String(error));
+    const levels: string[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
+      levels.push(notification.params.level);
+    });
+    await client.connect(
+      new SseV1(new URL(`${svc.baseUrl}/sse`), {
+        requestInit: { headers: authHeaders() },
+        eventSourceInit: {
+          fetch: (url, init) =>
+            fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authHeaders() } }),
+        },
+      }),
+    );
+    t.after(() => client.close());
+    const released = () => metric(svc, /^mcp_legacy_sse_servers_released_total (\d+)/m);
+    const releasedOnce = async () => {
+      const was = await released();
+      for (let waited = 0; waited < 40 && (await released()) === was; waited++) await sleep(250);
+      assert.equal(await released(), was + 1, 'the idle stream’s server was released');
+    };
+    /** test_tool_with_logging logs three lines at info; how many reach the client. */
+    const infoLines = async () => {
+      const seen = levels.length;
+      await client.callTool({ name: 'test_tool_with_logging', arguments: {} });
+      return levels.length - seen;
+    };
+
+    await client.setLoggingLevel('warning');
+    assert.equal(await infoLines(), 0, 'at warning, no info lines');
+    await releasedOnce();
+    assert.equal(await infoLines(), 0, 'the rebuilt server still logs at warning');
+    await client.setLoggingLevel('debug');
+    assert.equal(await infoLines(), 3, 'at debug, the three info lines');
+    await releasedOnce();
+    assert.equal(await infoLines(), 3, 'the rebuilt server logs at the level set last');
+    assert.equal((await client.listTools()).tools.length > 0, true);
+    assert.deepEqual(errors, [], 'the client saw no answer it did not ask for');
   });
 });

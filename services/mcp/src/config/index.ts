@@ -83,6 +83,11 @@ export interface Config {
     conformanceFixtures: boolean;
     /** Serve the 2024-11-05 HTTP+SSE transport (GET /sse + POST /messages); false answers those with a 404. */
     legacySse: boolean;
+    /**
+     * A legacy SSE stream with no message for this long and no call in flight releases its McpServer (built again
+     * on its next message); 0 keeps it while the stream is open.
+     */
+    legacySseServerIdleSeconds: number;
   };
   shutdownGraceSeconds: number;
   llm: LlmConfig;
@@ -128,6 +133,7 @@ const serviceFields = {
   MCP_EVENT_STORE_MAX_EVENTS: wholeNumber('MCP_EVENT_STORE_MAX_EVENTS', 0, 1_000_000, 1000),
   MCP_CONFORMANCE_FIXTURES: bool('MCP_CONFORMANCE_FIXTURES', false),
   MCP_LEGACY_SSE: bool('MCP_LEGACY_SSE', true),
+  MCP_LEGACY_SSE_SERVER_IDLE_SECONDS: wholeNumber('MCP_LEGACY_SSE_SERVER_IDLE_SECONDS', 0, 7 * 24 * 3600, 30),
   MCP_RATE_LIMIT_PER_MINUTE: wholeNumber('MCP_RATE_LIMIT_PER_MINUTE', 0, 1_000_000, 600),
   // 2 MiB: the largest valid tool input (summarize's 100,000 characters) is 1.2 MB when a client escapes non-ASCII
   // as \uXXXX (Python's json does by default); a 1 MiB limit refused such valid calls with 413.
@@ -215,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
       eventStoreMaxBytesTotal: c.MCP_EVENT_STORE_MAX_BYTES_TOTAL,
       conformanceFixtures: c.MCP_CONFORMANCE_FIXTURES,
       legacySse: c.MCP_LEGACY_SSE,
+      legacySseServerIdleSeconds: c.MCP_LEGACY_SSE_SERVER_IDLE_SECONDS,
     },
     shutdownGraceSeconds: c.SHUTDOWN_GRACE_SECONDS,
     llm,

@@ -11,6 +11,7 @@ export interface Metrics {
   sessionsOpen: Gauge<'transport'>;
   sessionsRejected: Counter<'reason'>;
   sessionsReaped: Counter<'transport'>;
+  serversReleased: Counter;
   reaperGcSeconds: Histogram;
   /** Computed when scraped, from countOpenStreams. */
   streamsOpen: Gauge<'transport'>;
@@ -58,6 +59,11 @@ export function createMetrics(): Metrics {
       name: 'mcp_sessions_reaped_total',
       help: 'Sessions closed by the idle reaper, by transport.',
       labelNames: ['transport'],
+      registers: [registry],
+    }),
+    serversReleased: new Counter({
+      name: 'mcp_legacy_sse_servers_released_total',
+      help: 'McpServers of idle legacy SSE streams released (MCP_LEGACY_SSE_SERVER_IDLE_SECONDS); the stream stays open.',
       registers: [registry],
     }),
     reaperGcSeconds: new Histogram({

@@ -9,6 +9,8 @@ export interface InFlight {
   transport: Transport;
   /** Ends every call still counted (the session went away mid-call). */
   abandon(): void;
+  /** True when no call is in flight. */
+  idle(): boolean;
 }
 
 /**
@@ -53,7 +55,7 @@ export function trackInFlight(
       onClosed();
     },
   });
-  return { transport: tapped, abandon };
+  return { transport: tapped, abandon, idle: () => pending.size === 0 };
 }
 
 /** The request a notifications/cancelled message cancels, if it is one. */

@@ -1,11 +1,11 @@
 // Stateful MCP sessions: 2025 Streamable HTTP clients (Mcp-Session-Id) and 2024-11-05 HTTP+SSE clients. Each
-// session owns one McpServer (a legacy one from its first message on) and one transport. The jobs live apart:
+// session owns one McpServer (a legacy one while it is used) and one transport. The jobs live apart:
 // registry.ts (open sessions, cap, close), streamable.ts and legacy-sse.ts (the two transports), in-flight.ts
 // (calls shutdown waits for), reaper.ts (idle).
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import { openLegacySse, postLegacyMessage } from './legacy-sse.ts';
-import { reapIdle, startReaper } from './reaper.ts';
+import { reapIdle, releaseIdleServers, startReaper } from './reaper.ts';
 import { type SessionDeps, SessionRegistry } from './registry.ts';
 import { handleStreamable } from './streamable.ts';
 
@@ -38,6 +38,10 @@ export class SessionManager {
 
   reapIdle(now = Date.now()): number {
     return reapIdle(this.#registry, this.#deps, now);
+  }
+
+  releaseIdleServers(now = Date.now()): number {
+    return releaseIdleServers(this.#registry, this.#deps, now);
   }
 
   /**

@@ -1,4 +1,5 @@
-// Many clients never send DELETE: sessions idle for MCP_SESSION_IDLE_SECONDS with nothing open are closed.
+// Many clients never send DELETE: sessions idle for MCP_SESSION_IDLE_SECONDS with nothing open are closed. The same
+// pass releases the McpServer of legacy SSE streams idle for MCP_LEGACY_SSE_SERVER_IDLE_SECONDS (legacy-sse.ts).
 //
 // Closing them makes their memory garbage, but an idle process gives V8 no reason to collect it: its memory
 // reducer waits for a low allocation rate, which it only measures at a GC, so the heap stays at its peak until
@@ -6,6 +7,7 @@
 // reaped). After a pass that closed many sessions the reaper therefore asks for one memory-reducing GC, through
 // the `gc` function node exposes with --expose-gc (the image's CMD sets it; without it nothing is asked).
 import { performance } from 'node:perf_hooks';
+import { releaseIdleServer } from './legacy-sse.ts';
 import type { SessionDeps, SessionRegistry } from './registry.ts';
 
 type ReaperDeps = Pick<SessionDeps, 'config' | 'logger' | 'metrics'>;
@@ -18,29 +20,53 @@ export function reapIdle(registry: SessionRegistry, deps: ReaperDeps, now = Date
   return reap(registry, deps, now).reaped;
 }
 
-function reap(registry: SessionRegistry, deps: ReaperDeps, now: number): { reaped: number; closed: Promise<unknown> } {
-  const idleMs = deps.config.mcp.sessionIdleSeconds * 1000;
+/** Releases the servers of legacy SSE streams idle for MCP_LEGACY_SSE_SERVER_IDLE_SECONDS; returns how many. */
+export function releaseIdleServers(registry: SessionRegistry, deps: ReaperDeps, now = Date.now()): number {
+  return reap(registry, deps, now).released;
+}
+
+interface Pass {
+  reaped: number;
+  released: number;
+  /** Sessions that still hold an McpServer after the pass. */
+  servers: number;
+  closed: Promise<unknown>;
+}
+
+function reap(registry: SessionRegistry, deps: ReaperDeps, now: number): Pass {
+  const { sessionIdleSeconds, legacySseServerIdleSeconds } = deps.config.mcp;
+  const idleMs = sessionIdleSeconds * 1000;
+  const releaseBefore = legacySseServerIdleSeconds > 0 ? now - legacySseServerIdleSeconds * 1000 : -Infinity;
   const closing: Promise<void>[] = [];
+  let released = 0;
+  let servers = 0;
   for (const session of [...registry.values()]) {
-    if (session.openRequests > 0 || now - session.lastActivity < idleMs) continue;
+    if (session.openRequests > 0 || now - session.lastActivity < idleMs) {
+      if (session.kind === 'legacy-sse' && releaseIdleServer(session, releaseBefore)) released++;
+      else if (session.server) servers++;
+      continue;
+    }
     deps.metrics.sessionsReaped.inc({ transport: session.kind });
     const idleSeconds = Math.round((now - session.lastActivity) / 1000);
     deps.logger.info({ sessionId: session.id, transport: session.kind, idleSeconds }, 'reaping idle session');
     closing.push(registry.close(session, 'idle'));
   }
-  return { reaped: closing.length, closed: Promise.allSettled(closing) };
+  if (released > 0) deps.metrics.serversReleased.inc(released);
+  return { reaped: closing.length, released, servers, closed: Promise.allSettled(closing) };
 }
 
 /**
- * Runs reapIdle periodically (often enough for short idle limits, at most every 30 s); returns the stop function.
- * Once MCP_GC_AFTER_REAP_SESSIONS sessions were reaped since the last such GC and at most half of the most sessions
- * open since then are still open (most of their memory is garbage, the pause short), asks for one, at most once per
- * min(MCP_SESSION_IDLE_SECONDS, 60 s): a memory-reducing GC pauses the process (~0.5 s measured on a busy 2-core
- * machine), so a steady churn of sessions gets one a minute, not one per pass.
+ * Runs the pass periodically (often enough for short idle limits, at most every 30 s); returns the stop function.
+ * Once MCP_GC_AFTER_REAP_SESSIONS sessions were reaped or servers released since the last such GC, and at most half
+ * of the most McpServers alive since then still are (most of their memory is garbage, the pause short), asks for
+ * one, at most once per min(MCP_SESSION_IDLE_SECONDS, 60 s): a memory-reducing GC pauses the process (~0.5 s
+ * measured on a busy 2-core machine), so a steady churn of sessions gets one a minute, not one per pass.
  */
 export function startReaper(registry: SessionRegistry, deps: ReaperDeps): () => void {
-  const idleMs = deps.config.mcp.sessionIdleSeconds * 1000;
-  const periodMs = Math.max(250, Math.min(idleMs / 2, 30_000));
+  const { sessionIdleSeconds, legacySseServerIdleSeconds } = deps.config.mcp;
+  const idleMs = sessionIdleSeconds * 1000;
+  const shortestMs = legacySseServerIdleSeconds > 0 ? Math.min(idleMs, legacySseServerIdleSeconds * 1000) : idleMs;
+  const periodMs = Math.max(250, Math.min(shortestMs / 2, 30_000));
   const gcSpacingMs = Math.max(periodMs, Math.min(idleMs, 60_000));
   const threshold = deps.config.mcp.gcAfterReapSessions;
   const gc = (globalThis as { gc?: ExposedGc }).gc;
@@ -48,23 +74,27 @@ export function startReaper(registry: SessionRegistry, deps: ReaperDeps): () => 
     deps.logger.debug('node runs without --expose-gc: the memory of reaped sessions is released at V8’s next GC');
   }
   let reapedSinceGc = 0;
-  let peakOpen = 0;
+  let releasedSinceGc = 0;
+  let peakServers = 0;
   let lastGcAt = 0;
   let releasing = false;
   const timer = setInterval(() => {
-    peakOpen = Math.max(peakOpen, registry.size);
-    const { reaped, closed } = reap(registry, deps, Date.now());
+    const { reaped, released, servers, closed } = reap(registry, deps, Date.now());
+    peakServers = Math.max(peakServers, servers + released + reaped);
     reapedSinceGc += reaped;
+    releasedSinceGc += released;
     if (threshold === 0 || typeof gc !== 'function' || releasing) return;
-    // Only once the crowd has left (at most half of the most sessions open since the last GC are still open): a
-    // full GC's pause grows with what is still alive (~4 s with 32,000 open sessions on one replica in the soak).
-    if (reapedSinceGc < threshold || registry.size > peakOpen / 2 || Date.now() - lastGcAt < gcSpacingMs) return;
+    // Only once the crowd has left (at most half of the most servers alive since the last GC still are): a full
+    // GC's pause grows with what is still alive (~4 s with 32,000 open sessions on one replica in the soak).
+    if (reapedSinceGc + releasedSinceGc < threshold || servers > peakServers / 2 || Date.now() - lastGcAt < gcSpacingMs)
+      return;
     releasing = true;
-    const released = reapedSinceGc;
+    const freed = { reaped: reapedSinceGc, releasedServers: releasedSinceGc };
     reapedSinceGc = 0;
-    peakOpen = 0;
+    releasedSinceGc = 0;
+    peakServers = 0;
     void closed
-      .then(() => releaseMemory(gc, deps, released))
+      .then(() => releaseMemory(gc, deps, freed))
       .catch((error: unknown) => deps.logger.warn({ error: String(error) }, 'releasing memory after reaping failed'))
       .finally(() => {
         releasing = false;
@@ -75,7 +105,11 @@ export function startReaper(registry: SessionRegistry, deps: ReaperDeps): () => 
   return () => clearInterval(timer);
 }
 
-async function releaseMemory(gc: ExposedGc, deps: ReaperDeps, reaped: number): Promise<void> {
+async function releaseMemory(
+  gc: ExposedGc,
+  deps: ReaperDeps,
+  freed: { reaped: number; releasedServers: number },
+): Promise<void> {
   const before = process.memoryUsage();
   const started = performance.now();
   await gc({ type: 'major', execution: 'async', flavor: 'last-resort' });
@@ -85,7 +119,7 @@ async function releaseMemory(gc: ExposedGc, deps: ReaperDeps, reaped: number): P
   deps.metrics.reaperGcSeconds.observe(seconds);
   deps.logger.info(
     {
-      reaped,
+      ...freed,
       gcMs: Math.round(seconds * 1000),
       rssMiB: [mib(before.rss), mib(after.rss)],
       heapTotalMiB: [mib(before.heapTotal), mib(after.heapTotal)],
