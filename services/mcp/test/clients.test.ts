@@ -6,9 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import { readSse, type SseEvent } from '@mcp-stack/test-support/sse';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport as SseV1 } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport as StreamableV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { authHeaders, initializeBody, type RunningService, startService } from './helpers/start-service.ts';
+import {
+  authHeaders,
+  initializeBody,
+  legacySseTransport,
+  type RunningService,
+  startService,
+} from './helpers/start-service.ts';
 
 const PROGRESS_TOOL = 'test_tool_with_progress';
 
@@ -109,13 +114,7 @@ describe('one port serves every MCP client generation', () => {
 
   it('v1 SSE client (HTTP+SSE, 2024-11-05 transport) works on /sse', async (t) => {
     const client = new ClientV1({ name: 'v1-sse-test', version: '1.0.0' });
-    const transport = new SseV1(new URL(`${svc.baseUrl}/sse`), {
-      requestInit: { headers: authHeaders() },
-      eventSourceInit: {
-        fetch: (url, init) =>
-          fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authHeaders() } }),
-      },
-    });
+    const transport = legacySseTransport(svc.baseUrl);
     // The SSE transport keeps the negotiated version to itself; observe it where the client hands it over.
     const setProtocolVersion = transport.setProtocolVersion.bind(transport);
     let version: string | undefined;

@@ -8,11 +8,11 @@ import { describe, it } from 'node:test';
 import { readSse } from '@mcp-stack/test-support/sse';
 import { Client as ClientV2, StreamableHTTPClientTransport as StreamableV2 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport as SseV1 } from '@modelcontextprotocol/sdk/client/sse.js';
 import { startFakeOpenAi } from './helpers/fake-openai.ts';
 import {
   authHeaders,
   initializeBody,
+  legacySseTransport,
   MCP_ACCEPT,
   runToExit,
   startService,
@@ -43,15 +43,7 @@ describe('graceful shutdown', () => {
     t.after(() => subscription.close());
     // A legacy SSE client, plus a raw legacy stream we watch end.
     const legacyClient = new ClientV1({ name: 'shutdown-sse', version: '1.0.0' });
-    await legacyClient.connect(
-      new SseV1(new URL(`${svc.baseUrl}/sse`), {
-        requestInit: { headers: authHeaders() },
-        eventSourceInit: {
-          fetch: (url, init) =>
-            fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authHeaders() } }),
-        },
-      }),
-    );
+    await legacyClient.connect(legacySseTransport(svc.baseUrl));
     t.after(() => legacyClient.close());
     const rawLegacy = await fetch(`${svc.baseUrl}/sse`, { headers: { ...authHeaders(), Accept: 'text/event-stream' } });
     const rawLegacyEnded = (async () => {

@@ -10,9 +10,15 @@ import {
 } from '@mcp-stack/test-support/mcp-wire';
 import { readSse, type SseReader } from '@mcp-stack/test-support/sse';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport as SseV1 } from '@modelcontextprotocol/sdk/client/sse.js';
 import { LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { authHeaders, initializeBody, MCP_ACCEPT, type RunningService, startService } from './helpers/start-service.ts';
+import {
+  authHeaders,
+  initializeBody,
+  legacySseTransport,
+  MCP_ACCEPT,
+  type RunningService,
+  startService,
+} from './helpers/start-service.ts';
 
 const json = { 'Content-Type': 'application/json', Accept: MCP_ACCEPT };
 
@@ -347,15 +353,7 @@ describe('an idle legacy SSE stream', () => {
     client.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => {
       levels.push(notification.params.level);
     });
-    await client.connect(
-      new SseV1(new URL(`${svc.baseUrl}/sse`), {
-        requestInit: { headers: authHeaders() },
-        eventSourceInit: {
-          fetch: (url, init) =>
-            fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authHeaders() } }),
-        },
-      }),
-    );
+    await client.connect(legacySseTransport(svc.baseUrl));
     t.after(() => client.close());
     const released = () => metric(svc, /^mcp_legacy_sse_servers_released_total (\d+)/m);
     const releasedOnce = async () => {

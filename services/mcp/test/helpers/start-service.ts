@@ -2,8 +2,9 @@
 // captures everything it logs. Tests talk to it over HTTP with real SDK clients, send it signals, and grep its logs.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { TEST_TOKEN } from '@mcp-stack/test-support/credentials';
+import { authHeaders, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 import { initializeMessage } from '@mcp-stack/test-support/mcp-wire';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 
 export { authHeaders, TEST_TOKEN } from '@mcp-stack/test-support/credentials';
 export { MCP_ACCEPT } from '@mcp-stack/test-support/mcp-wire';
@@ -127,3 +128,13 @@ export async function runToExit(
 /** The raw initialize these tests send unless they name a version: a 2025-06-18 client's. */
 export const initializeBody = (protocolVersion = '2025-06-18', id: number | string = 1) =>
   initializeMessage(protocolVersion, id);
+
+/** A v1 SDK client transport for the legacy /sse endpoint, sending the test token on the stream and on each POST. */
+export const legacySseTransport = (baseUrl: string) =>
+  new SSEClientTransport(new URL(`${baseUrl}/sse`), {
+    requestInit: { headers: authHeaders() },
+    eventSourceInit: {
+      fetch: (url, init) =>
+        fetch(url, { ...init, headers: { ...(init?.headers as Record<string, string>), ...authHeaders() } }),
+    },
+  });
