@@ -108,7 +108,7 @@ describe('an open legacy SSE stream', () => {
         OLLAMA_BASE_URL: 'http://127.0.0.1:9',
         MCP_KEEPALIVE_SECONDS: '0',
         MCP_CONFORMANCE_FIXTURES: 'true',
-        // Released by the test's own reaper passes (releaseIdleServers with a time an hour ahead), not by the clock.
+        // Released by the test's own reaper passes (sweepIdle with a time an hour ahead), not by the clock.
         MCP_LEGACY_SSE_SERVER_IDLE_SECONDS: '1800',
       }),
     );
@@ -192,10 +192,10 @@ describe('an open legacy SSE stream', () => {
       assert.match(JSON.stringify(answer), new RegExp(`action=accept.*${username}`));
     };
     await elicit(2, 'ada', () => {
-      assert.equal(served.app.mcp.sessions.releaseIdleServers(inAnHour()), 0, 'a call in flight keeps the server');
+      assert.equal(served.app.mcp.sessions.sweepIdle(inAnHour()).released, 0, 'a call in flight keeps the server');
     });
     assert.equal((await liveServers()) - before, 1);
-    assert.equal(served.app.mcp.sessions.releaseIdleServers(inAnHour()), 1, 'idle: released');
+    assert.equal(served.app.mcp.sessions.sweepIdle(inAnHour()).released, 1, 'idle: released');
     assert.equal((await liveServers()) - before, 0, 'the released server is garbage');
     // The next message gets a new server that was told the initialize again (it knows the client can answer a form
     // elicitation), and its answer to that initialize is not sent: the next event is the answer to the call.

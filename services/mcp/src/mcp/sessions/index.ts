@@ -5,7 +5,7 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import type { Request, Response } from 'express';
 import { openLegacySse, postLegacyMessage } from './legacy-sse.ts';
-import { reapIdle, releaseIdleServers, startReaper } from './reaper.ts';
+import { startReaper, sweepIdle } from './reaper.ts';
 import { type SessionDeps, SessionRegistry } from './registry.ts';
 import { handleStreamable } from './streamable.ts';
 
@@ -36,12 +36,9 @@ export class SessionManager {
     return postLegacyMessage(req, res, this.#registry, this.#deps);
   }
 
-  reapIdle(now = Date.now()): number {
-    return reapIdle(this.#registry, this.#deps, now);
-  }
-
-  releaseIdleServers(now = Date.now()): number {
-    return releaseIdleServers(this.#registry, this.#deps, now);
+  /** One reaper pass now (the reaper runs one periodically): sessions reaped, legacy servers released. */
+  sweepIdle(now = Date.now()): { reaped: number; released: number } {
+    return sweepIdle(this.#registry, this.#deps, now);
   }
 
   /**

@@ -15,14 +15,17 @@ type ReaperDeps = Pick<SessionDeps, 'config' | 'logger' | 'metrics'>;
 /** V8's gc extension (node --expose-gc); 'last-resort' is the flavour that also shrinks the heap. */
 type ExposedGc = (options: { type: 'major'; execution: 'async'; flavor: 'last-resort' }) => Promise<void>;
 
-/** Closes the sessions idle for longer than MCP_SESSION_IDLE_SECONDS that have no open request or stream. */
-export function reapIdle(registry: SessionRegistry, deps: ReaperDeps, now = Date.now()): number {
-  return reap(registry, deps, now).reaped;
-}
-
-/** Releases the servers of legacy SSE streams idle for MCP_LEGACY_SSE_SERVER_IDLE_SECONDS; returns how many. */
-export function releaseIdleServers(registry: SessionRegistry, deps: ReaperDeps, now = Date.now()): number {
-  return reap(registry, deps, now).released;
+/**
+ * One pass: closes the sessions idle for longer than MCP_SESSION_IDLE_SECONDS that have no open request or stream,
+ * and releases the servers of legacy SSE streams idle for MCP_LEGACY_SSE_SERVER_IDLE_SECONDS.
+ */
+export function sweepIdle(
+  registry: SessionRegistry,
+  deps: ReaperDeps,
+  now = Date.now(),
+): { reaped: number; released: number } {
+  const { reaped, released } = reap(registry, deps, now);
+  return { reaped, released };
 }
 
 interface Pass {
