@@ -89,8 +89,8 @@ export async function invokeTool(
     else logger.warn({ kind: failure.kind }, `tool failed: ${failure.message}`);
     run = { outcome, failure };
   }
-  deps.metrics.toolCalls.inc({ tool: tool.name, outcome: run.outcome });
-  deps.metrics.toolDuration.observe({ tool: tool.name }, (performance.now() - started) / 1000);
+  deps.metrics.toolCalls.labels(tool.name, run.outcome).inc();
+  deps.metrics.toolDuration.labels(tool.name).observe((performance.now() - started) / 1000);
   return run;
 }
 

@@ -49,7 +49,7 @@ function reap(registry: SessionRegistry, deps: ReaperDeps, now: number): Pass {
       else if (session.server) servers++;
       continue;
     }
-    deps.metrics.sessionsReaped.inc({ transport: session.kind });
+    deps.metrics.sessionsReaped.labels(session.kind).inc();
     const idleSeconds = Math.round((now - session.lastActivity) / 1000);
     deps.logger.info({ sessionId: session.id, transport: session.kind, idleSeconds }, 'reaping idle session');
     closing.push(registry.close(session, 'idle'));

@@ -103,7 +103,7 @@ export class SessionRegistry {
     message: string,
     headers?: Record<string, string>,
   ): void {
-    this.#deps.metrics.sessionsRejected.inc({ reason });
+    this.#deps.metrics.sessionsRejected.labels(reason).inc();
     sendJsonRpcError(res, status, code, message, headers);
   }
 

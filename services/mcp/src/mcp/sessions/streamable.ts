@@ -103,7 +103,7 @@ async function openSession(req: Request, res: Response, registry: SessionRegistr
       // The initialize was refused (bad params, bad headers): nothing to keep.
       release();
       await server.close().catch(() => undefined);
-      metrics.sessionsRejected.inc({ reason: 'initialize_failed' });
+      metrics.sessionsRejected.labels('initialize_failed').inc();
     }
   }
 }
