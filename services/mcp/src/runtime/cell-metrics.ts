@@ -18,7 +18,8 @@ interface Sample {
 interface Options<Names extends readonly string[]> {
   name: string;
   help: string;
-  labelNames: Names;
+  /** None: one unlabelled series. */
+  labelNames?: Names;
   registers: Registry[];
 }
 
@@ -34,7 +35,7 @@ abstract class CellMetric<Names extends readonly string[], Cell> {
   constructor(options: Options<Names>) {
     this.name = options.name;
     this.help = options.help;
-    this.#labelNames = options.labelNames;
+    this.#labelNames = options.labelNames ?? ([] as unknown as Names);
     // The registry holds prom-client's metric classes by type; what it reads of them is name, help, type,
     // aggregator, get() and reset(), which these provide.
     for (const registry of options.registers) registry.registerMetric(this as unknown as Metric);
@@ -43,8 +44,12 @@ abstract class CellMetric<Names extends readonly string[], Cell> {
   protected abstract newCell(): Cell;
   protected abstract samples(labels: Record<string, string>, cell: Cell): Sample[];
 
-  /** The cell of one set of label values (in the order of labelNames); look it up once and keep it if you can. */
-  protected cell(values: readonly string[]): Cell {
+  /** The cell of one set of label values, in the order of labelNames (one Map lookup). */
+  labels(...values: Values<Names>): Cell {
+    return this.#cell(values);
+  }
+
+  #cell(values: readonly string[]): Cell {
     const key = values.length === 1 ? (values[0] as string) : values.join('\u0000');
     let entry = this.#cells.get(key);
     if (entry === undefined) {
@@ -73,7 +78,7 @@ abstract class CellMetric<Names extends readonly string[], Cell> {
 
   /** A metric without labels shows zeros before its first use (as prom-client's do). */
   protected showUnlabelled(): void {
-    if (this.#labelNames.length === 0) this.cell([]);
+    if (this.#labelNames.length === 0) this.#cell([]);
   }
 }
 
@@ -88,8 +93,8 @@ export class CounterCell {
 export class CellCounter<const Names extends readonly string[] = []> extends CellMetric<Names, CounterCell> {
   readonly type = 'counter';
 
-  constructor(options: Omit<Options<Names>, 'labelNames'> & { labelNames?: Names }) {
-    super({ ...options, labelNames: options.labelNames ?? ([] as unknown as Names) });
+  constructor(options: Options<Names>) {
+    super(options);
     this.showUnlabelled();
   }
 
@@ -99,12 +104,8 @@ export class CellCounter<const Names extends readonly string[] = []> extends Cel
     this.showUnlabelled();
   }
 
-  labels(...values: Values<Names>): CounterCell {
-    return this.cell(values);
-  }
-
   inc(this: CellCounter<[]>, by = 1): void {
-    this.cell([]).inc(by);
+    this.labels().inc(by);
   }
 
   protected newCell(): CounterCell {
@@ -141,18 +142,14 @@ export class CellHistogram<const Names extends readonly string[] = []> extends C
   readonly type = 'histogram';
   readonly #bounds: readonly number[];
 
-  constructor(options: Omit<Options<Names>, 'labelNames'> & { labelNames?: Names; buckets: readonly number[] }) {
-    super({ ...options, labelNames: options.labelNames ?? ([] as unknown as Names) });
+  constructor(options: Options<Names> & { buckets: readonly number[] }) {
+    super(options);
     this.#bounds = [...options.buckets].sort((a, b) => a - b);
     this.showUnlabelled();
   }
 
-  labels(...values: Values<Names>): HistogramCell {
-    return this.cell(values);
-  }
-
   observe(this: CellHistogram<[]>, value: number): void {
-    this.cell([]).observe(value);
+    this.labels().observe(value);
   }
 
   protected newCell(): HistogramCell {
