@@ -9,8 +9,7 @@ import { after, before, describe, it, mock } from 'node:test';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import { loadConfig } from '../src/config/index.ts';
-import { perClientRateLimit, RATE_LIMIT_WINDOW_MS } from '../src/http/middleware/rate-limit.ts';
-import { JsonRpcCode, sendError } from '../src/runtime/jsonrpc-error.ts';
+import { answerTooManyRequests, perClientRateLimit, RATE_LIMIT_WINDOW_MS } from '../src/http/middleware/rate-limit.ts';
 import { createMetrics } from '../src/runtime/metrics.ts';
 
 const LIMIT = 3;
@@ -30,14 +29,7 @@ function libraryMiddleware(store: Store): RequestHandler {
       const retryAfter = resetTime
         ? Math.max(1, Math.ceil((resetTime.getTime() - Date.now()) / 1000))
         : Math.ceil(options.windowMs / 1000);
-      sendError(
-        req,
-        res,
-        429,
-        JsonRpcCode.ServerError,
-        `Too many requests: the limit is ${LIMIT} per minute per client (MCP_RATE_LIMIT_PER_MINUTE). Retry in ${retryAfter} s.`,
-        { 'Retry-After': String(retryAfter) },
-      );
+      answerTooManyRequests(req, res, LIMIT, retryAfter);
     },
   });
 }

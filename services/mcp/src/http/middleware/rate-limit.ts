@@ -24,6 +24,18 @@ function clientKey(ip: string | undefined): string {
   return ip.includes(':') ? ipKeyGenerator(ip) : ip;
 }
 
+/** 429 with Retry-After, in the route's error format. */
+export function answerTooManyRequests(req: Request, res: Response, limit: number, retryAfterSeconds: number): void {
+  sendError(
+    req,
+    res,
+    429,
+    JsonRpcCode.ServerError,
+    `Too many requests: the limit is ${limit} per minute per client (MCP_RATE_LIMIT_PER_MINUTE). Retry in ${retryAfterSeconds} s.`,
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
+}
+
 export function perClientRateLimit(config: Config, metrics: Metrics, store: Store = new MemoryStore()): RequestHandler {
   const limit = config.security.rateLimitPerMinute;
   if (limit === 0) return (_req, _res, next) => next();
@@ -41,15 +53,7 @@ export function perClientRateLimit(config: Config, metrics: Metrics, store: Stor
     }
     if (info.totalHits <= limit) return next();
     metrics.rateLimited.inc();
-    const retryAfter = Math.max(1, reset);
-    sendError(
-      req,
-      res,
-      429,
-      JsonRpcCode.ServerError,
-      `Too many requests: the limit is ${limit} per minute per client (MCP_RATE_LIMIT_PER_MINUTE). Retry in ${retryAfter} s.`,
-      { 'Retry-After': String(retryAfter) },
-    );
+    answerTooManyRequests(req, res, limit, Math.max(1, reset));
   };
 
   return (req, res, next) => {
