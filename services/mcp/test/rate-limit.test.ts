@@ -133,6 +133,56 @@ describe('the rate limiter answers as express-rate-limit did', () => {
   });
 });
 
+/** A store that counts synchronously (the `Store` interface allows it). */
+class SynchronousStore implements Store {
+  readonly #clients = new Map<string, { totalHits: number; resetTime: Date }>();
+  increment(key: string) {
+    const client = this.#clients.get(key) ?? { totalHits: 0, resetTime: new Date(Date.now() + RATE_LIMIT_WINDOW_MS) };
+    client.totalHits++;
+    this.#clients.set(key, client);
+    return { totalHits: client.totalHits, resetTime: client.resetTime };
+  }
+  decrement() {}
+  resetKey(key: string) {
+    this.#clients.delete(key);
+  }
+}
+
+/** A store whose answer is a thenable that is not a native Promise (another promise library, another realm). */
+class ThenableStore extends MemoryStore {
+  override increment(key: string) {
+    const counted = super.increment(key);
+    // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise is what this store is for
+    return { then: counted.then.bind(counted) } as unknown as ReturnType<MemoryStore['increment']>;
+  }
+}
+
+describe('stores that answer otherwise than with a native promise', () => {
+  before(() => mock.timers.enable({ apis: ['Date'], now: Date.now() }));
+  after(() => mock.timers.reset());
+
+  for (const [name, makeStore] of [
+    ['synchronously', () => new SynchronousStore()],
+    ['with a thenable', () => new ThenableStore()],
+  ] as const) {
+    it(`a store that answers ${name} counts as with express-rate-limit`, async (t) => {
+      const ours = await serve(perClientRateLimit(config, createMetrics(), makeStore()));
+      const library = await serve(libraryMiddleware(makeStore()));
+      t.after(() => {
+        ours.server.close();
+        library.server.close();
+      });
+      const statuses: number[] = [];
+      for (let i = 0; i < LIMIT + 2; i++) {
+        const expected = await ask(library.url, '/mcp', '192.0.2.1');
+        assert.deepEqual(await ask(ours.url, '/mcp', '192.0.2.1'), expected);
+        statuses.push(expected.status);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+    });
+  }
+});
+
 describe('a failing store', () => {
   it('goes to the error handler, as with express-rate-limit', async (t) => {
     const ours = await serve(perClientRateLimit(config, createMetrics(), new FailingStore()));

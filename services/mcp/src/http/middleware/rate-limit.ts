@@ -58,14 +58,18 @@ export function perClientRateLimit(config: Config, metrics: Metrics, store: Stor
   };
 
   return (req, res, next) => {
-    let counting: Promise<ClientRateLimitInfo> | ClientRateLimitInfo;
+    let counting: PromiseLike<ClientRateLimitInfo> | ClientRateLimitInfo;
     try {
       counting = store.increment(clientKey(req.ip));
     } catch (error) {
       return next(error);
     }
-    // A store's failure goes to the error handler, as express-rate-limit's middleware sends it.
-    if (counting instanceof Promise) counting.then((info) => counted(req, res, next, info)).catch(next);
-    else counted(req, res, next, counting);
+    // Any thenable is awaited, as the library's `await` does (a store may use another promise library); a store's
+    // failure goes to the error handler, as express-rate-limit's middleware sends it.
+    if (typeof (counting as PromiseLike<unknown>).then === 'function')
+      Promise.resolve(counting)
+        .then((info) => counted(req, res, next, info))
+        .catch(next);
+    else counted(req, res, next, counting as ClientRateLimitInfo);
   };
 }
