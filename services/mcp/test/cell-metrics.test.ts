@@ -27,32 +27,18 @@ describe('cell metrics', () => {
   it('a counter and a histogram read as prom-client’s read after the same observations', async () => {
     const ours = new Registry();
     const theirs = new Registry();
-    const cellCounter = new CellCounter({
-      name: 'requests_total',
-      help: 'Requests.',
-      labelNames: ['method', 'route', 'status'],
-      registers: [ours],
-    });
-    const promCounter = new Counter({
-      name: 'requests_total',
-      help: 'Requests.',
-      labelNames: ['method', 'route', 'status'],
-      registers: [theirs],
-    });
-    const cellHistogram = new CellHistogram({
+    // Both sides are built from the same options.
+    const counter = { name: 'requests_total', help: 'Requests.', labelNames: ['method', 'route', 'status'] } as const;
+    const histogram = {
       name: 'duration_seconds',
       help: 'Durations.',
       labelNames: ['method', 'route'],
       buckets: BUCKETS,
-      registers: [ours],
-    });
-    const promHistogram = new Histogram({
-      name: 'duration_seconds',
-      help: 'Durations.',
-      labelNames: ['method', 'route'],
-      buckets: BUCKETS,
-      registers: [theirs],
-    });
+    } as const;
+    const cellCounter = new CellCounter({ ...counter, registers: [ours] });
+    const promCounter = new Counter({ ...counter, registers: [theirs] });
+    const cellHistogram = new CellHistogram({ ...histogram, registers: [ours] });
+    const promHistogram = new Histogram({ ...histogram, registers: [theirs] });
     const routes = [
       ['POST', '/mcp', '200'],
       ['GET', '/sse', '200'],
