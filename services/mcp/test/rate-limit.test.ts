@@ -10,10 +10,12 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { MemoryStore, rateLimit, type Store } from 'express-rate-limit';
 import { loadConfig } from '../src/config/index.ts';
 import { answerTooManyRequests, perClientRateLimit, RATE_LIMIT_WINDOW_MS } from '../src/http/middleware/rate-limit.ts';
+import { createLogger } from '../src/runtime/logger.ts';
 import { createMetrics } from '../src/runtime/metrics.ts';
 
 const LIMIT = 3;
 const config = loadConfig({ APP_ENV: 'development', LOG_LEVEL: 'silent', MCP_RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+const logger = await createLogger(config);
 
 /** express-rate-limit's middleware with the options the service gave it until the limiter was its own. */
 function libraryMiddleware(store: Store): RequestHandler {
@@ -85,7 +87,7 @@ describe('the rate limiter answers as express-rate-limit did', () => {
   before(async () => {
     // Both stores stamp a client's window with Date.now(): one frozen clock gives both the same reset times.
     mock.timers.enable({ apis: ['Date'], now: Date.now() });
-    ours = await serve(perClientRateLimit(config, createMetrics()));
+    ours = await serve(perClientRateLimit(config, createMetrics(), logger));
     library = await serve(libraryMiddleware(new MemoryStore()));
   });
   after(() => {
@@ -166,7 +168,7 @@ describe('stores that answer otherwise than with a native promise', () => {
     ['with a thenable', () => new ThenableStore()],
   ] as const) {
     it(`a store that answers ${name} counts as with express-rate-limit`, async (t) => {
-      const ours = await serve(perClientRateLimit(config, createMetrics(), makeStore()));
+      const ours = await serve(perClientRateLimit(config, createMetrics(), logger, makeStore()));
       const library = await serve(libraryMiddleware(makeStore()));
       t.after(() => {
         ours.server.close();
@@ -185,7 +187,7 @@ describe('stores that answer otherwise than with a native promise', () => {
 
 describe('a failing store', () => {
   it('goes to the error handler, as with express-rate-limit', async (t) => {
-    const ours = await serve(perClientRateLimit(config, createMetrics(), new FailingStore()));
+    const ours = await serve(perClientRateLimit(config, createMetrics(), logger, new FailingStore()));
     const library = await serve(libraryMiddleware(new FailingStore()));
     t.after(() => {
       ours.server.close();
@@ -197,10 +199,54 @@ describe('a failing store', () => {
   });
 });
 
+/** A store whose start fails, at once or later, as a shared store's does when its backend is down. */
+class StoreThatCannotStart extends SynchronousStore {
+  readonly #failure: 'throws' | 'rejects';
+  constructor(failure: 'throws' | 'rejects') {
+    super();
+    this.#failure = failure;
+  }
+  init(): Promise<void> {
+    if (this.#failure === 'throws') throw new Error('store backend unreachable');
+    return Promise.reject(new Error('store backend unreachable'));
+  }
+}
+
+describe('a store that fails to start', () => {
+  for (const failure of ['throws', 'rejects'] as const) {
+    it(`(init ${failure}) is logged, and the service goes on counting with it`, async (t) => {
+      const lines: { level: string; msg: string; error?: { message?: string } }[] = [];
+      const captured = await createLogger(
+        { logLevel: 'info', appEnv: 'production', logFormat: 'json' },
+        { write: (line: string) => void lines.push(JSON.parse(line)) },
+      );
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      t.after(() => process.off('unhandledRejection', onUnhandled));
+
+      const ours = await serve(
+        perClientRateLimit(config, createMetrics(), captured, new StoreThatCannotStart(failure)),
+      );
+      t.after(() => ours.server.close());
+      const statuses: number[] = [];
+      for (let i = 0; i < LIMIT + 1; i++) statuses.push((await ask(ours.url, '/mcp', '192.0.2.1')).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+      // A rejection nobody handles is reported once the turn that made it ends; the requests above took several.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+      assert.deepEqual(
+        lines.map((line) => [line.level, line.msg, line.error?.message]),
+        [['error', 'the rate-limit store failed to start', 'store backend unreachable']],
+      );
+    });
+  }
+});
+
 describe('MCP_RATE_LIMIT_PER_MINUTE=0', () => {
   it('limits nothing and sends no rate-limit headers', async (t) => {
     const off = loadConfig({ APP_ENV: 'development', LOG_LEVEL: 'silent', MCP_RATE_LIMIT_PER_MINUTE: '0' });
-    const ours = await serve(perClientRateLimit(off, createMetrics()));
+    const ours = await serve(perClientRateLimit(off, createMetrics(), logger));
     t.after(() => ours.server.close());
     for (let i = 0; i < LIMIT + 2; i++) {
       const answer = await ask(ours.url, '/mcp', '192.0.2.1');

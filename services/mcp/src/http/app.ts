@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): App {
   };
   const guards = hostAndOriginGuards(config);
   const cors = corsPolicy(config);
-  const rateLimit = perClientRateLimit(config, metrics);
+  const rateLimit = perClientRateLimit(config, metrics, logger);
   const auth = bearerAuth(config);
   const jsonPost = requireJsonPost();
   const body = jsonBody(config);

@@ -9,6 +9,7 @@
 // side).
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type ClientRateLimitInfo, ipKeyGenerator, MemoryStore, type Store } from 'express-rate-limit';
+import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import { JsonRpcCode, sendError } from '../../runtime/jsonrpc-error.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
@@ -25,6 +26,32 @@ function clientKey(ip: string | undefined): string {
   return ip.includes(':') ? ipKeyGenerator(ip) : ip;
 }
 
+/** A store may answer with any thenable (another promise library, another realm), as express-rate-limit awaits it. */
+function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | undefined)?.then === 'function';
+}
+
+/**
+ * Starts the store. A store that fails to start (a shared store whose backend is down) is logged, as
+ * express-rate-limit logs it, and the service goes on: each request then asks the store, and what it fails is
+ * answered by the error handler, as when the store fails later. An asynchronous failure would otherwise be an
+ * unhandled rejection, which stops the process.
+ */
+function startStore(store: Store, logger: Logger): void {
+  const failed = (error: unknown) =>
+    logger.error(
+      { error: { name: (error as Error | undefined)?.name, message: (error as Error | undefined)?.message } },
+      'the rate-limit store failed to start',
+    );
+  try {
+    // The store reads the window from the options express-rate-limit would pass; only windowMs is set there.
+    const started = store.init?.({ windowMs: RATE_LIMIT_WINDOW_MS } as Parameters<NonNullable<Store['init']>>[0]);
+    if (isThenable(started)) Promise.resolve(started).catch(failed);
+  } catch (error) {
+    failed(error);
+  }
+}
+
 /** 429 with Retry-After, in the route's error format. */
 export function answerTooManyRequests(req: Request, res: Response, limit: number, retryAfterSeconds: number): void {
   sendError(
@@ -37,11 +64,15 @@ export function answerTooManyRequests(req: Request, res: Response, limit: number
   );
 }
 
-export function perClientRateLimit(config: Config, metrics: Metrics, store: Store = new MemoryStore()): RequestHandler {
+export function perClientRateLimit(
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+  store: Store = new MemoryStore(),
+): RequestHandler {
   const limit = config.security.rateLimitPerMinute;
   if (limit === 0) return (_req, _res, next) => next();
-  // The store reads the window from the options express-rate-limit would pass; only windowMs is set there.
-  void store.init?.({ windowMs: RATE_LIMIT_WINDOW_MS } as Parameters<NonNullable<Store['init']>>[0]);
+  startStore(store, logger);
   const policy = `${limit};w=${WINDOW_SECONDS}`;
 
   const counted = (req: Request, res: Response, next: NextFunction, info: ClientRateLimitInfo) => {
@@ -64,12 +95,12 @@ export function perClientRateLimit(config: Config, metrics: Metrics, store: Stor
     } catch (error) {
       return next(error);
     }
-    // Any thenable is awaited, as the library's `await` does (a store may use another promise library); a store's
-    // failure goes to the error handler, as express-rate-limit's middleware sends it.
-    if (typeof (counting as PromiseLike<unknown>).then === 'function')
+    // Any thenable is awaited, as the library's `await` does; a store's failure goes to the error handler, as
+    // express-rate-limit's middleware sends it.
+    if (isThenable(counting))
       Promise.resolve(counting)
         .then((info) => counted(req, res, next, info))
         .catch(next);
-    else counted(req, res, next, counting as ClientRateLimitInfo);
+    else counted(req, res, next, counting);
   };
 }
